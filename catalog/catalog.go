@@ -1,0 +1,203 @@
+package catalog
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+//go:embed targets.json
+var targetsJSON []byte
+
+// ErrUnknownTarget is returned (wrapped) when a name is not in the catalog.
+var ErrUnknownTarget = errors.New("unknown target")
+
+// GenericVendor is the vendor of targets any vendor's CPU can implement
+// (x86_64, x86_64_v3, aarch64, armv8.2a, ...).
+const GenericVendor = "generic"
+
+// FlagEntry is the compiler flags for one range of compiler versions.
+// Versions is "min:max", either side may be empty; max is inclusive and
+// matches as a prefix ("4.8:11.0" accepts 11.0.4).
+type FlagEntry struct {
+	Versions string `json:"versions"`
+	Flags    string `json:"flags"`
+}
+
+// Target is one microarchitecture of the catalog.
+type Target struct {
+	Name       string                 `json:"name"`
+	Vendor     string                 `json:"vendor"`
+	Parents    []string               `json:"parents"`
+	Generation int                    `json:"generation,omitempty"`
+	CPUParts   []string               `json:"cpu_parts,omitempty"`
+	Features   []string               `json:"features"`
+	Flags      map[string][]FlagEntry `json:"flags"`
+
+	ancestors []string
+	depth     int
+	family    string
+	features  map[string]bool
+}
+
+// FeatureAlias describes a feature name that is satisfied by other features
+// or implied by an architecture family (archspec's feature_aliases).
+type FeatureAlias struct {
+	AnyOf    []string `json:"any_of,omitempty"`
+	Families []string `json:"families,omitempty"`
+}
+
+type catalogData struct {
+	Targets        []*Target               `json:"targets"`
+	FeatureAliases map[string]FeatureAlias `json:"feature_aliases"`
+	ARMVendors     map[string]string       `json:"arm_vendors"`
+	DarwinFlags    map[string]string       `json:"darwin_flags"`
+}
+
+var (
+	loadOnce sync.Once
+	data     catalogData
+	byName   map[string]*Target
+)
+
+func load() {
+	loadOnce.Do(func() {
+		if err := json.Unmarshal(targetsJSON, &data); err != nil {
+			panic(fmt.Sprintf("catalog: embedded targets.json is invalid: %v", err))
+		}
+		byName = make(map[string]*Target, len(data.Targets))
+		// targets.json lists parents before children, so one pass derives everything.
+		for _, t := range data.Targets {
+			for _, p := range t.Parents {
+				if byName[p] == nil {
+					panic(fmt.Sprintf("catalog: target %q listed before its parent %q", t.Name, p))
+				}
+			}
+			t.ancestors = computeAncestors(t)
+			t.family = t.Name
+			for _, p := range t.Parents {
+				t.depth = max(t.depth, byName[p].depth+1)
+				t.family = byName[p].family
+			}
+			t.features = make(map[string]bool, len(t.Features))
+			for _, f := range t.Features {
+				t.features[f] = true
+			}
+			byName[t.Name] = t
+		}
+	})
+}
+
+// computeAncestors gives archspec's order: each parent followed by its own
+// ancestors, depth first, first occurrence kept. Most specific comes first.
+func computeAncestors(t *Target) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range t.Parents {
+		for _, n := range append([]string{p}, byName[p].ancestors...) {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// Lookup returns the target called name.
+func Lookup(name string) (*Target, error) {
+	load()
+	t, ok := byName[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (see 'tailor targets' for the list)", ErrUnknownTarget, name)
+	}
+	return t, nil
+}
+
+// MustLookup is Lookup for names known at compile time; it panics on an unknown name.
+func MustLookup(name string) *Target {
+	t, err := Lookup(name)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// All returns every target, parents before children.
+func All() []*Target {
+	load()
+	return slices.Clone(data.Targets)
+}
+
+// Names returns every target name, sorted.
+func Names() []string {
+	load()
+	names := make([]string, 0, len(data.Targets))
+	for _, t := range data.Targets {
+		names = append(names, t.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Children returns the targets that list t as a parent, in catalog order.
+func (t *Target) Children() []*Target {
+	load()
+	var out []*Target
+	for _, c := range data.Targets {
+		if slices.Contains(c.Parents, t.Name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Ancestors returns the fallback chain of t, most specific first, not
+// including t itself (archspec's order).
+func (t *Target) Ancestors() []string { return slices.Clone(t.ancestors) }
+
+// Lineage returns t followed by its ancestors.
+func (t *Target) Lineage() []string { return append([]string{t.Name}, t.ancestors...) }
+
+// IsDescendantOf reports whether other is t or one of t's ancestors, that is
+// whether code built for other runs where t runs (within the DAG).
+func (t *Target) IsDescendantOf(other string) bool {
+	return t.Name == other || slices.Contains(t.ancestors, other)
+}
+
+// Depth is the length of the longest path from t to the root of its family.
+func (t *Target) Depth() int { return t.depth }
+
+// Family is the root of t's DAG: x86_64, aarch64, ppc64le, ppc64, riscv64, ...
+func (t *Target) Family() string { return t.family }
+
+// Generic reports whether t is vendor-neutral (a family root or a level).
+func (t *Target) Generic() bool { return t.Vendor == GenericVendor }
+
+// HasFeature reports whether t requires feature f (its own list only; the
+// catalog lists every feature of a target, not just the new ones).
+func (t *Target) HasFeature(f string) bool { return t.features[f] }
+
+// FeatureAliases returns the catalog's feature aliases.
+func FeatureAliases() map[string]FeatureAlias {
+	load()
+	return data.FeatureAliases
+}
+
+// ARMVendor maps an ARM "CPU implementer" code (0x41) to a vendor name (ARM).
+func ARMVendor(code string) (string, bool) {
+	load()
+	v, ok := data.ARMVendors[strings.ToLower(code)]
+	return v, ok
+}
+
+// DarwinFlags maps macOS sysctl feature names to Linux cpuinfo names.
+func DarwinFlags() map[string]string {
+	load()
+	return data.DarwinFlags
+}
