@@ -1,0 +1,70 @@
+package match
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/tailor-dev/tailor/requirement"
+)
+
+// ErrNoMatch is returned (wrapped in a *NoMatchError) when no entry of an
+// index can run on the host.
+var ErrNoMatch = errors.New("no entry of the index fits this host")
+
+// Check is one requirement of an entry checked against the host.
+type Check struct {
+	// Requirement names what was checked: "platform", "cpu", "features",
+	// "cuda", "cuda-driver", "rocm", "label".
+	Requirement string `json:"requirement"`
+	// OK is true when the host satisfies it.
+	OK bool `json:"ok"`
+	// Detail says why, for people: "needs avx512f, host lacks it".
+	Detail string `json:"detail"`
+}
+
+// Candidate is one index entry with its verdict for a host.
+type Candidate struct {
+	// Index is the entry's position in the index.
+	Index      int                      `json:"index"`
+	Descriptor v1.Descriptor            `json:"descriptor"`
+	Reqs       requirement.Requirements `json:"requirements"`
+	// Fits is true when every check holds.
+	Fits bool `json:"fits"`
+	// Rank is 1 for the best fitting entry, 2 for the next...; 0 when it does not fit.
+	Rank   int     `json:"rank,omitempty"`
+	Checks []Check `json:"checks"`
+}
+
+// Failed returns the checks that did not hold.
+func (c Candidate) Failed() []Check {
+	var out []Check
+	for _, ch := range c.Checks {
+		if !ch.OK {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// NoMatchError lists every entry with the requirement that failed.
+type NoMatchError struct {
+	Candidates []Candidate
+}
+
+func (e *NoMatchError) Error() string {
+	var b strings.Builder
+	b.WriteString(ErrNoMatch.Error())
+	for _, c := range e.Candidates {
+		var why []string
+		for _, ch := range c.Failed() {
+			why = append(why, ch.Detail)
+		}
+		fmt.Fprintf(&b, "\n  entry %d (%s, %s): %s", c.Index, c.Descriptor.Digest, c.Reqs, strings.Join(why, "; "))
+	}
+	return b.String()
+}
+
+// Unwrap makes errors.Is(err, ErrNoMatch) hold.
+func (e *NoMatchError) Unwrap() error { return ErrNoMatch }
