@@ -1,0 +1,129 @@
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/tailor-dev/tailor/profile"
+)
+
+// NvidiaSMIQuery is the nvidia-smi command line whose output
+// [ParseNvidiaSMI] reads. The compute_cap field exists since driver 510.
+var NvidiaSMIQuery = []string{"--query-gpu=name,compute_cap,driver_version", "--format=csv,noheader"}
+
+// noDevices is what nvidia-smi prints (exit status 6) when the driver runs
+// but sees no GPU.
+const noDevices = "No devices were found"
+
+// ParseNvidiaSMI parses the output of
+//
+//	nvidia-smi --query-gpu=name,compute_cap,driver_version --format=csv,noheader
+//
+// one GPU a line, such as "NVIDIA H100 80GB HBM3, 9.0, 550.54.15". The CUDA
+// version of each GPU is derived from its driver version with
+// [profile.CUDAForDriver]; [ParseNvidiaSMIBanner] reads the exact one.
+// A field nvidia-smi could not read ("[N/A]", "[Not Supported]") is left
+// empty; a line without a valid compute capability is skipped and reported
+// in the error, which joins one error per bad line. The GPUs of the good
+// lines are returned in every case, as a non-nil slice.
+func ParseNvidiaSMI(out []byte) ([]profile.GPU, error) {
+	gpus := []profile.GPU{}
+	var errs []error
+	n := 0
+	for line := range strings.Lines(string(out)) {
+		n++
+		line = strings.TrimSpace(line)
+		if line == "" || line == noDevices {
+			continue
+		}
+		g, err := parseSMILine(line)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("parse nvidia-smi output line %d: %w", n, err))
+			continue
+		}
+		gpus = append(gpus, g)
+	}
+	return gpus, errors.Join(errs...)
+}
+
+// parseSMILine parses "name, compute_cap, driver_version". The name is
+// everything before the last two commas, so a name with a comma survives.
+func parseSMILine(line string) (profile.GPU, error) {
+	fields := strings.Split(line, ",")
+	if len(fields) < 3 {
+		return profile.GPU{}, fmt.Errorf("%q: want name, compute_cap, driver_version", line)
+	}
+	k := len(fields)
+	g := profile.GPU{
+		Vendor:            profile.VendorNVIDIA,
+		Model:             smiValue(strings.Join(fields[:k-2], ",")),
+		ComputeCapability: smiValue(fields[k-2]),
+		Driver:            smiValue(fields[k-1]),
+	}
+	if g.Driver != "" {
+		g.CUDAVersion = profile.CUDAForDriver(g.Driver)
+	}
+	if err := g.Validate(); err != nil {
+		return profile.GPU{}, fmt.Errorf("%q: %w", line, err)
+	}
+	return g, nil
+}
+
+// smiValue trims a CSV field and maps the values nvidia-smi prints for
+// unknown fields ("[N/A]", "[Not Supported]", "[Unknown Error]") to "".
+func smiValue(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		return ""
+	}
+	return s
+}
+
+// Banner is what the header of plain nvidia-smi output states.
+type Banner struct {
+	// Driver is the driver version, "550.54.15".
+	Driver string
+	// CUDAVersion is the highest CUDA version the driver supports, "12.4".
+	CUDAVersion string
+}
+
+var (
+	bannerDriver = regexp.MustCompile(`Driver Version:\s*([0-9]+(?:\.[0-9]+){0,3})\b`)
+	bannerCUDA   = regexp.MustCompile(`CUDA Version:\s*([0-9]+(?:\.[0-9]+){0,3})\b`)
+)
+
+// ParseNvidiaSMIBanner reads the driver and CUDA versions from the banner
+// that plain nvidia-smi prints:
+//
+//	| NVIDIA-SMI 550.54.15    Driver Version: 550.54.15    CUDA Version: 12.4 |
+//
+// It fails when the output states no CUDA version (a driver failure message,
+// or "CUDA Version: N/A").
+func ParseNvidiaSMIBanner(out []byte) (Banner, error) {
+	var b Banner
+	if m := bannerDriver.FindSubmatch(out); m != nil {
+		b.Driver = string(m[1])
+	}
+	m := bannerCUDA.FindSubmatch(out)
+	if m == nil {
+		return b, fmt.Errorf("parse nvidia-smi banner: no %q in %q", "CUDA Version:", firstLine(out))
+	}
+	b.CUDAVersion = string(m[1])
+	return b, nil
+}
+
+// firstLine returns the first non-empty line of out, trimmed and capped, for
+// error messages.
+func firstLine(out []byte) string {
+	for line := range strings.Lines(string(out)) {
+		if line = strings.TrimSpace(line); line != "" {
+			if len(line) > 200 {
+				line = line[:200] + "..."
+			}
+			return line
+		}
+	}
+	return ""
+}
