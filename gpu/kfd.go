@@ -18,8 +18,9 @@ import (
 // [KFDTopologyPath] is on a live system: one directory per node, each with a
 // "properties" file of "key value" lines and, optionally, a "name" file.
 // A node's gfx target comes from gfx_target_version ([GFXTarget]); nodes
-// with version 0 are CPUs and are skipped. The model is the node's name when
-// it has one. GPUs are returned in node order, as a non-nil slice; a missing
+// with version 0 are CPUs and are skipped, and so are nodes the device
+// cgroup forbids reading. The model is the ASIC name of the node's "name"
+// file ("aldebaran") when it is more than the "ip discovery" placeholder. GPUs are returned in node order, as a non-nil slice; a missing
 // topology is no GPU and no error. Nodes that cannot be read or parsed are
 // skipped and reported in the error, the others returned.
 func ParseKFD(fsys fs.FS) ([]profile.GPU, error) {
@@ -72,6 +73,9 @@ func nodeDirs(entries []fs.DirEntry) []string {
 // parseKFDNode reads one topology node; ok is false for a CPU node.
 func parseKFDNode(fsys fs.FS, node string) (g profile.GPU, ok bool, err error) {
 	props, err := fs.ReadFile(fsys, path.Join(node, "properties"))
+	if errors.Is(err, fs.ErrPermission) {
+		return g, false, nil // a GPU the device cgroup hides from us
+	}
 	if err != nil {
 		return g, false, err
 	}
@@ -90,13 +94,26 @@ func parseKFDNode(fsys fs.FS, node string) (g profile.GPU, ok bool, err error) {
 		return g, false, err
 	}
 	g = profile.GPU{Vendor: profile.VendorAMD, GFX: gfx}
-	if name, err := fs.ReadFile(fsys, path.Join(node, "name")); err == nil {
-		g.Model = strings.TrimSpace(string(name))
-	}
+	g.Model = nodeName(fsys, node)
 	if err := g.Validate(); err != nil {
 		return g, false, err
 	}
 	return g, true, nil
+}
+
+// nodeName returns the ASIC name the kernel gives the node ("aldebaran",
+// "navi21"), or "" when it has none or only the placeholder of chips
+// described by IP discovery.
+func nodeName(fsys fs.FS, node string) string {
+	b, err := fs.ReadFile(fsys, path.Join(node, "name"))
+	if err != nil {
+		return ""
+	}
+	name := strings.TrimSpace(string(b))
+	if name == "ip discovery" {
+		return ""
+	}
+	return name
 }
 
 // propertyInt finds the integer value of key among "key value" lines.

@@ -27,12 +27,12 @@ const amdgpuVersionPath = "/sys/module/amdgpu/version"
 type Option func(*options) error
 
 type options struct {
-	kfd         fs.FS         // KFD topology nodes; default os.DirFS(KFDTopologyPath)
-	amdgpu      string        // file holding the amdgpu module version
-	smiPath     string        // nvidia-smi executable; "" looks it up on PATH
-	timeout     time.Duration // bound on each driver probe
-	nvml        nvmlProbe     // NVML probe; default the real library
-	run         runner        // runs a command and returns its stdout
+	kfd     fs.FS         // KFD topology nodes; default os.DirFS(KFDTopologyPath)
+	amdgpu  string        // file holding the amdgpu module version
+	smiPath string        // nvidia-smi executable; "" looks it up on PATH
+	timeout time.Duration // bound on each driver probe
+	nvml    nvmlProbe     // NVML probe; default the real library
+	run     runner        // runs a command and returns its stdout
 }
 
 // nvmlProbe lists the NVIDIA GPUs through NVML. It returns an error that
@@ -44,11 +44,11 @@ type runner func(ctx context.Context, path string, args ...string) ([]byte, erro
 
 func defaultOptions() *options {
 	return &options{
-		kfd:       os.DirFS(KFDTopologyPath),
-		amdgpu:    amdgpuVersionPath,
-		timeout:   DefaultTimeout,
-		nvml:      probeNVML,
-		run:       runCommand,
+		kfd:     os.DirFS(KFDTopologyPath),
+		amdgpu:  amdgpuVersionPath,
+		timeout: DefaultTimeout,
+		nvml:    probeNVML,
+		run:     runCommand,
 	}
 }
 
