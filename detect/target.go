@@ -12,9 +12,11 @@ import (
 // archspec picks it: among the compatible targets (see Compatible), the
 // best generic one is found first; the answer is the best target that
 // descends from it, or that generic target when none does. "Best" is the
-// most ancestors in the catalog DAG, then the most features, then a match
-// of the ARM CPU part (which tells apart cores with the same features, such
-// as neoverse_n2 and neoverse_v2); remaining ties keep catalog order.
+// most ancestors in the catalog DAG, then the most features; remaining ties
+// keep catalog order. An ARM CPU part names the core exactly, so a
+// compatible target that lists the CPU's part wins over the others: it
+// tells apart cores whose features the catalog does not (neoverse_n2 and
+// neoverse_v2, m2 and m3).
 func Target(info *CPUInfo) (*catalog.Target, error) {
 	cands, err := Compatible(info)
 	if err != nil {
@@ -22,7 +24,7 @@ func Target(info *CPUInfo) (*catalog.Target, error) {
 	}
 	var generic *catalog.Target
 	for _, t := range cands {
-		if t.Generic() && (generic == nil || better(info, t, generic)) {
+		if t.Generic() && (generic == nil || better(t, generic)) {
 			generic = t
 		}
 	}
@@ -31,22 +33,35 @@ func Target(info *CPUInfo) (*catalog.Target, error) {
 	}
 	best := generic
 	for _, t := range cands {
-		if t != generic && t.IsDescendantOf(generic.Name) && (best == generic || better(info, t, best)) {
+		if t == generic || !t.IsDescendantOf(generic.Name) {
+			continue
+		}
+		if outranks(info, t, best) {
 			best = t
 		}
 	}
 	return best, nil
 }
 
-// better reports whether a ranks strictly above b for this CPU.
-func better(info *CPUInfo, a, b *catalog.Target) bool {
+// outranks reports whether t is a better answer than best for this CPU: a
+// match of the ARM CPU part first, then better.
+func outranks(info *CPUInfo, t, best *catalog.Target) bool {
+	if tp, bp := partFits(info, t), partFits(info, best); tp != bp {
+		return tp
+	}
+	return better(t, best)
+}
+
+// better reports whether a ranks strictly above b: more ancestors, then
+// more features.
+func better(a, b *catalog.Target) bool {
 	if na, nb := len(a.Ancestors()), len(b.Ancestors()); na != nb {
 		return na > nb
 	}
 	if na, nb := len(a.Features), len(b.Features); na != nb {
 		return na > nb
 	}
-	return partFits(info, a) && !partFits(info, b)
+	return false
 }
 
 // partFits reports whether t lists the CPU's ARM part code.

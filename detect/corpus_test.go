@@ -1,0 +1,112 @@
+package detect
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// corpusCase is one line of shared/cpu-corpus/expected.tsv.
+type corpusCase struct {
+	file, kind, machine, want string
+	data                      []byte
+}
+
+// corpusDir finds ../shared/cpu-corpus relative to the project root (the
+// directory holding go.mod), or "" when it is absent.
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+	corpus := filepath.Join(dir, "..", "shared", "cpu-corpus")
+	if _, err := os.Stat(filepath.Join(corpus, "expected.tsv")); err != nil {
+		return ""
+	}
+	return corpus
+}
+
+// loadCorpus reads every case of the corpus, skipping the test when the
+// corpus is absent.
+func loadCorpus(t testing.TB) []corpusCase {
+	t.Helper()
+	dir := corpusDir(t)
+	if dir == "" {
+		t.Skip("../shared/cpu-corpus not found")
+	}
+	tsv, err := os.ReadFile(filepath.Join(dir, "expected.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []corpusCase
+	sc := bufio.NewScanner(bytes.NewReader(tsv))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		cols := strings.Split(line, "\t")
+		if len(cols) != 4 {
+			t.Fatalf("expected.tsv: bad line %q", line)
+		}
+		c := corpusCase{file: cols[0], kind: cols[1], machine: cols[2], want: cols[3]}
+		if c.data, err = os.ReadFile(filepath.Join(dir, c.file)); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+func (c corpusCase) parse() (*CPUInfo, error) {
+	if c.kind == "sysctl" {
+		return ParseSysctl(c.data, c.machine)
+	}
+	return ParseCPUInfo(c.data, c.machine)
+}
+
+func TestCorpus(t *testing.T) {
+	cases := loadCorpus(t)
+	if len(cases) == 0 {
+		t.Fatal("expected.tsv lists no files")
+	}
+	passed := 0
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			if c.kind != "cpuinfo" && c.kind != "sysctl" {
+				t.Fatalf("unknown kind %q", c.kind)
+			}
+			info, err := c.parse()
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			got, err := Target(info)
+			if err != nil {
+				t.Fatalf("Target: %v", err)
+			}
+			if got.Name != c.want {
+				t.Fatalf("Target(%s) = %s, want %s", c.file, got.Name, c.want)
+			}
+			p := CPUProfile(info, got)
+			if err := p.Validate(); err != nil {
+				t.Fatalf("CPUProfile(%s) invalid: %v", c.file, err)
+			}
+			passed++
+		})
+	}
+	t.Logf("corpus: %d/%d detected as expected", passed, len(cases))
+}

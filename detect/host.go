@@ -1,0 +1,177 @@
+package detect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/tailor-dev/tailor/profile"
+)
+
+// GPUDetector lists the GPUs of the host; no GPU is an empty list, not an
+// error.
+type GPUDetector func(ctx context.Context) ([]profile.GPU, error)
+
+// Option configures Host.
+type Option func(*options) error
+
+type options struct {
+	dump      []byte
+	parse     func([]byte, string) (*CPUInfo, error)
+	machine   string
+	labels    map[string]string
+	labelFile string
+	labelSet  bool
+	gpus      GPUDetector
+	gpusSet   bool
+	probe     func(context.Context) (*CPUInfo, error)
+}
+
+// errConflict is returned for options that cannot go together.
+var errConflict = errors.New("conflicting options")
+
+// WithCPUInfo makes Host describe the machine of a Linux /proc/cpuinfo
+// dump instead of the live host; machine is its uname -m (see
+// ParseCPUInfo). GPUs are then not detected, unless WithGPUDetector is
+// given too: the dump describes another machine. Conflicts with WithSysctl.
+func WithCPUInfo(data []byte, machine string) Option {
+	return withDump(data, machine, ParseCPUInfo, "WithCPUInfo")
+}
+
+// WithSysctl makes Host describe the Mac of a `sysctl -a machdep.cpu hw`
+// dump (see ParseSysctl), like WithCPUInfo. Conflicts with WithCPUInfo.
+func WithSysctl(data []byte, machine string) Option {
+	return withDump(data, machine, ParseSysctl, "WithSysctl")
+}
+
+func withDump(data []byte, machine string, parse func([]byte, string) (*CPUInfo, error), name string) Option {
+	return func(o *options) error {
+		if o.parse != nil {
+			return fmt.Errorf("%w: %s after another CPU dump option: give one dump", errConflict, name)
+		}
+		o.dump, o.machine, o.parse = data, machine, parse
+		return nil
+	}
+}
+
+// WithLabels adds host labels (mpi=openmpi); they override labels of the
+// same key from the labels file.
+func WithLabels(labels map[string]string) Option {
+	return func(o *options) error {
+		for k, v := range labels {
+			if _, _, err := parseLabel(k + "=" + v); err != nil {
+				return fmt.Errorf("%w: label: %w", ErrMalformed, err)
+			}
+		}
+		maps.Copy(o.labels, labels)
+		return nil
+	}
+}
+
+// WithLabelsFile reads host labels from path (format: see ParseLabels)
+// instead of DefaultLabelsFile. The default file may be missing; a file
+// named here must exist. An empty path reads no file.
+func WithLabelsFile(path string) Option {
+	return func(o *options) error {
+		o.labelFile, o.labelSet = path, true
+		return nil
+	}
+}
+
+// WithGPUDetector replaces the GPU detection of Host (gpu.Detect by
+// default). A detector given here runs even when the CPU comes from a dump.
+func WithGPUDetector(d GPUDetector) Option {
+	return func(o *options) error {
+		if d == nil {
+			return fmt.Errorf("%w: WithGPUDetector(nil)", errConflict)
+		}
+		o.gpus, o.gpusSet = d, true
+		return nil
+	}
+}
+
+// withProbe replaces the live host CPU probe (a test seam).
+func withProbe(p func(context.Context) (*CPUInfo, error)) Option {
+	return func(o *options) error {
+		o.probe = p
+		return nil
+	}
+}
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{
+		labels:    map[string]string{},
+		labelFile: DefaultLabelsFile,
+		gpus:      defaultGPUDetector,
+		probe:     probeHost,
+	}
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// Host returns the profile of the machine it runs on: its CPU target and
+// features, its GPUs (gpu.Detect by default), and its labels from
+// DefaultLabelsFile and WithLabels. With WithCPUInfo or WithSysctl it
+// describes the machine of that dump instead.
+func Host(ctx context.Context, opts ...Option) (*profile.Profile, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("detecting host: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("detecting host: %w", err)
+	}
+	info, err := o.cpuInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Profile(info)
+	if err != nil {
+		return nil, fmt.Errorf("detecting host CPU target: %w", err)
+	}
+	if p.Labels, err = o.hostLabels(); err != nil {
+		return nil, err
+	}
+	if o.parse == nil || o.gpusSet {
+		gpus, err := o.gpus(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("detecting GPUs: %w", err)
+		}
+		if gpus != nil {
+			p.GPUs = gpus
+		}
+	}
+	return p, nil
+}
+
+func (o *options) cpuInfo(ctx context.Context) (*CPUInfo, error) {
+	if o.parse != nil {
+		return o.parse(o.dump, o.machine)
+	}
+	info, err := o.probe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("probing host CPU: %w", err)
+	}
+	return info, nil
+}
+
+// hostLabels merges the labels file and WithLabels; nil when there are none.
+func (o *options) hostLabels() (map[string]string, error) {
+	labels := map[string]string{}
+	if o.labelFile != "" {
+		var err error
+		if labels, err = readLabelsFile(o.labelFile, !o.labelSet); err != nil {
+			return nil, err
+		}
+	}
+	maps.Copy(labels, o.labels)
+	if len(labels) == 0 {
+		return nil, nil
+	}
+	return labels, nil
+}
