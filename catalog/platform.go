@@ -108,11 +108,7 @@ func LevelTarget(arch, variant string) (*Target, error) {
 		case "v9", "v9.0":
 			name = "armv9.0a"
 		default:
-			name = "arm" + strings.TrimPrefix(variant, "v")
-			if !strings.HasPrefix(variant, "v") {
-				name = "armv" + variant
-			}
-			name += "a"
+			name = "armv" + strings.TrimPrefix(variant, "v") + "a"
 		}
 	default:
 		for fam, a := range ociArch {
