@@ -27,14 +27,21 @@ type Check struct {
 // Candidate is one index entry with its verdict for a host.
 type Candidate struct {
 	// Index is the entry's position in the index.
-	Index      int                      `json:"index"`
-	Descriptor v1.Descriptor            `json:"descriptor"`
-	Reqs       requirement.Requirements `json:"requirements"`
+	Index int `json:"index"`
+	// Descriptor is the entry as given (it shares its Platform and
+	// Annotations with the caller's descriptor).
+	Descriptor v1.Descriptor `json:"descriptor"`
+	// Reqs are the entry's requirements; the zero value when they were not
+	// read (an entry with no platform, or a malformed one under Lenient).
+	Reqs requirement.Requirements `json:"requirements"`
 	// Fits is true when every check holds.
 	Fits bool `json:"fits"`
 	// Rank is 1 for the best fitting entry, 2 for the next...; 0 when it does not fit.
 	Rank   int     `json:"rank,omitempty"`
 	Checks []Check `json:"checks"`
+
+	// score holds the ranking keys Match computed (see Less).
+	score score
 }
 
 // Failed returns the checks that did not hold.
@@ -53,15 +60,23 @@ type NoMatchError struct {
 	Candidates []Candidate
 }
 
+// Error names, per entry, the requirements that failed.
 func (e *NoMatchError) Error() string {
 	var b strings.Builder
 	b.WriteString(ErrNoMatch.Error())
+	if len(e.Candidates) == 0 {
+		b.WriteString(": the index has no entries")
+	}
 	for _, c := range e.Candidates {
 		var why []string
 		for _, ch := range c.Failed() {
 			why = append(why, ch.Detail)
 		}
-		fmt.Fprintf(&b, "\n  entry %d (%s, %s): %s", c.Index, c.Descriptor.Digest, c.Reqs, strings.Join(why, "; "))
+		reqs := c.Reqs.String()
+		if c.Reqs.Source == "" {
+			reqs = "requirements not read"
+		}
+		fmt.Fprintf(&b, "\n  entry %d (%s, %s): %s", c.Index, c.Descriptor.Digest, reqs, strings.Join(why, "; "))
 	}
 	return b.String()
 }
