@@ -93,8 +93,10 @@ func load() {
 	})
 }
 
-// computeAncestors gives archspec's order: each parent followed by its own
-// ancestors, depth first, first occurrence kept. Most specific comes first.
+// computeAncestors gives the fallback chain, most specific first: deepest
+// in the DAG first, ties in archspec's order (each parent followed by its
+// own ancestors, first occurrence kept). archspec's plain order would put
+// aarch64 before armv9.0a for neoverse_v2; a fallback chain must not.
 func computeAncestors(t *Target) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -106,6 +108,7 @@ func computeAncestors(t *Target) []string {
 			}
 		}
 	}
+	slices.SortStableFunc(out, func(a, b string) int { return byName[b].depth - byName[a].depth })
 	return out
 }
 

@@ -13,9 +13,9 @@ func TestAncestors(t *testing.T) {
 	}{
 		{"x86_64", nil},
 		{"x86_64_v3", []string{"x86_64_v2", "x86_64"}},
-		{"haswell", []string{"ivybridge", "sandybridge", "westmere", "nehalem", "core2", "nocona", "x86_64", "x86_64_v2", "x86_64_v3"}},
-		{"zen4", []string{"zen3", "zen2", "zen", "x86_64_v3", "x86_64_v2", "x86_64", "x86_64_v4"}},
-		{"neoverse_v2", []string{"neoverse_n1", "cortex_a72", "aarch64", "armv8.2a", "armv8.1a", "armv9.0a", "armv8.5a", "armv8.4a", "armv8.3a"}},
+		{"haswell", []string{"ivybridge", "sandybridge", "westmere", "nehalem", "core2", "x86_64_v3", "nocona", "x86_64_v2", "x86_64"}},
+		{"zen4", []string{"zen3", "zen2", "zen", "x86_64_v4", "x86_64_v3", "x86_64_v2", "x86_64"}},
+		{"neoverse_v2", []string{"armv9.0a", "armv8.5a", "armv8.4a", "neoverse_n1", "armv8.3a", "armv8.2a", "cortex_a72", "armv8.1a", "aarch64"}},
 		{"power9le", []string{"power8le", "ppc64le"}},
 	}
 	for _, tt := range tests {
