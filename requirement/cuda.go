@@ -8,7 +8,7 @@ import (
 
 var (
 	cudaPattern    = regexp.MustCompile(`^(sm|compute)_([1-9][0-9]?)([0-9])([af]?)$`)
-	gfxPattern     = regexp.MustCompile(`^gfx[0-9]{3,4}[a-f]?$`)
+	gfxPattern     = regexp.MustCompile(`^gfx[0-9][0-9a-f]{2,4}$`)
 	versionPattern = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,3}){0,2}$`)
 )
 

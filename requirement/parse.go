@@ -53,8 +53,11 @@ func fromDescriptor(d v1.Descriptor) (Requirements, error) {
 		return Requirements{Target: name, Source: SourceVariant}, nil
 	}
 	if d.Platform != nil && d.Platform.Variant != "" && isLevelArch(d.Platform.Architecture) {
-		_, err := catalog.LevelTarget(d.Platform.Architecture, d.Platform.Variant)
-		return Requirements{}, fmt.Errorf("%w: platform variant: %w", ErrMalformed, err)
+		// The base level (amd64/v1, arm64/v8) is no requirement; only a
+		// variant the catalog does not know is an error.
+		if _, err := catalog.LevelTarget(d.Platform.Architecture, d.Platform.Variant); err != nil {
+			return Requirements{}, fmt.Errorf("%w: platform variant: %w", ErrMalformed, err)
+		}
 	}
 	return Requirements{Source: SourceNone}, nil
 }
