@@ -9,7 +9,7 @@ import (
 
 var (
 	ccPattern  = regexp.MustCompile(`^[1-9][0-9]?\.[0-9]$`)
-	gfxPattern = regexp.MustCompile(`^gfx[0-9]{3,4}[a-f]?$`)
+	gfxPattern = regexp.MustCompile(`^gfx[0-9][0-9a-f]{2,4}$`)
 	verPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,3}$`)
 )
 
