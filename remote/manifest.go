@@ -1,0 +1,107 @@
+package remote
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Manifest is one manifest as the registry served it.
+type Manifest struct {
+	// Ref is the reference it was fetched by.
+	Ref name.Reference
+	// Raw is the manifest's bytes, exactly as served.
+	Raw []byte
+	// MediaType is the manifest's type, from the response (or, for a
+	// registry that labels it generically, from the manifest's mediaType).
+	MediaType types.MediaType
+	// Digest is the sha256 of Raw.
+	Digest v1.Hash
+}
+
+// newManifest checks that d is a manifest tailor reads.
+func newManifest(ref name.Reference, d *ggcr.Descriptor) (*Manifest, error) {
+	m := &Manifest{Ref: ref, Raw: d.Manifest, MediaType: d.MediaType, Digest: d.Digest}
+	var probe struct {
+		SchemaVersion int             `json:"schemaVersion"`
+		MediaType     types.MediaType `json:"mediaType"`
+		Manifests     json.RawMessage `json:"manifests"`
+	}
+	if err := json.Unmarshal(m.Raw, &probe); err != nil {
+		return nil, fmt.Errorf("%w: %s: manifest is not JSON (%d bytes, %s): %w", ErrBadManifest, ref, len(m.Raw), d.MediaType, err)
+	}
+	if !known(m.MediaType) {
+		m.MediaType = sniff(probe.MediaType, probe.Manifests != nil)
+	}
+	switch m.MediaType {
+	case types.DockerManifestSchema1, types.DockerManifestSchema1Signed:
+		return nil, fmt.Errorf("%w: %s: Docker schema 1 manifests are not supported", ErrBadManifest, ref)
+	case "":
+		return nil, fmt.Errorf("%w: %s: unknown manifest type %q", ErrBadManifest, ref, d.MediaType)
+	}
+	return m, nil
+}
+
+// known are the manifest types tailor reads (plus schema 1, refused by name).
+func known(mt types.MediaType) bool {
+	switch mt {
+	case types.OCIImageIndex, types.DockerManifestList, types.OCIManifestSchema1,
+		types.DockerManifestSchema2, types.DockerManifestSchema1, types.DockerManifestSchema1Signed:
+		return true
+	}
+	return false
+}
+
+// sniff reads the type of a manifest served as application/json or the like.
+func sniff(declared types.MediaType, hasManifests bool) types.MediaType {
+	if known(declared) {
+		return declared
+	}
+	if declared == "" && hasManifests {
+		return types.OCIImageIndex
+	}
+	if declared == "" {
+		return types.OCIManifestSchema1
+	}
+	return ""
+}
+
+// IsIndex reports whether m is an image index (OCI index or Docker
+// manifest list).
+func (m *Manifest) IsIndex() bool { return m.MediaType.IsIndex() }
+
+// IndexManifest parses m as an index. ggcr's types keep each entry's
+// platform.features and annotations.
+func (m *Manifest) IndexManifest() (*v1.IndexManifest, error) {
+	if !m.IsIndex() {
+		return nil, fmt.Errorf("%w: %s is an image (%s), not an index", ErrBadManifest, m.Ref, m.MediaType)
+	}
+	im, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: index: %w", ErrBadManifest, m.Ref, err)
+	}
+	return im, nil
+}
+
+// ImageManifest parses m as an image manifest.
+func (m *Manifest) ImageManifest() (*v1.Manifest, error) {
+	if m.IsIndex() {
+		return nil, fmt.Errorf("%w: %s is an index, not an image", ErrBadManifest, m.Ref)
+	}
+	mf, err := v1.ParseManifest(bytes.NewReader(m.Raw))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: image manifest: %w", ErrBadManifest, m.Ref, err)
+	}
+	return mf, nil
+}
+
+// Descriptor describes m as an entry of an index would: media type,
+// digest, size (no platform: that is in an image's config).
+func (m *Manifest) Descriptor() v1.Descriptor {
+	return v1.Descriptor{MediaType: m.MediaType, Digest: m.Digest, Size: int64(len(m.Raw))}
+}
