@@ -63,8 +63,10 @@ func parseCPUInfo(data []byte, machine string) (*CPUInfo, error) {
 // of a key wins.
 func firstBlock(text string) (map[string]string, error) {
 	fields := map[string]string{}
-	for n, line := range strings.Split(text, "\n") {
-		line = strings.TrimRight(line, "\r")
+	n := 0
+	for line := range strings.Lines(text) {
+		n++
+		line = strings.TrimRight(line, "\r\n")
 		if strings.TrimSpace(line) == "" {
 			if len(fields) > 0 {
 				break
@@ -74,7 +76,7 @@ func firstBlock(text string) (map[string]string, error) {
 		key, value, ok := strings.Cut(line, ":")
 		key = strings.TrimSpace(key)
 		if !ok || !isKey(key) {
-			return nil, fmt.Errorf("%w: line %d: want \"key : value\", got %q", ErrMalformed, n+1, clip(line))
+			return nil, fmt.Errorf("%w: line %d: want \"key : value\", got %q", ErrMalformed, n, clip(line))
 		}
 		if _, dup := fields[key]; !dup {
 			fields[key] = strings.TrimSpace(value)

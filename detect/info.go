@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -111,10 +112,14 @@ func NormalizeMachine(machine string) (string, error) {
 
 // checkText rejects input that is empty or not text.
 func checkText(data []byte) error {
-	if len(strings.TrimSpace(string(data))) == 0 {
+	if len(bytes.TrimSpace(data)) == 0 {
 		return fmt.Errorf("%w: empty input", ErrMalformed)
 	}
 	for i := 0; i < len(data); {
+		if c := data[i]; c >= 0x20 && c < 0x7f || c == '\n' || c == '\t' || c == '\r' {
+			i++ // printable ASCII, the common case
+			continue
+		}
 		r, size := utf8.DecodeRune(data[i:])
 		if r == utf8.RuneError && size <= 1 {
 			return fmt.Errorf("%w: binary data (invalid UTF-8 at byte %d)", ErrMalformed, i)

@@ -36,7 +36,9 @@ func parseSysctl(data []byte, machine string) (*CPUInfo, error) {
 		return nil, err
 	}
 	if machine == "" {
-		machine = inferSysctlMachine(keys)
+		if machine = inferSysctlMachine(keys); machine == "" {
+			return nil, fmt.Errorf("%w: cannot tell the machine from the sysctl keys, give it", ErrUnknownMachine)
+		}
 	}
 	family, err := NormalizeMachine(machine)
 	if err != nil {
