@@ -103,6 +103,7 @@ func (o *options) nvidiaSMI(ctx context.Context) (gpus []profile.GPU, found bool
 			return nil, false, nil
 		}
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	banner := make(chan Banner, 1)
@@ -114,11 +115,11 @@ func (o *options) nvidiaSMI(ctx context.Context) (gpus []profile.GPU, found bool
 		}
 		banner <- b
 	}()
-	out, err := o.run(ctx, path, NvidiaSMIQuery...)
+	out, err := o.run(ctx, path, smiQuery...)
 	if err != nil {
 		cancel() // the banner would fail the same way
 		<-banner
-		return o.smiFailure(path, out, err)
+		return o.smiFailure(parent, path, out, err)
 	}
 	gpus, err = ParseNvidiaSMI(out)
 	if b := <-banner; b.CUDAVersion != "" {
@@ -131,11 +132,14 @@ func (o *options) nvidiaSMI(ctx context.Context) (gpus []profile.GPU, found bool
 	return gpus, true, err
 }
 
-// smiFailure explains a failed nvidia-smi run. "No devices were found" is a
+// smiFailure explains a failed nvidia-smi run, started under parent. "No devices were found" is a
 // host without NVIDIA GPU, not a failure.
-func (o *options) smiFailure(path string, out []byte, err error) ([]profile.GPU, bool, error) {
+func (o *options) smiFailure(parent context.Context, path string, out []byte, err error) ([]profile.GPU, bool, error) {
 	if strings.Contains(string(out), noDevices) {
 		return nil, true, nil
+	}
+	if parent.Err() != nil {
+		return nil, true, fmt.Errorf("nvidia-smi %s: %w", path, context.Cause(parent))
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return nil, true, fmt.Errorf("nvidia-smi %s: no answer within %v: %w", path, o.timeout, errTimeout)

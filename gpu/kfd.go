@@ -95,9 +95,6 @@ func parseKFDNode(fsys fs.FS, node string) (g profile.GPU, ok bool, err error) {
 	}
 	g = profile.GPU{Vendor: profile.VendorAMD, GFX: gfx}
 	g.Model = nodeName(fsys, node)
-	if err := g.Validate(); err != nil {
-		return g, false, err
-	}
 	return g, true, nil
 }
 
@@ -138,8 +135,8 @@ func propertyInt(props []byte, key string) (v int, found bool, err error) {
 // digit: 90010 is gfx90a, 90402 gfx942, 100300 gfx1030, 110000 gfx1100.
 func GFXTarget(version int) (string, error) {
 	major, minor, stepping := version/10000, version/100%100, version%100
-	if major < 1 || minor > 9 || stepping > 15 {
-		return "", fmt.Errorf("gfx_target_version %d: want major*10000 + minor*100 + stepping, minor below 10 and stepping below 16", version)
+	if major < 1 || major > 99 || minor > 9 || stepping > 15 {
+		return "", fmt.Errorf("gfx_target_version %d: want major*10000 + minor*100 + stepping, major below 100, minor below 10, stepping below 16", version)
 	}
 	return fmt.Sprintf("gfx%d%d%x", major, minor, stepping), nil
 }

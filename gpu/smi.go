@@ -9,9 +9,9 @@ import (
 	"github.com/tailor-dev/tailor/profile"
 )
 
-// NvidiaSMIQuery is the nvidia-smi command line whose output
+// smiQuery is the nvidia-smi command line whose output
 // [ParseNvidiaSMI] reads. The compute_cap field exists since driver 510.
-var NvidiaSMIQuery = []string{"--query-gpu=name,compute_cap,driver_version", "--format=csv,noheader"}
+var smiQuery = []string{"--query-gpu=name,compute_cap,driver_version", "--format=csv,noheader"}
 
 // noDevices is what nvidia-smi prints (exit status 6) when the driver runs
 // but sees no GPU.
