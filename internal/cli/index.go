@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/tailor-dev/tailor/publish"
+	"github.com/tailor-dev/tailor/requirement"
+)
+
+func init() { register(newIndexCommand) }
+
+func newIndexCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "index",
+		Short: "Publish tailor indexes: create, import tag conventions, annotate entries",
+	}
+	cmd.AddCommand(newIndexCreateCommand(), newIndexImportCommand(), newIndexAnnotateCommand())
+	return cmd
+}
+
+type indexCreateOptions struct {
+	entries []string
+	dryRun  bool
+}
+
+func newIndexCreateCommand() *cobra.Command {
+	o := &indexCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create REF --entry IMAGE[=REQS] ...",
+		Short: "Build an index of images with their requirements and push it to REF",
+		Long: `Build a spec-valid OCI index from images, generic entry first, each entry's
+platform taken from its image config and its requirements written as
+dev.tailor.* annotations, and push it to REF. Images in other repositories
+are copied into REF's repository first.
+
+REQS is the short form: cpu=skylake_avx512,features=avx512vnni,
+cuda=sm_80+sm_90,cuda-version=12.4,rocm=gfx90a,requires=mpi=openmpi.
+An image with no REQS is generic, unless its config names a level variant.`,
+		Example: `  tailor index create reg/app:1.0 \
+    --entry reg/app:generic \
+    --entry reg/app:v3=cpu=x86_64_v3 \
+    --entry reg/app:skx=cpu=skylake_avx512,cuda=sm_80+sm_90`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runIndexCreate(cmd, args[0], o) },
+	}
+	cmd.Flags().StringArrayVarP(&o.entries, "entry", "e", nil, "an image and its requirements, IMAGE[=REQS] (repeatable)")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the index that would be pushed, push nothing")
+	_ = cmd.MarkFlagRequired("entry")
+	return cmd
+}
+
+// parseEntryFlag splits IMAGE[=REQS]; image references hold no '='.
+func parseEntryFlag(s string) (string, *requirement.Requirements, error) {
+	img, reqs, ok := strings.Cut(s, "=")
+	if img == "" {
+		return "", nil, fmt.Errorf("--entry %q: want IMAGE[=REQS]", s)
+	}
+	if !ok {
+		return img, nil, nil
+	}
+	r, err := requirement.ParseShort(reqs)
+	if err != nil {
+		return "", nil, fmt.Errorf("--entry %q: %w", s, err)
+	}
+	return img, &r, nil
+}
+
+func runIndexCreate(cmd *cobra.Command, ref string, o *indexCreateOptions) error {
+	ctx := cmd.Context()
+	type spec struct {
+		image string
+		reqs  *requirement.Requirements
+	}
+	specs := make([]spec, 0, len(o.entries))
+	for _, e := range o.entries {
+		img, reqs, err := parseEntryFlag(e)
+		if err != nil {
+			return usageError(err)
+		}
+		specs = append(specs, spec{img, reqs})
+	}
+	sources := make([]publish.Source, 0, len(specs))
+	for _, s := range specs {
+		src, err := publish.Resolve(ctx, s.image, publishOptions()...)
+		if err != nil {
+			return publishError(err)
+		}
+		if s.reqs != nil {
+			src.Requirements = *s.reqs
+		}
+		sources = append(sources, src)
+	}
+	return buildAndPush(cmd, ref, sources, o.dryRun)
+}
+
+// buildAndPush builds the index of sources and prints it (dry run) or
+// pushes it and prints its digest reference.
+func buildAndPush(cmd *cobra.Command, ref string, sources []publish.Source, dryRun bool) error {
+	idx, err := publish.NewIndex(publish.Entries(sources))
+	if err != nil {
+		return publishError(err)
+	}
+	if dryRun {
+		raw, _ := idx.RawManifest()
+		_, err := cmd.OutOrStdout().Write(raw)
+		return err
+	}
+	d, err := publish.Push(cmd.Context(), ref, idx, sources, publishOptions()...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), d.String())
+	return nil
+}
+
+// publishOptions wires the registry client options of the publish commands.
+func publishOptions() []publish.Option { return nil }
+
+// publishError marks the publish errors that mean bad input.
+func publishError(err error) error {
+	for _, s := range []error{publish.ErrIndistinguishable, publish.ErrInvalidEntry, publish.ErrManifestFile} {
+		if errors.Is(err, s) {
+			return usageError(err)
+		}
+	}
+	return err
+}

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+	"github.com/tailor-dev/tailor/publish"
+	"github.com/tailor-dev/tailor/requirement"
+)
+
+type indexAnnotateOptions struct {
+	entry  string
+	tag    string
+	dryRun bool
+}
+
+func newIndexAnnotateCommand() *cobra.Command {
+	o := &indexAnnotateOptions{}
+	cmd := &cobra.Command{
+		Use:   "annotate REF --entry DIGEST REQS",
+		Short: "Set the requirements of one entry of an existing index",
+		Long: `Fetch the index at REF, replace the requirements of the entry whose digest
+starts with DIGEST by REQS (short form; "generic" for none), and push the
+corrected index to the same tag (or --tag). The old index stays
+retrievable by its digest. Prints the new digest reference.`,
+		Example: `  tailor index annotate reg/app:1.0 --entry sha256:4f2a cpu=haswell`,
+		Args:    cobra.ExactArgs(2),
+		RunE:    func(cmd *cobra.Command, args []string) error { return runIndexAnnotate(cmd, args[0], args[1], o) },
+	}
+	cmd.Flags().StringVar(&o.entry, "entry", "", "digest (or unique prefix) of the entry to change")
+	cmd.Flags().StringVar(&o.tag, "tag", "", "push the corrected index to this tag instead of REF's")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the corrected index, push nothing")
+	_ = cmd.MarkFlagRequired("entry")
+	return cmd
+}
+
+func runIndexAnnotate(cmd *cobra.Command, ref, reqs string, o *indexAnnotateOptions) error {
+	r, err := requirement.ParseShort(reqs)
+	if err != nil {
+		return usageError(err)
+	}
+	parsed, err := name.ParseReference(ref)
+	if err != nil {
+		return usageError(fmt.Errorf("parsing reference %q: %w", ref, err))
+	}
+	dst := ref
+	switch {
+	case o.tag != "":
+		dst = parsed.Context().Tag(o.tag).String()
+	case !o.dryRun:
+		if _, byDigest := parsed.(name.Digest); byDigest {
+			return usageError(fmt.Errorf("%q names the index by digest: give --tag to push the corrected one to", ref))
+		}
+	}
+	m, _, err := publish.FetchIndex(cmd.Context(), ref, publishOptions()...)
+	if err != nil {
+		return err
+	}
+	idx, err := publish.Annotate(m, o.entry, r)
+	if err != nil {
+		return usageError(err)
+	}
+	if o.dryRun {
+		raw, _ := idx.RawManifest()
+		_, err := cmd.OutOrStdout().Write(raw)
+		return err
+	}
+	d, err := publish.Push(cmd.Context(), dst, idx, nil, publishOptions()...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), d.String())
+	return nil
+}

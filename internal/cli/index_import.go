@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/spf13/cobra"
+	"github.com/tailor-dev/tailor/publish"
+)
+
+type indexImportOptions struct {
+	from    string
+	metahub string
+	match   string
+	dryRun  bool
+}
+
+func newIndexImportCommand() *cobra.Command {
+	o := &indexImportOptions{}
+	cmd := &cobra.Command{
+		Use:   "import [REF] (--from REPO | --metahub manifest.yml)",
+		Short: "Turn tag conventions or a MetaHub manifest.yml into one index",
+		Long: `With --from, read the tags of REPO and turn the conventions
+  generic, cpu-<target>, cpu_<target>-nvcap_<NN>, <tag>-x86-64-v<N>
+into one index at REF, printing what was recognised and what was skipped.
+With --metahub, read a manifest-tool / MetaHub manifest.yml (image:,
+manifests: with platform.features such as cpu:skylake, nvcap:5.2); REF
+defaults to its image:.`,
+		Example: `  tailor index import reg/app:latest --from reg/app
+  tailor index import --metahub manifest.yml --dry-run`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runIndexImport(cmd, args, o) },
+	}
+	cmd.Flags().StringVar(&o.from, "from", "", "repository whose tags to import")
+	cmd.Flags().StringVar(&o.metahub, "metahub", "", "MetaHub / manifest-tool manifest.yml to import")
+	cmd.Flags().StringVar(&o.match, "match", "", "import only tags matching this regular expression")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the index that would be pushed, push nothing")
+	cmd.MarkFlagsMutuallyExclusive("from", "metahub")
+	cmd.MarkFlagsOneRequired("from", "metahub")
+	return cmd
+}
+
+func runIndexImport(cmd *cobra.Command, args []string, o *indexImportOptions) error {
+	if o.metahub != "" {
+		return runImportMetaHub(cmd, args, o)
+	}
+	if len(args) == 0 {
+		return usageError(fmt.Errorf("index import --from needs REF, the tag to push the index to"))
+	}
+	var re *regexp.Regexp
+	if o.match != "" {
+		var err error
+		if re, err = regexp.Compile(o.match); err != nil {
+			return usageError(fmt.Errorf("--match %q: %w", o.match, err))
+		}
+	}
+	sources, verdicts, err := publish.ImportTags(cmd.Context(), o.from, re, publishOptions()...)
+	if err != nil {
+		return err
+	}
+	errw := cmd.ErrOrStderr()
+	for _, v := range verdicts {
+		if v.Recognised {
+			fmt.Fprintf(errw, "recognised %-28s %s\n", v.Tag, v.Requirements)
+		} else {
+			fmt.Fprintf(errw, "skipped    %-28s %s\n", v.Tag, v.Reason)
+		}
+	}
+	if len(sources) == 0 {
+		return fmt.Errorf("no tag of %q follows a known convention", o.from)
+	}
+	return buildAndPush(cmd, args[0], sources, o.dryRun)
+}
+
+func runImportMetaHub(cmd *cobra.Command, args []string, o *indexImportOptions) error {
+	m, err := publish.ReadMetaHub(o.metahub)
+	if err != nil {
+		return usageError(err)
+	}
+	ref := m.Image
+	if len(args) == 1 {
+		ref = args[0]
+	}
+	if ref == "" {
+		return usageError(fmt.Errorf("%s has no image: and no REF was given", o.metahub))
+	}
+	sources, err := publish.ImportMetaHub(cmd.Context(), m, publishOptions()...)
+	if err != nil {
+		return publishError(err)
+	}
+	return buildAndPush(cmd, ref, sources, o.dryRun)
+}
