@@ -39,7 +39,7 @@ func parseARM(info *CPUInfo, fields map[string]string) error {
 // On macOS, where sysctl does not list every feature, the Apple model named
 // by the brand string decides: it and its ancestors fit. Elsewhere the
 // target's features must all be present.
-func compatibleARM(info *CPUInfo, t *catalog.Target, model *catalog.Target) bool {
+func compatibleARM(info *CPUInfo, have map[string]bool, t, model *catalog.Target) bool {
 	if t.Generic() && t.Name != MachineAArch64 {
 		return false
 	}
@@ -49,7 +49,7 @@ func compatibleARM(info *CPUInfo, t *catalog.Target, model *catalog.Target) bool
 	if model != nil {
 		return model.IsDescendantOf(t.Name)
 	}
-	return featuresFit(info, t)
+	return featuresFit(MachineAArch64, have, t)
 }
 
 // applePattern finds the model number of an Apple silicon brand string

@@ -60,7 +60,7 @@ func withDump(data []byte, machine string, parse func([]byte, string) (*CPUInfo,
 func WithLabels(labels map[string]string) Option {
 	return func(o *options) error {
 		for k, v := range labels {
-			if _, _, err := parseLabel(k + "=" + v); err != nil {
+			if err := checkLabel(k, v); err != nil {
 				return fmt.Errorf("%w: label: %w", ErrMalformed, err)
 			}
 		}

@@ -99,6 +99,7 @@ func TestHostErrors(t *testing.T) {
 		{"malformed labels", context.Background(), []Option{dump, WithLabelsFile(bad)}, bad + ":2", ErrMalformed},
 		{"missing labels file", context.Background(), []Option{dump, WithLabelsFile(filepath.Join(t.TempDir(), "nope"))}, "nope", os.ErrNotExist},
 		{"bad label option", context.Background(), []Option{dump, WithLabels(map[string]string{"a b": "c"})}, "space", ErrMalformed},
+		{"label key with =", context.Background(), []Option{dump, WithLabels(map[string]string{"a=b": "c"})}, "'='", ErrMalformed},
 		{"nil detector", context.Background(), []Option{dump, WithGPUDetector(nil)}, "nil", nil},
 		{"gpu error", context.Background(), []Option{dump, WithLabelsFile(""), WithGPUDetector(func(context.Context) ([]profile.GPU, error) { return nil, gpuErr })}, "detecting GPUs", gpuErr},
 		{"probe error", context.Background(), []Option{WithLabelsFile(""), withProbe(func(context.Context) (*CPUInfo, error) { return nil, ErrUnsupported })}, "probing host CPU", ErrUnsupported},

@@ -61,38 +61,24 @@ type CPUInfo struct {
 	// Name is the core a dump names directly: the RISC-V uarch (u74mc, x60)
 	// or the Apple silicon model from a macOS brand string (m1, m3).
 	Name string
-
-	features map[string]bool
 }
 
 // HasFeature reports whether the CPU has flag f (Linux naming).
 func (c *CPUInfo) HasFeature(f string) bool {
-	if c.features == nil {
-		c.index()
-	}
-	return c.features[f]
+	return slices.Contains(c.Features, f)
 }
 
-// setFeatures stores fs sorted and deduplicated, and indexes them.
+// setFeatures stores fs sorted and deduplicated.
 func (c *CPUInfo) setFeatures(fs []string) {
 	fs = slices.Clone(fs)
 	slices.Sort(fs)
 	c.Features = slices.Compact(fs)
-	c.index()
-}
-
-func (c *CPUInfo) index() {
-	c.features = make(map[string]bool, len(c.Features))
-	for _, f := range c.Features {
-		c.features[f] = true
-	}
 }
 
 // clone returns a deep copy of c, so cached host probes stay unchanged.
 func (c *CPUInfo) clone() *CPUInfo {
 	out := *c
 	out.Features = slices.Clone(c.Features)
-	out.index()
 	return &out
 }
 

@@ -39,18 +39,24 @@ func ParseLabels(data []byte, name string) (map[string]string, error) {
 
 func parseLabel(line string) (string, string, error) {
 	k, v, ok := strings.Cut(line, "=")
-	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-	switch {
-	case !ok:
+	if !ok {
 		return "", "", fmt.Errorf("want key=value, got %q", clip(line))
-	case k == "":
-		return "", "", fmt.Errorf("empty key in %q", clip(line))
-	case strings.ContainsAny(k, " \t,"):
-		return "", "", fmt.Errorf("key %q holds a space or comma", clip(k))
-	case strings.Contains(v, ","):
-		return "", "", fmt.Errorf("value %q of %s holds a comma", clip(v), k)
 	}
-	return k, v, nil
+	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	return k, v, checkLabel(k, v)
+}
+
+// checkLabel rejects a label that a profile spec string could not carry.
+func checkLabel(k, v string) error {
+	switch {
+	case k == "":
+		return fmt.Errorf("empty label key (value %q)", clip(v))
+	case strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == ',' || r == '=' || r == 0x7f }):
+		return fmt.Errorf("label key %q holds a space, control character, comma or '='", clip(k))
+	case strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == ',' || r == 0x7f }):
+		return fmt.Errorf("value %q of label %s holds a comma or control character", clip(v), k)
+	}
+	return nil
 }
 
 // readLabelsFile reads a labels file; a missing file is no error when

@@ -113,13 +113,11 @@ func parseDarwinX86(info *CPUInfo, keys map[string]string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := requireKey(keys, "machdep.cpu.features"); err != nil {
+		return err
+	}
 	var raw []string
 	for _, k := range []string{"machdep.cpu.features", "machdep.cpu.leaf7_features", "machdep.cpu.extfeatures"} {
-		if k == "machdep.cpu.features" {
-			if _, err := requireKey(keys, k); err != nil {
-				return err
-			}
-		}
 		fs, err := flagTokens(k, strings.ToLower(keys[k]))
 		if err != nil {
 			return err

@@ -107,9 +107,13 @@ var errAppleModel = errors.New("Apple silicon model not in the catalog")
 
 // ruleFor returns the compatibility rule for the CPU's family.
 func ruleFor(info *CPUInfo, family string) (func(*catalog.Target) bool, error) {
+	have := make(map[string]bool, len(info.Features))
+	for _, f := range info.Features {
+		have[f] = true
+	}
 	switch family {
 	case MachineX86_64:
-		return func(t *catalog.Target) bool { return vendorFits(info, t) && featuresFit(info, t) }, nil
+		return func(t *catalog.Target) bool { return vendorFits(info, t) && featuresFit(family, have, t) }, nil
 	case MachineAArch64:
 		var model *catalog.Target
 		if info.OS == OSDarwin && info.Name != "" {
@@ -117,7 +121,7 @@ func ruleFor(info *CPUInfo, family string) (func(*catalog.Target) bool, error) {
 				return nil, fmt.Errorf("%w: %w: %q", ErrNoTarget, errAppleModel, info.Name)
 			}
 		}
-		return func(t *catalog.Target) bool { return compatibleARM(info, t, model) }, nil
+		return func(t *catalog.Target) bool { return compatibleARM(info, have, t, model) }, nil
 	case MachinePPC64, MachinePPC64LE:
 		return func(t *catalog.Target) bool { return t.Generation <= info.Generation }, nil
 	case MachineRISCV64:
@@ -131,26 +135,27 @@ func vendorFits(info *CPUInfo, t *catalog.Target) bool {
 	return t.Generic() || t.Vendor == info.Vendor
 }
 
-// featuresFit reports whether the CPU has every feature t requires. A
-// feature the CPU does not list still holds when the catalog aliases it to
-// one the CPU has (sse4.1 = sse4_1) or to the CPU's family (neon on aarch64).
-func featuresFit(info *CPUInfo, t *catalog.Target) bool {
+// featuresFit reports whether a CPU of family with the features in have
+// has every feature t requires. A feature the CPU does not list still holds
+// when the catalog aliases it to one the CPU has (sse3 = ssse3) or to the
+// CPU's family (neon on aarch64).
+func featuresFit(family string, have map[string]bool, t *catalog.Target) bool {
 	aliases := catalog.FeatureAliases()
 	for _, f := range t.Features {
-		if info.HasFeature(f) {
+		if have[f] {
 			continue
 		}
 		alias, ok := aliases[f]
-		if !ok || !aliasHolds(info, alias) {
+		if !ok || !aliasHolds(family, have, alias) {
 			return false
 		}
 	}
 	return true
 }
 
-func aliasHolds(info *CPUInfo, alias catalog.FeatureAlias) bool {
-	if slices.Contains(alias.Families, info.Machine) {
+func aliasHolds(family string, have map[string]bool, alias catalog.FeatureAlias) bool {
+	if slices.Contains(alias.Families, family) {
 		return true
 	}
-	return slices.ContainsFunc(alias.AnyOf, info.HasFeature)
+	return slices.ContainsFunc(alias.AnyOf, func(f string) bool { return have[f] })
 }
