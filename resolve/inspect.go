@@ -1,0 +1,100 @@
+package resolve
+
+import (
+	"context"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/tailor-dev/tailor/match"
+	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/remote"
+	"github.com/tailor-dev/tailor/requirement"
+)
+
+// DefaultTargets is a spread of x86-64 and arm64 generations, oldest first:
+// the hosts `tailor inspect` shows an index's choices for.
+var DefaultTargets = []string{
+	"x86_64", "core2", "x86_64_v2", "x86_64_v3", "haswell", "skylake", "x86_64_v4",
+	"skylake_avx512", "icelake", "sapphirerapids", "zen2", "zen3", "zen4", "zen5",
+	"aarch64", "neoverse_n1", "neoverse_v1", "neoverse_n2", "neoverse_v2", "a64fx", "m1",
+}
+
+// Matrix is the variant matrix of an index: its entries and, for a set of
+// targets, the entry a host of exactly that target gets.
+type Matrix struct {
+	Reference string          `json:"reference"`
+	Digest    v1.Hash         `json:"digest"`
+	MediaType types.MediaType `json:"mediaType"`
+	Entries   []Entry         `json:"entries"`
+	Targets   []Assignment    `json:"targets"`
+}
+
+// Entry is one entry of an index with its requirements.
+type Entry struct {
+	Index        int                       `json:"index"`
+	Digest       v1.Hash                   `json:"digest"`
+	MediaType    types.MediaType           `json:"mediaType,omitempty"`
+	Platform     *v1.Platform              `json:"platform,omitempty"`
+	Requirements *requirement.Requirements `json:"requirements,omitempty"`
+	// Error says why the requirements cannot be read.
+	Error string `json:"error,omitempty"`
+}
+
+// Assignment is the entry a host of one target gets.
+type Assignment struct {
+	Target string `json:"target"`
+	// Entry is the index of the chosen entry; nil when none fits.
+	Entry  *int     `json:"entry"`
+	Digest *v1.Hash `json:"digest,omitempty"`
+}
+
+// Inspect fetches ref once and draws its matrix for targets (catalog
+// names; DefaultTargets when empty). An entry whose requirements cannot be
+// read is shown with its error and never chosen. A ref naming a single
+// image gives a one-entry matrix.
+func Inspect(ctx context.Context, c *remote.Client, ref string, targets []string) (*Matrix, error) {
+	if len(targets) == 0 {
+		targets = DefaultTargets
+	}
+	profiles := make([]*profile.Profile, len(targets))
+	for i, t := range targets {
+		p, err := profile.New(t)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", t, err)
+		}
+		profiles[i] = p
+	}
+	m, err := c.Get(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	descs, _, err := candidatesOf(ctx, c, m)
+	if err != nil {
+		return nil, err
+	}
+	mx := &Matrix{Reference: ref, Digest: m.Digest, MediaType: m.MediaType, Entries: entries(descs)}
+	for i, p := range profiles {
+		a := Assignment{Target: targets[i]}
+		best, _, err := match.Best(descs, p, match.Lenient())
+		if err == nil {
+			a.Entry, a.Digest = &best.Index, &best.Descriptor.Digest
+		}
+		mx.Targets = append(mx.Targets, a)
+	}
+	return mx, nil
+}
+
+func entries(descs []v1.Descriptor) []Entry {
+	out := make([]Entry, len(descs))
+	for i, d := range descs {
+		e := Entry{Index: i, Digest: d.Digest, MediaType: d.MediaType, Platform: d.Platform}
+		if r, err := requirement.FromDescriptor(d); err != nil {
+			e.Error = err.Error()
+		} else {
+			e.Requirements = &r
+		}
+		out[i] = e
+	}
+	return out
+}
