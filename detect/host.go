@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 
 	"github.com/tailor-dev/tailor/profile"
@@ -26,6 +27,7 @@ type options struct {
 	gpus      GPUDetector
 	gpusSet   bool
 	probe     func(context.Context) (*CPUInfo, error)
+	logger    *slog.Logger
 }
 
 // errConflict is returned for options that cannot go together.
@@ -91,6 +93,18 @@ func WithGPUDetector(d GPUDetector) Option {
 	}
 }
 
+// WithLogger makes Host report problems that do not stop detection (a GPU
+// driver that fails) to logger; they are discarded by default.
+func WithLogger(logger *slog.Logger) Option {
+	return func(o *options) error {
+		if logger == nil {
+			return fmt.Errorf("%w: WithLogger(nil)", errConflict)
+		}
+		o.logger = logger
+		return nil
+	}
+}
+
 // withProbe replaces the live host CPU probe (a test seam).
 func withProbe(p func(context.Context) (*CPUInfo, error)) Option {
 	return func(o *options) error {
@@ -105,6 +119,7 @@ func newOptions(opts []Option) (*options, error) {
 		labelFile: DefaultLabelsFile,
 		gpus:      defaultGPUDetector,
 		probe:     probeHost,
+		logger:    slog.New(slog.DiscardHandler),
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
@@ -138,9 +153,11 @@ func Host(ctx context.Context, opts ...Option) (*profile.Profile, error) {
 		return nil, err
 	}
 	if o.parse == nil || o.gpusSet {
+		// A broken driver must not stop CPU-based selection: keep the GPUs
+		// found and report the problem (gpu.Detect's contract).
 		gpus, err := o.gpus(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("detecting GPUs: %w", err)
+			o.logger.WarnContext(ctx, "detecting GPUs", "err", err, "found", len(gpus))
 		}
 		if gpus != nil {
 			p.GPUs = gpus

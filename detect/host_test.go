@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -83,7 +84,6 @@ func TestHostSkipsGPUsForDump(t *testing.T) {
 func TestHostErrors(t *testing.T) {
 	dump := WithCPUInfo([]byte(x86CPUInfo("GenuineIntel", haswellFlags)), "x86_64")
 	bad := writeFile(t, "labels", "mpi=openmpi\nnot a label\n")
-	gpuErr := errors.New("nvidia-smi exploded")
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	tests := []struct {
@@ -101,7 +101,6 @@ func TestHostErrors(t *testing.T) {
 		{"bad label option", context.Background(), []Option{dump, WithLabels(map[string]string{"a b": "c"})}, "space", ErrMalformed},
 		{"label key with =", context.Background(), []Option{dump, WithLabels(map[string]string{"a=b": "c"})}, "'='", ErrMalformed},
 		{"nil detector", context.Background(), []Option{dump, WithGPUDetector(nil)}, "nil", nil},
-		{"gpu error", context.Background(), []Option{dump, WithLabelsFile(""), WithGPUDetector(func(context.Context) ([]profile.GPU, error) { return nil, gpuErr })}, "detecting GPUs", gpuErr},
 		{"probe error", context.Background(), []Option{WithLabelsFile(""), withProbe(func(context.Context) (*CPUInfo, error) { return nil, ErrUnsupported })}, "probing host CPU", ErrUnsupported},
 		{"cancelled", cancelled, []Option{dump}, "canceled", context.Canceled},
 	}
@@ -118,6 +117,25 @@ func TestHostErrors(t *testing.T) {
 				t.Errorf("Host error %q, want errors.Is %v", err, tt.is)
 			}
 		})
+	}
+}
+
+func TestHostKeepsGoingWhenGPUDetectionFails(t *testing.T) {
+	dump := WithCPUInfo([]byte(x86CPUInfo("GenuineIntel", haswellFlags)), "x86_64")
+	gpuErr := errors.New("nvidia-smi exploded")
+	found := []profile.GPU{{Vendor: profile.VendorNVIDIA, ComputeCapability: "9.0"}}
+	var log strings.Builder
+	p, err := Host(context.Background(), dump, WithLabelsFile(""),
+		WithLogger(slog.New(slog.NewTextHandler(&log, nil))),
+		WithGPUDetector(func(context.Context) ([]profile.GPU, error) { return found, gpuErr }))
+	if err != nil {
+		t.Fatalf("Host failed on a GPU error: %v", err)
+	}
+	if len(p.GPUs) != 1 || p.GPUs[0].ComputeCapability != "9.0" {
+		t.Errorf("GPUs = %+v, want the one found before the error", p.GPUs)
+	}
+	if !strings.Contains(log.String(), "nvidia-smi exploded") {
+		t.Errorf("GPU error not logged: %q", log.String())
 	}
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"slices"
@@ -85,7 +86,7 @@ func (o *detectOptions) profile(cmd *cobra.Command) (*profile.Profile, error) {
 }
 
 func (o *detectOptions) detectOptions(cmd *cobra.Command) ([]detect.Option, error) {
-	var opts []detect.Option
+	opts := []detect.Option{detect.WithLogger(slog.Default())}
 	switch {
 	case o.cpuinfo != "" && o.sysctl != "":
 		return nil, fmt.Errorf("give --cpuinfo or --sysctl, not both")
