@@ -1,0 +1,185 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tailor-dev/tailor/profile"
+)
+
+// Option configures a Server.
+type Option func(*options) error
+
+// options holds what the Options set. Defaults: no upstream (the embedded
+// registry serves everything), no default profile (a client must name
+// one), no login, pushes from loopback only, a discarding logger, a
+// private metrics registry, upstream timeouts of 30 s, the docker config
+// keychain.
+type options struct {
+	upstreams       []Upstream
+	storage         string
+	profile         *profile.Profile
+	profiles        map[string]*profile.Profile
+	login           bool
+	htpasswd        htpasswd
+	logger          *slog.Logger
+	metrics         *prometheus.Registry
+	transport       http.RoundTripper
+	upstreamTimeout time.Duration
+	keychain        authn.Keychain
+	tlsCert         string
+	tlsKey          string
+}
+
+// WithUpstreams adds upstream registries; the first is the default for
+// names no ?ns= or path prefix assigns. Names must be unique.
+func WithUpstreams(ups ...Upstream) Option {
+	return func(o *options) error {
+		for _, u := range ups {
+			for _, prev := range o.upstreams {
+				if prev.Name == u.Name {
+					return fmt.Errorf("upstream %q given twice", u.Name)
+				}
+			}
+			if u.Name == "" || u.Name[0] == '_' {
+				return fmt.Errorf("upstream name %q: must not be empty or start with _", u.Name)
+			}
+			o.upstreams = append(o.upstreams, u)
+		}
+		return nil
+	}
+}
+
+// WithStorage sets the directory of the generated-index store and of the
+// embedded registry (required).
+func WithStorage(dir string) Option {
+	return func(o *options) error { o.storage = dir; return nil }
+}
+
+// WithProfile sets the profile of clients that name none.
+func WithProfile(p *profile.Profile) Option {
+	return func(o *options) error { o.profile = p; return nil }
+}
+
+// WithProfiles names profiles clients may choose by login or path prefix.
+func WithProfiles(named map[string]*profile.Profile) Option {
+	return func(o *options) error {
+		for n, p := range named {
+			if p == nil {
+				return fmt.Errorf("profile %q is nil", n)
+			}
+			o.profiles[n] = p
+		}
+		return nil
+	}
+}
+
+// WithLogin makes the server challenge anonymous clients with HTTP Basic:
+// the login user name is the client's profile.
+func WithLogin(on bool) Option {
+	return func(o *options) error { o.login = on; return nil }
+}
+
+// WithHtpasswd lets only the users of an htpasswd file (bcrypt) push.
+func WithHtpasswd(path string) Option {
+	return func(o *options) error {
+		h, err := loadHtpasswd(path)
+		o.htpasswd = h
+		return err
+	}
+}
+
+// WithLogger sets the structured logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error { o.logger = l; return nil }
+}
+
+// WithMetrics registers the server's metrics in reg and serves reg on
+// /metrics (default: a private registry).
+func WithMetrics(reg *prometheus.Registry) Option {
+	return func(o *options) error { o.metrics = reg; return nil }
+}
+
+// WithTransport sets the base transport toward upstreams.
+func WithTransport(t http.RoundTripper) Option {
+	return func(o *options) error { o.transport = t; return nil }
+}
+
+// WithUpstreamTimeout bounds connecting to an upstream and waiting for its
+// answer's headers (default 30 s). Bodies stream as long as they flow.
+func WithUpstreamTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return errors.New("upstream timeout must be positive")
+		}
+		o.upstreamTimeout = d
+		return nil
+	}
+}
+
+// WithKeychain sets where upstream credentials come from (default: the
+// docker config, authn.DefaultKeychain).
+func WithKeychain(k authn.Keychain) Option {
+	return func(o *options) error { o.keychain = k; return nil }
+}
+
+// WithTLS makes Run serve HTTPS with a certificate and key file.
+func WithTLS(certFile, keyFile string) Option {
+	return func(o *options) error {
+		if (certFile == "") != (keyFile == "") {
+			return errors.New("TLS needs both a certificate and a key")
+		}
+		o.tlsCert, o.tlsKey = certFile, keyFile
+		return nil
+	}
+}
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{
+		profiles:        map[string]*profile.Profile{},
+		logger:          slog.New(slog.DiscardHandler),
+		upstreamTimeout: 30 * time.Second,
+		keychain:        authn.DefaultKeychain,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(o); err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+	}
+	if o.storage == "" {
+		return nil, errors.New("serve: no storage directory")
+	}
+	if o.metrics == nil {
+		o.metrics = prometheus.NewRegistry()
+	}
+	if o.transport == nil {
+		o.transport = defaultTransport(o.upstreamTimeout)
+	}
+	return o, nil
+}
+
+// defaultTransport is tuned for streaming large blobs from few hosts.
+func defaultTransport(timeout time.Duration) http.RoundTripper {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+		ExpectContinueTimeout: time.Second,
+		ReadBufferSize:        256 << 10,
+		WriteBufferSize:       64 << 10,
+	}
+}

@@ -1,0 +1,216 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/singleflight"
+)
+
+// Server is the tailoring registry. It is an http.Handler.
+type Server struct {
+	o             *options
+	remotes       map[string]*upstreamBackend
+	defaultRemote *upstreamBackend
+	emb           *embedded
+	store         *store
+	m             *metrics
+	metricsH      http.Handler
+
+	specs          sync.Map // spec string -> *profile.Profile
+	flight         singleflight.Group
+	listenLoopback atomic.Int32 // 0 unknown, 1 loopback, 2 beyond
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New builds a Server. Storage is required (WithStorage).
+func New(opts ...Option) (*Server, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, remotes: map[string]*upstreamBackend{}}
+	if s.m, err = newMetrics(o.metrics); err != nil {
+		return nil, err
+	}
+	s.metricsH = promhttp.HandlerFor(o.metrics, promhttp.HandlerOpts{})
+	if s.store, err = newStore(o.storage); err != nil {
+		return nil, err
+	}
+	for _, up := range o.upstreams {
+		r, err := newRemote(up, o, s.m)
+		if err != nil {
+			return nil, err
+		}
+		s.remotes[up.Name] = r
+		if s.defaultRemote == nil {
+			s.defaultRemote = r
+		}
+	}
+	if len(o.upstreams) == 0 {
+		if s.emb, err = newEmbedded(context.Background(), o.storage); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// ServeHTTP answers /healthz, /metrics and the registry API under /v2/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+		return
+	case "/metrics":
+		s.metricsH.ServeHTTP(w, r)
+		return
+	}
+	rec := &recorder{ResponseWriter: w, code: http.StatusOK}
+	start := time.Now()
+	kind := "invalid"
+	defer func() {
+		p := recover()
+		if p != nil {
+			rec.code = 499 // cut off
+		}
+		s.m.requests.WithLabelValues(kind, r.Method, strconv.Itoa(rec.code)).Inc()
+		s.o.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("ns", r.URL.Query().Get("ns")), slog.Int("status", rec.code),
+			slog.Int64("bytes", rec.n), slog.Duration("duration", time.Since(start)))
+		if p != nil {
+			panic(p)
+		}
+	}()
+	w = rec
+	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	rt, rerr := s.parseRoute(r)
+	if rerr != nil {
+		rerr.write(w, r)
+		return
+	}
+	kind = rt.kind
+	s.serveRoute(w, r, rt)
+}
+
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
+	write := r.Method != http.MethodGet && r.Method != http.MethodHead
+	if write {
+		if rt.kind == routeBase || rt.be == nil || !rt.be.writable() {
+			newError(http.StatusMethodNotAllowed, codeUnsupported, "this repository is served from an upstream: push to the upstream", nil).write(w, r)
+			return
+		}
+		if err := s.canPush(r); err != nil {
+			s.challenge(w, r, err)
+			return
+		}
+		rt.be.forward(w, r, rt.repo, rt.tail)
+		return
+	}
+	p, err := s.clientProfile(r, rt.profile)
+	if err != nil {
+		s.challenge(w, r, err)
+		return
+	}
+	switch rt.kind {
+	case routeBase:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte("{}"))
+	case routeCatalog:
+		if s.emb == nil {
+			newError(http.StatusNotFound, codeUnsupported, "no catalog in mirror mode", nil).write(w, r)
+			return
+		}
+		s.emb.serveRoot(w, r)
+	case routeManifest:
+		s.serveManifest(w, r, rt, p)
+	default:
+		rt.be.forward(w, r, rt.repo, rt.tail)
+	}
+}
+
+// challenge writes err, with an HTTP Basic challenge when it is a 401.
+func (s *Server) challenge(w http.ResponseWriter, r *http.Request, err *regError) {
+	if err.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", realm)
+	}
+	err.write(w, r)
+}
+
+// Run serves on ln until ctx ends, then shuts down gracefully (in-flight
+// requests get 30 s).
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	if isLoopback(ln.Addr()) {
+		s.listenLoopback.Store(1)
+	} else {
+		s.listenLoopback.Store(2)
+	}
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.o.logger.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if s.o.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, s.o.tlsCert, s.o.tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return err
+}
+
+// recorder notes the status and size of an answer.
+type recorder struct {
+	http.ResponseWriter
+	code  int
+	n     int64
+	wrote bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush passes flushes on.
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
