@@ -130,11 +130,14 @@ func (c *DescriptorComparer) Less(a, b ocispec.Descriptor) bool {
 }
 
 // Best returns the rank-1 child, or a *NoMatchError when none fits.
+// A digest listed twice with verdicts that disagree is skipped (see Match).
 func (c *DescriptorComparer) Best() (ocispec.Descriptor, error) {
-	if len(c.cands) == 0 || !c.cands[0].Fits {
-		return ocispec.Descriptor{}, &NoMatchError{Candidates: c.cands}
+	for _, cand := range c.cands {
+		if d := c.children[cand.Index]; cand.Fits && c.Match(d) {
+			return d, nil
+		}
 	}
-	return c.children[c.cands[0].Index], nil
+	return ocispec.Descriptor{}, &NoMatchError{Candidates: c.cands}
 }
 
 // Candidates returns the verdict on every child, as Match orders them.

@@ -96,3 +96,6 @@ func failedDetails(c Candidate) string {
 	}
 	return strings.Join(s, "; ")
 }
+
+// parseHost is profile.ParseSpec for the fuzzer.
+func parseHost(spec string) (*profile.Profile, error) { return profile.ParseSpec(spec) }

@@ -26,6 +26,8 @@ type host struct {
 	nvidia   []nvidiaGPU
 	amd      []string
 
+	plat string // os/arch[/variant], for messages
+
 	featMemo map[string]bool
 	cpuMemo  map[string]Check
 }
@@ -57,6 +59,10 @@ func newHost(p *profile.Profile) (*host, error) {
 	if h.os == "" {
 		h.os = "linux"
 	}
+	h.plat = h.os + "/" + h.arch
+	if v := t.Variant(); v != "" && v != "v8" {
+		h.plat += "/" + v
+	}
 	for _, n := range t.Lineage() {
 		h.lineage[n] = true
 	}
@@ -79,14 +85,8 @@ func newHost(p *profile.Profile) (*host, error) {
 	return h, nil
 }
 
-// platform is the host's os/arch/variant for messages.
-func (h *host) platform() string {
-	s := h.os + "/" + h.arch
-	if v := h.target.Variant(); v != "" && v != "v8" {
-		s += "/" + v
-	}
-	return s
-}
+// platform is the host's os/arch[/variant], for messages.
+func (h *host) platform() string { return h.plat }
 
 // hasFeature is profile.HasFeature on the precomputed set, memoised.
 func (h *host) hasFeature(f string) bool {

@@ -6,6 +6,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tailor-dev/tailor/catalog"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/requirement"
 )
 
 // Match judges every entry of an index for host p (DESIGN.md §3) and
@@ -32,14 +33,29 @@ func Match(entries []v1.Descriptor, p *profile.Profile, opts ...Option) ([]Candi
 	if err != nil {
 		return nil, err
 	}
-	reqs := newReqCache()
-	cands := make([]Candidate, len(entries))
+	cache := newVerdictCache()
+	js := make([]judged, len(entries))
 	for i, d := range entries {
-		if cands[i], err = h.evaluate(i, d, o, reqs); err != nil {
+		if js[i], err = h.evaluate(i, d, o, cache); err != nil {
 			return nil, err
 		}
 	}
-	rank(cands)
+	order, fits := rank(js)
+	// One backing array for every candidate's checks, each capped so an
+	// append by the caller copies rather than overwrites its neighbour's.
+	total := 0
+	for _, j := range js {
+		total += len(j.v.checks)
+	}
+	buf := make([]Check, total)
+	cands := make([]Candidate, len(js))
+	for n, i := range order {
+		r := 0
+		if n < fits {
+			r = n + 1
+		}
+		cands[n], buf = js[i].candidate(entries[i], r, buf)
+	}
 	return cands, nil
 }
 
@@ -58,53 +74,55 @@ func Best(entries []v1.Descriptor, p *profile.Profile, opts ...Option) (Candidat
 	return all[0], all, nil
 }
 
-// evaluate checks entry i against the host.
-func (h *host) evaluate(i int, d v1.Descriptor, o *options, reqs *reqCache) (Candidate, error) {
-	c := Candidate{Index: i, Descriptor: d}
+// judge checks entry i against the host. Requirements that cannot be read
+// are an error, or under Lenient a failed check (and a verdict with no
+// Source, which the cache skips).
+func (h *host) judge(i int, d v1.Descriptor, o *options) (verdict, error) {
+	var c verdict
 	pc, runnable := h.checkPlatform(d)
-	c.Checks = append(make([]Check, 0, 4), pc)
+	c.checks = append(make([]Check, 0, 4), pc)
 	if !runnable {
 		return c, nil
 	}
-	r, err := reqs.get(d)
+	r, err := requirement.FromDescriptor(d)
 	if err != nil {
 		if !o.lenient {
 			return c, fmt.Errorf("match: entry %d: %w", i, err)
 		}
-		c.Checks = append(c.Checks, Check{Requirement: CheckRequirements, Detail: err.Error()})
+		c.checks = append(c.checks, Check{Requirement: CheckRequirements, Detail: err.Error()})
 		return c, nil
 	}
-	c.Reqs = r
+	c.reqs = r
 	if !pc.OK {
 		return c, nil
 	}
 	var t *catalog.Target
 	if r.Target != "" {
-		c.Checks = append(c.Checks, h.checkCPU(r.Target))
+		c.checks = append(c.checks, h.checkCPU(r.Target))
 		t, _ = catalog.Lookup(r.Target) // FromDescriptor validated it
 	}
 	if len(r.Features) > 0 {
-		c.Checks = append(c.Checks, h.checkFeatures(r.Features))
+		c.checks = append(c.checks, h.checkFeatures(r.Features))
 	}
-	s := score{index: i}
+	var s score
 	if len(r.CUDA) > 0 || r.CUDAVersion != "" {
 		checks, gs := h.checkCUDA(r)
-		c.Checks = append(c.Checks, checks...)
+		c.checks = append(c.checks, checks...)
 		s.gpu = gs
 	}
 	if len(r.ROCm) > 0 {
 		check, gs := h.checkROCm(r.ROCm)
-		c.Checks = append(c.Checks, check)
+		c.checks = append(c.checks, check)
 		if gs.compare(s.gpu) < 0 {
 			s.gpu = gs
 		}
 	}
-	c.Checks = append(c.Checks, h.checkLabels(r)...)
-	c.Fits = true
-	for _, ch := range c.Checks {
-		c.Fits = c.Fits && ch.OK
+	c.checks = append(c.checks, h.checkLabels(r)...)
+	c.fits = true
+	for _, ch := range c.checks {
+		c.fits = c.fits && ch.OK
 	}
-	if c.Fits {
+	if c.fits {
 		s.avoid, s.prefer = policy(o, r, t)
 		cpuScore(&s, r, t)
 		c.score = s

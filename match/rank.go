@@ -48,16 +48,17 @@ func (s score) compare(o score) int {
 	if c := s.gpu.compare(o.gpu); c != 0 {
 		return c
 	}
-	for _, c := range []int{
-		cmp.Compare(s.avoid, o.avoid),
-		cmp.Compare(o.prefer, s.prefer),
-		cmp.Compare(o.depth, s.depth),
-		cmp.Compare(o.features, s.features),
-		cmp.Compare(o.labels, s.labels),
-	} {
-		if c != 0 {
-			return c
-		}
+	switch {
+	case s.avoid != o.avoid:
+		return cmp.Compare(s.avoid, o.avoid)
+	case s.prefer != o.prefer:
+		return cmp.Compare(o.prefer, s.prefer)
+	case s.depth != o.depth:
+		return cmp.Compare(o.depth, s.depth)
+	case s.features != o.features:
+		return cmp.Compare(o.features, s.features)
+	case s.labels != o.labels:
+		return cmp.Compare(o.labels, s.labels)
 	}
 	return cmp.Compare(s.index, o.index)
 }
@@ -144,24 +145,28 @@ func needsFeature(r requirement.Requirements, t *catalog.Target, f string) bool 
 	return false
 }
 
-// rank orders cands in place (a slice Match owns): fitting entries by Less,
-// numbered from 1, then the rest in index order.
-func rank(cands []Candidate) {
-	slices.SortStableFunc(cands, func(a, b Candidate) int {
-		switch {
-		case Less(a, b):
-			return -1
-		case Less(b, a):
-			return 1
-		}
-		return 0
-	})
-	for i := range cands {
-		if !cands[i].Fits {
-			break
-		}
-		cands[i].Rank = i + 1
+// rank returns the positions of js in order: fitting entries by their
+// scores, then the rest in index order; and how many fit. The score order is
+// total (the index breaks ties), so the result is deterministic.
+func rank(js []judged) (order []int, fits int) {
+	order = make([]int, len(js))
+	for i := range order {
+		order[i] = i
 	}
+	slices.SortFunc(order, func(x, y int) int {
+		a, b := &js[x], &js[y]
+		if a.v.fits != b.v.fits {
+			return boolFirst(a.v.fits)
+		}
+		if !a.v.fits {
+			return cmp.Compare(x, y)
+		}
+		return a.score.compare(b.score)
+	})
+	for fits < len(order) && js[order[fits]].v.fits {
+		fits++
+	}
+	return order, fits
 }
 
 func sortedKeys(m map[string]string) []string {
