@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+	"github.com/tailor-dev/tailor/resolve"
+	"golang.org/x/term"
+)
+
+func init() { register(newPullCommand) }
+
+type pullOptions struct {
+	matchFlags
+	registry registryFlags
+	dest     string
+	quiet    bool
+}
+
+func newPullCommand() *cobra.Command {
+	o := &pullOptions{}
+	cmd := &cobra.Command{
+		Use:   "pull REF --dest oci:DIR[:TAG]|docker-archive:FILE",
+		Short: "Fetch the image that fits this host (or --profile) best into an OCI layout or a docker archive",
+		Example: `  tailor pull localhost:5000/app:1 --dest oci:./app:1
+  tailor pull app:1 --profile cpu=zen4 --dest docker-archive:app.tar && docker load -i app.tar`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runPull(cmd, args[0], o) },
+	}
+	o.matchFlags.add(cmd.Flags())
+	o.registry.add(cmd.Flags())
+	cmd.Flags().StringVar(&o.dest, "dest", "", "where to write: oci:DIR[:TAG] (an OCI image layout) or docker-archive:FILE")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "no progress display")
+	_ = cmd.MarkFlagRequired("dest")
+	return cmd
+}
+
+func runPull(cmd *cobra.Command, ref string, o *pullOptions) error {
+	if _, err := resolve.ParseDest(o.dest); err != nil {
+		return usageError(fmt.Errorf("--dest: %w", err))
+	}
+	p, err := loadProfile(cmd.Context(), o.profile)
+	if err != nil {
+		return err
+	}
+	c, err := o.registry.client()
+	if err != nil {
+		return err
+	}
+	var updates chan v1.Update
+	done := make(chan struct{})
+	if o.quiet {
+		close(done)
+	} else {
+		updates = make(chan v1.Update, 16)
+		go func() {
+			defer close(done)
+			showProgress(cmd.ErrOrStderr(), ref, updates)
+		}()
+	}
+	res, err := resolve.Pull(cmd.Context(), c, ref, p, o.dest, updates, o.options()...)
+	<-done
+	if err != nil {
+		return registryError(err)
+	}
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s -> %s\n", res.Reference, o.dest)
+	return err
+}
+
+// showProgress draws updates until the channel closes: one line redrawn in
+// place on a terminal, otherwise a plain line at every 10%.
+func showProgress(w io.Writer, ref string, updates <-chan v1.Update) {
+	tty := isTerminal(w)
+	lastDecile, drawn := -1, false
+	for u := range updates {
+		pct := 100
+		if u.Total > 0 {
+			pct = int(u.Complete * 100 / u.Total)
+		}
+		line := fmt.Sprintf("pulling %s: %s / %s (%d%%)", ref, mib(u.Complete), mib(u.Total), pct)
+		switch {
+		case tty:
+			drawn = true
+			fmt.Fprintf(w, "\r\033[K%s", line)
+		case pct/10 > lastDecile:
+			lastDecile = pct / 10
+			fmt.Fprintln(w, line)
+		}
+	}
+	if drawn {
+		fmt.Fprintln(w)
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/tailor-dev/tailor/remote"
+	"github.com/tailor-dev/tailor/resolve"
+)
+
+// registryFlags are the registry access flags of resolve, inspect, pull and run.
+type registryFlags struct {
+	insecure []string
+	timeout  time.Duration
+	retries  int
+}
+
+func (r *registryFlags) add(f *pflag.FlagSet) {
+	f.StringSliceVar(&r.insecure, "insecure-registry", nil, "registry (host:port) that may be reached over plain HTTP (repeatable; loopback always may)")
+	f.DurationVar(&r.timeout, "timeout", remote.DefaultTimeout, "bound on each registry call, retries included")
+	f.IntVar(&r.retries, "retries", remote.DefaultBackoff.Steps-1, "retries of a temporary registry error (5xx, 429, reset connection)")
+}
+
+// client builds the registry client the flags describe.
+func (r *registryFlags) client() (*remote.Client, error) {
+	if r.retries < 0 {
+		return nil, usageError(fmt.Errorf("--retries %d: must not be negative", r.retries))
+	}
+	b := remote.DefaultBackoff
+	b.Steps = r.retries + 1
+	c, err := remote.New(remote.WithInsecure(r.insecure...), remote.WithTimeout(r.timeout), remote.WithRetry(b))
+	if err != nil {
+		return nil, usageError(err)
+	}
+	return c, nil
+}
+
+// registryError marks bad references and destinations as usage errors;
+// registry failures keep exit status 1.
+func registryError(err error) error {
+	if errors.Is(err, remote.ErrBadReference) || errors.Is(err, resolve.ErrBadDest) {
+		return usageError(err)
+	}
+	return err
+}

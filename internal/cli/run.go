@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/tailor-dev/tailor/resolve"
+)
+
+func init() { register(newRunCommand) }
+
+// engines are the container engines run looks for, in order.
+var engines = []string{"docker", "podman", "nerdctl"}
+
+type runOptions struct {
+	matchFlags
+	registry registryFlags
+	engine   string
+	runArgs  []string
+	keep     bool
+	dryRun   bool
+}
+
+func newRunCommand() *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run REF [-- ARGS...]",
+		Short: "Run the image that fits this host best with docker, podman or nerdctl, pinned by digest",
+		Long: `run resolves REF for this host (or --profile) and runs
+ENGINE run --rm [--run-arg ...] REPO@sha256:DIGEST [ARGS...]
+with the engine's stdin, stdout and stderr; its exit status is run's.`,
+		Example: `  tailor run localhost:5000/app:1 -- --threads 8
+  tailor run app:1 --engine podman --run-arg=-it --run-arg=-v=/data:/data
+  tailor run app:1 --dry-run`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if n := cmd.ArgsLenAtDash(); n == 0 {
+				return usageError(errors.New("REF must come before --"))
+			}
+			return runRun(cmd, args[0], args[1:], o)
+		},
+	}
+	o.matchFlags.add(cmd.Flags())
+	o.registry.add(cmd.Flags())
+	cmd.Flags().StringVar(&o.engine, "engine", "", "container engine: docker, podman or nerdctl (default: the first on PATH)")
+	cmd.Flags().StringArrayVar(&o.runArgs, "run-arg", nil, "option passed to ENGINE run before the image (repeatable)")
+	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the container (no --rm)")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the command, run nothing")
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, ref string, args []string, o *runOptions) error {
+	engine, path, err := findEngine(o.engine, o.dryRun)
+	if err != nil {
+		return err
+	}
+	p, err := loadProfile(cmd.Context(), o.profile)
+	if err != nil {
+		return err
+	}
+	c, err := o.registry.client()
+	if err != nil {
+		return err
+	}
+	res, err := resolve.Resolve(cmd.Context(), c, ref, p, o.options()...)
+	if err != nil {
+		return registryError(err)
+	}
+	argv := []string{engine, "run"}
+	if !o.keep {
+		argv = append(argv, "--rm")
+	}
+	argv = append(append(append(argv, o.runArgs...), res.Reference), args...)
+	if o.dryRun {
+		_, err := fmt.Fprintln(cmd.OutOrStdout(), shellQuote(argv))
+		return err
+	}
+	return execEngine(cmd, path, argv)
+}
+
+// findEngine returns the engine's name and path: the one asked for, or the
+// first of engines on PATH. A dry run needs none installed.
+func findEngine(asked string, dryRun bool) (string, string, error) {
+	if asked != "" {
+		path, err := exec.LookPath(asked)
+		if err != nil && !dryRun {
+			return "", "", usageError(fmt.Errorf("--engine %s: %w", asked, err))
+		}
+		return asked, path, nil
+	}
+	for _, e := range engines {
+		if path, err := exec.LookPath(e); err == nil {
+			return e, path, nil
+		}
+	}
+	if dryRun {
+		return engines[0], "", nil
+	}
+	return "", "", fmt.Errorf("no container engine on PATH (looked for %s); give --engine", strings.Join(engines, ", "))
+}
+
+// execEngine runs the engine with tailor's stdio; its exit status becomes
+// tailor's. Signals from the terminal reach it directly (same process group).
+func execEngine(cmd *cobra.Command, path string, argv []string) error {
+	c := exec.Command(path, argv[1:]...)
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr()
+	err := c.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() > 0 {
+		return &exitError{code: ee.ExitCode(), err: fmt.Errorf("%s exited with status %d", argv[0], ee.ExitCode())}
+	}
+	if err != nil {
+		return fmt.Errorf("run %s: %w", argv[0], err)
+	}
+	return nil
+}
+
+// shellQuote formats argv for a POSIX shell.
+func shellQuote(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
+			out[i] = a
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(out, " ")
+}
