@@ -27,8 +27,8 @@ import (
 // containerd ?ns= value and path prefix that select it, docker.io) and
 // base URL (https://registry-1.docker.io).
 type Upstream struct {
-	Name string
-	URL  string
+	Name string `json:"name"`
+	URL  string `json:"url"`
 }
 
 // ParseUpstream reads NAME=URL.

@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/serve"
+)
+
+func init() { register(newServeCommand) }
+
+type serveFlags struct {
+	listen, config, profile, storage string
+	upstreams                        []string
+	tlsCert, tlsKey, htpasswd        string
+	login                            bool
+	upstreamTimeout                  time.Duration
+	logFormat                        string
+}
+
+func newServeCommand() *cobra.Command {
+	f := &serveFlags{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the tailoring registry: a mirror that serves each client the build that fits it",
+		Long: `serve speaks the OCI distribution API. A manifest asked for by tag that is an
+index of tailored builds is answered with an index tailored to the client's
+profile; everything else passes through from the upstreams, streamed and
+digest-checked. With no --upstream it is a registry of its own (pushes from
+loopback, or from users of --htpasswd).`,
+		Example: `  tailor serve                                   # a registry on 127.0.0.1:5000
+  tailor serve --listen :5000 --profile host --upstream docker.io=https://registry-1.docker.io
+  tailor serve --login --config /etc/tailor/serve.yaml    # docker login -u cpu=zen3 ...`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:5000", "address to listen on")
+	fl.StringVar(&f.config, "config", "", "config file (YAML); flags override it")
+	fl.StringVar(&f.profile, "profile", "host", "default profile of clients: "+profileFlagUsage)
+	fl.StringArrayVar(&f.upstreams, "upstream", nil, "upstream registry NAME=URL (repeatable; the first is the default)")
+	fl.StringVar(&f.storage, "storage", defaultStorage(), "directory of tailored indexes and the embedded registry")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
+	fl.StringVar(&f.htpasswd, "htpasswd", "", "htpasswd file (bcrypt): only its users may push")
+	fl.BoolVar(&f.login, "login", false, "challenge clients for a login whose user name is their profile")
+	fl.DurationVar(&f.upstreamTimeout, "upstream-timeout", 30*time.Second, "timeout to connect to an upstream and get its answer's headers")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}
+
+func defaultStorage() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "tailor", "serve")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "tailor", "serve")
+	}
+	return "tailor-serve"
+}
+
+// mergeConfig fills the flags not given on the command line from the config file.
+func mergeConfig(cmd *cobra.Command, f *serveFlags) (map[string]string, error) {
+	if f.config == "" {
+		return nil, nil
+	}
+	c, err := serve.LoadConfig(f.config)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	set := func(name string, dst *string, v string) {
+		if v != "" && !cmd.Flags().Changed(name) {
+			*dst = v
+		}
+	}
+	set("listen", &f.listen, c.Listen)
+	set("storage", &f.storage, c.Storage)
+	set("profile", &f.profile, c.Profile)
+	set("htpasswd", &f.htpasswd, c.Htpasswd)
+	set("tls-cert", &f.tlsCert, c.TLS.Cert)
+	set("tls-key", &f.tlsKey, c.TLS.Key)
+	if c.Login && !cmd.Flags().Changed("login") {
+		f.login = true
+	}
+	if c.UpstreamTimeout != "" && !cmd.Flags().Changed("upstream-timeout") {
+		d, err := time.ParseDuration(c.UpstreamTimeout)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("config upstreamTimeout: %w", err))
+		}
+		f.upstreamTimeout = d
+	}
+	if !cmd.Flags().Changed("upstream") {
+		for _, u := range c.Upstreams {
+			f.upstreams = append(f.upstreams, u.Name+"="+u.URL)
+		}
+	}
+	return c.Profiles, nil
+}
+
+func runServe(cmd *cobra.Command, f *serveFlags) error {
+	ctx := cmd.Context()
+	named, err := mergeConfig(cmd, f)
+	if err != nil {
+		return err
+	}
+	logger, err := serveLogger(cmd, f.logFormat)
+	if err != nil {
+		return err
+	}
+	opts := []serve.Option{serve.WithStorage(f.storage), serve.WithLogger(logger), serve.WithLogin(f.login),
+		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey)}
+	for _, s := range f.upstreams {
+		u, err := serve.ParseUpstream(s)
+		if err != nil {
+			return usageError(err)
+		}
+		opts = append(opts, serve.WithUpstreams(u))
+	}
+	if f.profile != "" && f.profile != "none" {
+		p, err := loadProfile(ctx, f.profile)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, serve.WithProfile(p))
+	}
+	profiles := map[string]*profile.Profile{}
+	for n, arg := range named {
+		p, err := loadProfile(ctx, arg)
+		if err != nil {
+			return fmt.Errorf("config profile %q: %w", n, err)
+		}
+		profiles[n] = p
+	}
+	opts = append(opts, serve.WithProfiles(profiles))
+	if f.htpasswd != "" {
+		opts = append(opts, serve.WithHtpasswd(f.htpasswd))
+	}
+	s, err := serve.New(opts...)
+	if err != nil {
+		return usageError(err)
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return err
+	}
+	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", f.upstreams, "profile", f.profile)
+	return s.Run(ctx, ln)
+}
+
+func serveLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if v, _ := cmd.Flags().GetBool("verbose"); v {
+		level = slog.LevelDebug
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), ho)), nil
+	}
+	return nil, usageError(fmt.Errorf("unknown log format %q (want text or json)", format))
+}

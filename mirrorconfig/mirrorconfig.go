@@ -1,0 +1,107 @@
+// Package mirrorconfig provides the client configuration that points
+// container clients' pulls at a `tailor serve` mirror: containerd
+// hosts.toml files, docker's daemon.json registry-mirrors, and the
+// registries.conf of podman, skopeo and buildah.
+package mirrorconfig
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Clients whose configuration Render writes.
+var Clients = []string{"containerd", "docker", "podman", "skopeo"}
+
+// Options say where the mirror is and which registries it mirrors.
+type Options struct {
+	// Server is the mirror's base URL (http://127.0.0.1:5000).
+	Server string
+	// Registries are the registries mirrored (docker.io, ghcr.io); each
+	// must be an upstream of the server, by that name.
+	Registries []string
+	// Profile, when set, selects a profile by path prefix
+	// (/v2/_p/<profile>/); containerd only (override_path).
+	Profile string
+}
+
+// Render writes the configuration of client.
+func Render(client string, o Options) (string, error) {
+	u, err := url.Parse(o.Server)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("mirror server %q: want http(s)://host[:port]", o.Server)
+	}
+	if len(o.Registries) == 0 {
+		return "", fmt.Errorf("no registry to mirror (docker.io, ghcr.io, ...)")
+	}
+	if o.Profile != "" && client != "containerd" {
+		return "", fmt.Errorf("--profile by path prefix works with containerd only; give %s a server started with that --profile", client)
+	}
+	switch client {
+	case "containerd":
+		return containerd(u, o), nil
+	case "docker":
+		return docker(u, o)
+	case "podman", "skopeo", "buildah":
+		return registriesConf(u, o), nil
+	}
+	return "", fmt.Errorf("unknown client %q (want %s)", client, strings.Join(Clients, ", "))
+}
+
+// upstreamURL is the real registry behind a registry name.
+func upstreamURL(reg string) string {
+	if reg == "docker.io" || reg == "index.docker.io" {
+		return "https://registry-1.docker.io"
+	}
+	return "https://" + reg
+}
+
+func containerd(u *url.URL, o Options) string {
+	var b strings.Builder
+	host := strings.TrimSuffix(u.String(), "/")
+	override := ""
+	if o.Profile != "" {
+		host += "/v2/_p/" + url.PathEscape(o.Profile)
+		override = "  override_path = true\n"
+	}
+	for i, reg := range o.Registries {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "# /etc/containerd/certs.d/%s/hosts.toml\n", reg)
+		fmt.Fprintf(&b, "server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n%s", upstreamURL(reg), host, override)
+	}
+	b.WriteString("\n# containerd's CRI plugin reads these with config_path = \"/etc/containerd/certs.d\";\n# ctr needs --hosts-dir /etc/containerd/certs.d.\n")
+	return b.String()
+}
+
+func docker(u *url.URL, o Options) (string, error) {
+	for _, reg := range o.Registries {
+		if reg != "docker.io" && reg != "index.docker.io" {
+			return "", fmt.Errorf("docker mirrors Docker Hub only, not %s: use containerd or podman for other registries", reg)
+		}
+	}
+	cfg := map[string][]string{"registry-mirrors": {strings.TrimSuffix(u.String(), "/")}}
+	if u.Scheme == "http" {
+		cfg["insecure-registries"] = []string{u.Host}
+	}
+	out, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	return "# merge into /etc/docker/daemon.json; the server's first --upstream must be docker.io\n" + string(out) + "\n", nil
+}
+
+func registriesConf(u *url.URL, o Options) string {
+	var b strings.Builder
+	b.WriteString("# /etc/containers/registries.conf (or ~/.config/containers/registries.conf)\n")
+	for _, reg := range o.Registries {
+		fmt.Fprintf(&b, "\n[[registry]]\nprefix = %q\nlocation = %q\n\n[[registry.mirror]]\nlocation = %q\n",
+			reg, reg, u.Host+"/"+reg)
+		if u.Scheme == "http" {
+			b.WriteString("insecure = true\n")
+		}
+	}
+	return b.String()
+}
