@@ -126,7 +126,7 @@ func TestIndexCreateRefuses(t *testing.T) {
 		args []string
 		says string
 	}{
-		"unknown target": {[]string{"--entry", repo + ":a", "--entry", repo + ":b=cpu=pentium9000"}, "pentium9000"},
+		"unknown target":    {[]string{"--entry", repo + ":a", "--entry", repo + ":b=cpu=pentium9000"}, "pentium9000"},
 		"indistinguishable": {[]string{"--entry", repo + ":a=cpu=haswell", "--entry", repo + ":b=cpu=haswell"}, "tell apart"},
 		"two generic":       {[]string{"--entry", repo + ":a", "--entry", repo + ":b"}, "tell apart"},
 		"wrong arch":        {[]string{"--entry", repo + ":a=cpu=neoverse_v2"}, "neoverse_v2 is for arm64"},
