@@ -108,6 +108,7 @@ func TestMatchCUDA(t *testing.T) {
 		{"sm_90a on 8.9", "cpu=zen3,gpu=8.9", desc("a", cuda, "cuda.arch=sm_90a"), false, "sm_90a runs only on 9.0, host GPU is 8.9"},
 		{"sm_100f on 10.3", "cpu=zen3,gpu=10.3", desc("a", cuda, "cuda.arch=sm_100f"), true, "sm_100f runs on 10.3"},
 		{"sm_100f on 12.0", "cpu=zen3,gpu=12.0", desc("a", cuda, "cuda.arch=sm_100f"), false, "host GPU is 12.0"},
+		{"compute_90a on 10.0", "cpu=zen3,gpu=10.0", desc("a", cuda, "cuda.arch=compute_90a"), false, "compute_90a runs only on 9.0, host GPU is 10.0"},
 		{"one of several archs", "cpu=zen3,gpu=8.9", desc("a", cuda, "cuda.arch=sm_80,sm_90"), true, "sm_80 runs on 8.9"},
 		{"second GPU runs it", "cpu=zen3,gpu=7.5+9.0", desc("a", cuda, "cuda.arch=sm_90"), true, "sm_90 runs on 9.0"},
 		{"no GPU", "cpu=zen3", desc("a", cuda, "cuda.arch=sm_80"), false, "needs an NVIDIA GPU, host has none"},

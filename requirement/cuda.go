@@ -51,23 +51,29 @@ func (a CUDAArch) Capability() string { return fmt.Sprintf("%d.%d", a.Major, a.M
 // RunsOn reports whether the code runs on a GPU of compute capability
 // major.minor, and why not (DESIGN.md §3):
 // sm_XY needs the same major and minor >= Y; compute_XY any >= X.Y (JIT);
-// sm_XYa exactly X.Y; sm_XYf the same major with minor >= Y.
+// sm_XYa exactly X.Y; sm_XYf the same major with minor >= Y. The suffix
+// rules hold for PTX too: compute_90a is JIT-compiled only on 9.0, and
+// compute_100f only within the 10.x family.
 func (a CUDAArch) RunsOn(major, minor int) (bool, string) {
 	cc := fmt.Sprintf("%d.%d", major, minor)
+	runs := fmt.Sprintf("%s runs on %s", a, cc)
+	if a.PTX {
+		runs = fmt.Sprintf("%s JIT-compiles for %s", a, cc)
+	}
 	switch {
-	case a.PTX:
-		if major > a.Major || (major == a.Major && minor >= a.Minor) {
-			return true, fmt.Sprintf("%s JIT-compiles for %s", a, cc)
-		}
-		return false, fmt.Sprintf("%s needs compute capability >= %s, host GPU is %s", a, a.Capability(), cc)
 	case a.Suffix == "a":
 		if major == a.Major && minor == a.Minor {
-			return true, fmt.Sprintf("%s runs on %s", a, cc)
+			return true, runs
 		}
 		return false, fmt.Sprintf("%s runs only on %s, host GPU is %s", a, a.Capability(), cc)
-	default: // plain sm_XY and family sm_XYf share the rule
+	case a.PTX && a.Suffix == "":
+		if major > a.Major || (major == a.Major && minor >= a.Minor) {
+			return true, runs
+		}
+		return false, fmt.Sprintf("%s needs compute capability >= %s, host GPU is %s", a, a.Capability(), cc)
+	default: // plain sm_XY and family sm_XYf / compute_XYf share the rule
 		if major == a.Major && minor >= a.Minor {
-			return true, fmt.Sprintf("%s runs on %s", a, cc)
+			return true, runs
 		}
 		return false, fmt.Sprintf("%s runs on %d.x with x >= %d, host GPU is %s", a, a.Major, a.Minor, cc)
 	}

@@ -208,6 +208,9 @@ func splitList(v, sep string) []string {
 }
 
 func parseCUDAList(items []string) ([]CUDAArch, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
 	out := make([]CUDAArch, 0, len(items))
 	for _, s := range items {
 		a, err := ParseCUDAArch(s)
