@@ -96,7 +96,9 @@ type passthroughError struct {
 	body   []byte
 }
 
-func (p *passthroughError) Error() string { return fmt.Sprintf("registry answered %d: %s", p.status, p.body) }
+func (p *passthroughError) Error() string {
+	return fmt.Sprintf("registry answered %d: %s", p.status, p.body)
+}
 
 func (p *passthroughError) write(w http.ResponseWriter, r *http.Request) {
 	copyHeaders(w.Header(), p.header, "Content-Type")

@@ -86,7 +86,6 @@ func newTestServer(t testing.TB, opts ...Option) (*Server, string) {
 	return s, strings.TrimPrefix(ts.URL, "http://")
 }
 
-
 func hasStorage(opts []Option) bool {
 	o := &options{profiles: map[string]*profile.Profile{}}
 	for _, opt := range opts {

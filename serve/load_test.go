@@ -77,6 +77,9 @@ type fatalCatcher struct {
 	msg string
 }
 
-func (f *fatalCatcher) Fatal(args ...any)                 { f.msg = fmt.Sprint(args...); panic(f.msg) }
-func (f *fatalCatcher) Fatalf(format string, args ...any) { f.msg = fmt.Sprintf(format, args...); panic(f.msg) }
-func (f *fatalCatcher) Helper()                           {}
+func (f *fatalCatcher) Fatal(args ...any) { f.msg = fmt.Sprint(args...); panic(f.msg) }
+func (f *fatalCatcher) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(f.msg)
+}
+func (f *fatalCatcher) Helper() {}

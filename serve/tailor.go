@@ -39,7 +39,9 @@ type tailored struct {
 	target   string
 }
 
-func isIndex(mediaType string) bool { return mediaType == mediaOCIIndex || mediaType == mediaDockerList }
+func isIndex(mediaType string) bool {
+	return mediaType == mediaOCIIndex || mediaType == mediaDockerList
+}
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
