@@ -12,6 +12,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/tailor-dev/tailor/internal/registrytest"
+	"github.com/tailor-dev/tailor/match"
+	"github.com/tailor-dev/tailor/profile"
 	"github.com/tailor-dev/tailor/requirement"
 )
 
@@ -105,6 +107,23 @@ func TestIndexCreate(t *testing.T) {
 	}
 	if _, err := remote.Head(mustRef(t, repo+"@"+skx.Digest.String())); err != nil {
 		t.Errorf("entry from another repository was not copied in: %v", err)
+	}
+	// Resolving the pushed index picks what the requirements say.
+	for spec, want := range map[string]int{
+		"cpu=skylake_avx512,gpu=8.0,driver=550.54.14,label.mpi=openmpi": 3,
+		"cpu=skylake_avx512": 2, // no GPU, no MPI: the x86_64_v3 build
+		"cpu=haswell":        2,
+		"cpu=nehalem":        0, // v2 host: only the generic build runs
+		"cpu=neoverse_v2":    1,
+	} {
+		p, err := profile.ParseSpec(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best, _, err := match.Best(m.Manifests, p)
+		if err != nil || best.Index != want {
+			t.Errorf("match.Best(%s) = entry %d, %v; want entry %d", spec, best.Index, err, want)
+		}
 	}
 }
 
