@@ -82,12 +82,12 @@ func TestNewIndexRefuses(t *testing.T) {
 		want    error
 		says    string
 	}{
-		"two generic": {[]Entry{entry(t, "a", "amd64", ""), entry(t, "b", "amd64", "")}, ErrIndistinguishable, `"a" and "b"`},
-		"same target": {[]Entry{entry(t, "a", "amd64", "cpu=haswell"), entry(t, "b", "amd64", "cpu=haswell")}, ErrIndistinguishable, "haswell"},
+		"two generic":            {[]Entry{entry(t, "a", "amd64", ""), entry(t, "b", "amd64", "")}, ErrIndistinguishable, `"a" and "b"`},
+		"same target":            {[]Entry{entry(t, "a", "amd64", "cpu=haswell"), entry(t, "b", "amd64", "cpu=haswell")}, ErrIndistinguishable, "haswell"},
 		"root target is generic": {[]Entry{entry(t, "a", "amd64", ""), entry(t, "b", "amd64", "cpu=x86_64")}, ErrIndistinguishable, `"a" and "b"`},
 		"wrong arch":             {[]Entry{entry(t, "a", "arm64", "cpu=zen4")}, ErrInvalidEntry, "zen4 is for amd64"},
 		"none":                   {nil, ErrInvalidEntry, "at least one"},
-		"index entry": {[]Entry{{Name: "x", Descriptor: v1.Descriptor{MediaType: types.OCIImageIndex, Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}}}, ErrInvalidEntry, "want an image manifest"},
+		"index entry":            {[]Entry{{Name: "x", Descriptor: v1.Descriptor{MediaType: types.OCIImageIndex, Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}}}, ErrInvalidEntry, "want an image manifest"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := NewIndex(tc.entries)

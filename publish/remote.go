@@ -22,7 +22,14 @@ type Option func(*options)
 // discarding logger.
 type options struct {
 	remote []remote.Option
+	parse  func(string) (name.Reference, error)
 	log    *slog.Logger
+}
+
+// WithReferenceParser parses image references with f (default
+// name.ParseReference), such as a client's that knows insecure registries.
+func WithReferenceParser(f func(string) (name.Reference, error)) Option {
+	return func(opts *options) { opts.parse = f }
 }
 
 // WithRemoteOptions adds go-containerregistry remote options (transport,
@@ -37,7 +44,7 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 func newOptions(ctx context.Context, opts []Option) *options {
-	o := &options{log: slog.New(slog.DiscardHandler)}
+	o := &options{log: slog.New(slog.DiscardHandler), parse: func(s string) (name.Reference, error) { return name.ParseReference(s) }}
 	for _, opt := range opts {
 		opt(o)
 	}
@@ -60,7 +67,7 @@ type Source struct {
 // amd64 or arm64 image). ref must name one image, not an index.
 func Resolve(ctx context.Context, ref string, opts ...Option) (Source, error) {
 	o := newOptions(ctx, opts)
-	r, err := name.ParseReference(ref)
+	r, err := o.parse(ref)
 	if err != nil {
 		return Source{}, fmt.Errorf("parsing reference %q: %w", ref, err)
 	}
@@ -108,7 +115,7 @@ func Entries(sources []Source) []Entry {
 // index's REPO@sha256:... reference.
 func Push(ctx context.Context, ref string, idx *Index, sources []Source, opts ...Option) (name.Digest, error) {
 	o := newOptions(ctx, opts)
-	r, err := name.ParseReference(ref)
+	r, err := o.parse(ref)
 	if err != nil {
 		return name.Digest{}, fmt.Errorf("parsing reference %q: %w", ref, err)
 	}
@@ -149,7 +156,7 @@ func copyInto(repo name.Repository, s Source, o *options) error {
 // digest reference.
 func FetchIndex(ctx context.Context, ref string, opts ...Option) (*v1.IndexManifest, name.Digest, error) {
 	o := newOptions(ctx, opts)
-	r, err := name.ParseReference(ref)
+	r, err := o.parse(ref)
 	if err != nil {
 		return nil, name.Digest{}, fmt.Errorf("parsing reference %q: %w", ref, err)
 	}
@@ -182,10 +189,11 @@ type TagVerdict struct {
 // Every tag gets a verdict, recognised or skipped with a reason.
 func ImportTags(ctx context.Context, repo string, match *regexp.Regexp, opts ...Option) ([]Source, []TagVerdict, error) {
 	o := newOptions(ctx, opts)
-	r, err := name.NewRepository(repo)
+	tagged, err := o.parse(repo)
 	if err != nil {
 		return nil, nil, fmt.Errorf("parsing repository %q: %w", repo, err)
 	}
+	r := tagged.Context()
 	tags, err := remote.List(r, o.remote...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing tags of %q: %w", repo, err)

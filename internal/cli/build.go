@@ -22,6 +22,7 @@ type buildOptions struct {
 	dest     string
 	logDir   string
 	emitBake bool
+	registry registryFlags
 }
 
 func newBuildCommand() *cobra.Command {
@@ -47,6 +48,7 @@ pushed to --dest (default: the file's image:) or written to an OCI layout
 	cmd.Flags().IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "targets built at once")
 	cmd.Flags().StringVar(&o.dest, "dest", "", "where to put the images and index: REF, or oci:DIR (default: the file's image:)")
 	cmd.Flags().StringVar(&o.logDir, "log-dir", "", "directory for the per-target logs (default: a new temporary directory)")
+	o.registry.add(cmd.Flags())
 	cmd.Flags().BoolVar(&o.emitBake, "emit-bake", false, "print a docker buildx bake file for the matrix, build nothing")
 	return cmd
 }
@@ -58,7 +60,12 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 		return usageError(err)
 	}
 	errw := cmd.ErrOrStderr()
+	client, err := o.registry.client()
+	if err != nil {
+		return err
+	}
 	opts := []build.Option{
+		build.WithRemoteOptions(client.Options(ctx)...),
 		build.WithParallelism(max(o.jobs, 1)),
 		build.WithLogDir(o.logDir),
 		build.WithHostTarget(hostTargetName),
@@ -100,7 +107,7 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 		fmt.Fprintf(cmd.OutOrStdout(), "oci:%s@%s\n", layoutDir, d.Digest)
 		return nil
 	}
-	d, err := res.Push(ctx, dest)
+	d, err := res.Push(ctx, dest, client.Options(ctx)...)
 	if err != nil {
 		return err
 	}

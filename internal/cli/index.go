@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,8 +23,9 @@ func newIndexCommand() *cobra.Command {
 }
 
 type indexCreateOptions struct {
-	entries []string
-	dryRun  bool
+	entries  []string
+	dryRun   bool
+	registry registryFlags
 }
 
 func newIndexCreateCommand() *cobra.Command {
@@ -48,6 +50,7 @@ An image with no REQS is generic, unless its config names a level variant.`,
 	}
 	cmd.Flags().StringArrayVarP(&o.entries, "entry", "e", nil, "an image and its requirements, IMAGE[=REQS] (repeatable)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the index that would be pushed, push nothing")
+	o.registry.add(cmd.Flags())
 	_ = cmd.MarkFlagRequired("entry")
 	return cmd
 }
@@ -82,9 +85,13 @@ func runIndexCreate(cmd *cobra.Command, ref string, o *indexCreateOptions) error
 		}
 		specs = append(specs, spec{img, reqs})
 	}
+	popts, err := publishOptions(cmd, &o.registry)
+	if err != nil {
+		return err
+	}
 	sources := make([]publish.Source, 0, len(specs))
 	for _, s := range specs {
-		src, err := publish.Resolve(ctx, s.image, publishOptions()...)
+		src, err := publish.Resolve(ctx, s.image, popts...)
 		if err != nil {
 			return publishError(err)
 		}
@@ -93,12 +100,12 @@ func runIndexCreate(cmd *cobra.Command, ref string, o *indexCreateOptions) error
 		}
 		sources = append(sources, src)
 	}
-	return buildAndPush(cmd, ref, sources, o.dryRun)
+	return buildAndPush(cmd, ref, sources, o.dryRun, popts)
 }
 
 // buildAndPush builds the index of sources and prints it (dry run) or
 // pushes it and prints its digest reference.
-func buildAndPush(cmd *cobra.Command, ref string, sources []publish.Source, dryRun bool) error {
+func buildAndPush(cmd *cobra.Command, ref string, sources []publish.Source, dryRun bool, popts []publish.Option) error {
 	idx, err := publish.NewIndex(publish.Entries(sources))
 	if err != nil {
 		return publishError(err)
@@ -108,7 +115,7 @@ func buildAndPush(cmd *cobra.Command, ref string, sources []publish.Source, dryR
 		_, err := cmd.OutOrStdout().Write(raw)
 		return err
 	}
-	d, err := publish.Push(cmd.Context(), ref, idx, sources, publishOptions()...)
+	d, err := publish.Push(cmd.Context(), ref, idx, sources, popts...)
 	if err != nil {
 		return err
 	}
@@ -116,8 +123,18 @@ func buildAndPush(cmd *cobra.Command, ref string, sources []publish.Source, dryR
 	return nil
 }
 
-// publishOptions wires the registry client options of the publish commands.
-func publishOptions() []publish.Option { return nil }
+// publishOptions wires the registry client of the flags into publish.
+func publishOptions(cmd *cobra.Command, r *registryFlags) ([]publish.Option, error) {
+	c, err := r.client()
+	if err != nil {
+		return nil, err
+	}
+	return []publish.Option{
+		publish.WithRemoteOptions(c.Options(cmd.Context())...),
+		publish.WithReferenceParser(c.ParseReference),
+		publish.WithLogger(slog.Default()),
+	}, nil
+}
 
 // publishError marks the publish errors that mean bad input.
 func publishError(err error) error {

@@ -10,9 +10,10 @@ import (
 )
 
 type indexAnnotateOptions struct {
-	entry  string
-	tag    string
-	dryRun bool
+	entry    string
+	tag      string
+	dryRun   bool
+	registry registryFlags
 }
 
 func newIndexAnnotateCommand() *cobra.Command {
@@ -31,6 +32,7 @@ retrievable by its digest. Prints the new digest reference.`,
 	cmd.Flags().StringVar(&o.entry, "entry", "", "digest (or unique prefix) of the entry to change")
 	cmd.Flags().StringVar(&o.tag, "tag", "", "push the corrected index to this tag instead of REF's")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the corrected index, push nothing")
+	o.registry.add(cmd.Flags())
 	_ = cmd.MarkFlagRequired("entry")
 	return cmd
 }
@@ -53,7 +55,11 @@ func runIndexAnnotate(cmd *cobra.Command, ref, reqs string, o *indexAnnotateOpti
 			return usageError(fmt.Errorf("%q names the index by digest: give --tag to push the corrected one to", ref))
 		}
 	}
-	m, _, err := publish.FetchIndex(cmd.Context(), ref, publishOptions()...)
+	popts, err := publishOptions(cmd, &o.registry)
+	if err != nil {
+		return err
+	}
+	m, _, err := publish.FetchIndex(cmd.Context(), ref, popts...)
 	if err != nil {
 		return err
 	}
@@ -66,7 +72,7 @@ func runIndexAnnotate(cmd *cobra.Command, ref, reqs string, o *indexAnnotateOpti
 		_, err := cmd.OutOrStdout().Write(raw)
 		return err
 	}
-	d, err := publish.Push(cmd.Context(), dst, idx, nil, publishOptions()...)
+	d, err := publish.Push(cmd.Context(), dst, idx, nil, popts...)
 	if err != nil {
 		return err
 	}

@@ -9,10 +9,11 @@ import (
 )
 
 type indexImportOptions struct {
-	from    string
-	metahub string
-	match   string
-	dryRun  bool
+	from     string
+	metahub  string
+	match    string
+	dryRun   bool
+	registry registryFlags
 }
 
 func newIndexImportCommand() *cobra.Command {
@@ -35,6 +36,7 @@ defaults to its image:.`,
 	cmd.Flags().StringVar(&o.metahub, "metahub", "", "MetaHub / manifest-tool manifest.yml to import")
 	cmd.Flags().StringVar(&o.match, "match", "", "import only tags matching this regular expression")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the index that would be pushed, push nothing")
+	o.registry.add(cmd.Flags())
 	cmd.MarkFlagsMutuallyExclusive("from", "metahub")
 	cmd.MarkFlagsOneRequired("from", "metahub")
 	return cmd
@@ -54,7 +56,11 @@ func runIndexImport(cmd *cobra.Command, args []string, o *indexImportOptions) er
 			return usageError(fmt.Errorf("--match %q: %w", o.match, err))
 		}
 	}
-	sources, verdicts, err := publish.ImportTags(cmd.Context(), o.from, re, publishOptions()...)
+	popts, err := publishOptions(cmd, &o.registry)
+	if err != nil {
+		return err
+	}
+	sources, verdicts, err := publish.ImportTags(cmd.Context(), o.from, re, popts...)
 	if err != nil {
 		return err
 	}
@@ -69,7 +75,7 @@ func runIndexImport(cmd *cobra.Command, args []string, o *indexImportOptions) er
 	if len(sources) == 0 {
 		return fmt.Errorf("no tag of %q follows a known convention", o.from)
 	}
-	return buildAndPush(cmd, args[0], sources, o.dryRun)
+	return buildAndPush(cmd, args[0], sources, o.dryRun, popts)
 }
 
 func runImportMetaHub(cmd *cobra.Command, args []string, o *indexImportOptions) error {
@@ -84,9 +90,13 @@ func runImportMetaHub(cmd *cobra.Command, args []string, o *indexImportOptions) 
 	if ref == "" {
 		return usageError(fmt.Errorf("%s has no image: and no REF was given", o.metahub))
 	}
-	sources, err := publish.ImportMetaHub(cmd.Context(), m, publishOptions()...)
+	popts, err := publishOptions(cmd, &o.registry)
+	if err != nil {
+		return err
+	}
+	sources, err := publish.ImportMetaHub(cmd.Context(), m, popts...)
 	if err != nil {
 		return publishError(err)
 	}
-	return buildAndPush(cmd, ref, sources, o.dryRun)
+	return buildAndPush(cmd, ref, sources, o.dryRun, popts)
 }
