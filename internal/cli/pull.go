@@ -80,7 +80,7 @@ func showProgress(w io.Writer, ref string, updates <-chan v1.Update) {
 		if u.Total > 0 {
 			pct = int(u.Complete * 100 / u.Total)
 		}
-		line := fmt.Sprintf("pulling %s: %s / %s (%d%%)", ref, mib(u.Complete), mib(u.Total), pct)
+		line := fmt.Sprintf("pulling %s: %s / %s (%d%%)", ref, size(u.Complete), size(u.Total), pct)
 		switch {
 		case tty:
 			drawn = true
@@ -100,4 +100,15 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+// size formats n bytes for people: 512 B, 3.2 KiB, 41.0 MiB, 1.2 GiB.
+func size(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+}
