@@ -1,0 +1,50 @@
+# Shared helpers of the tailor serve scripts (sourced).
+
+# wait_file FILE: wait up to 20 s for FILE to be non-empty.
+wait_file() {
+	for _ in $(seq 1 200); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for $1" >&2
+	return 1
+}
+
+# start_serve LOG ARGS...: start tailor serve on a free loopback port in
+# the background; sets SERVE_PID and SERVE_ADDR.
+start_serve() {
+	local log=$1
+	shift
+	"$TAILOR" serve --listen 127.0.0.1:0 "$@" 2>"$log" &
+	SERVE_PID=$!
+	PIDS+=("$SERVE_PID")
+	for _ in $(seq 1 200); do
+		SERVE_ADDR=$(sed -n 's/.*tailor serve listening" addr=\([0-9.:]*\).*/\1/p' "$log" | head -1)
+		[ -n "$SERVE_ADDR" ] && return 0
+		sleep 0.1
+	done
+	echo "tailor serve did not start:" >&2
+	cat "$log" >&2
+	return 1
+}
+
+# start_upstream DIR ARGS...: the distribution registry with the example
+# index; sets UPSTREAM_ADDR.
+start_upstream() {
+	local dir=$1
+	shift
+	"$UPSTREAM" -dir "$dir/data" -addr-file "$dir/addr" "$@" >"$dir/log" 2>&1 &
+	PIDS+=("$!")
+	wait_file "$dir/addr"
+	UPSTREAM_ADDR=$(cat "$dir/addr")
+}
+
+stop_all() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+}
