@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -198,3 +199,31 @@ func TestOptionErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestKeychain(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "secret" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path == "/v2/" {
+			return
+		}
+		serveIndex(w)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	if _, err := fastClient(t, WithKeychain(authn.NewMultiKeychain())).Get(context.Background(), host+"/app:1"); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("Get without credentials = %v, want ErrUnauthorized", err)
+	}
+	kc := staticKeychain{authn.FromConfig(authn.AuthConfig{Username: "alice", Password: "secret"})}
+	if _, err := fastClient(t, WithKeychain(kc)).Get(context.Background(), host+"/app:1"); err != nil {
+		t.Errorf("Get with credentials: %v", err)
+	}
+}
+
+// staticKeychain answers every registry with one authenticator.
+type staticKeychain struct{ a authn.Authenticator }
+
+func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.a, nil }
