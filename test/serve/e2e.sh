@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# End-to-end: real clients through `tailor serve`.
+# A distribution registry holds a multi-variant index of the example image
+# (generic, haswell, skylake_avx512; each variant's binary prints its
+# target). Two `tailor serve` instances with different profiles front it.
+# skopeo copies through a registries.conf mirror and containerd pulls and
+# runs through a hosts.toml mirror; each must get the variant its profile
+# should get, as the container's own output shows. Exits non-zero on any
+# wrong variant. Safe to run twice (everything lives in a fresh temp dir).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/test/serve/lib.sh"
+
+need=()
+command -v skopeo >/dev/null || need+=(skopeo)
+command -v containerd >/dev/null || need+=(containerd)
+command -v runc >/dev/null || need+=(runc)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "== installing ${need[*]} from Debian"
+	apt-cache policy "${need[@]}" | grep -E '^[a-z]|Candidate' || true
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}" >/dev/null
+fi
+
+work=$(mktemp -d)
+PIDS=()
+CTR_PID=
+cleanup() {
+	if [ -n "$CTR_PID" ]; then kill "$CTR_PID" 2>/dev/null || true; wait "$CTR_PID" 2>/dev/null || true; fi
+	stop_all
+	umount -R "$work/ctd" 2>/dev/null || true
+	rm -rf "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+echo "== building tailor, the upstream registry and the variants"
+(cd "$root" && go build -o "$work/tailor" ./cmd/tailor && go build -o "$work/upstream" ./test/serve/cmd/upstream)
+for t in generic haswell skylake_avx512; do
+	(cd "$root" && CGO_ENABLED=0 go build -ldflags "-X main.target=$t" -o "$work/hello-$t" ./test/serve/cmd/hello)
+done
+TAILOR=$work/tailor UPSTREAM=$work/upstream
+
+mkdir -p "$work/up"
+start_upstream "$work/up" -repo app:v1 -variant generic="$work/hello-generic" \
+	-variant haswell="$work/hello-haswell" -variant skylake_avx512="$work/hello-skylake_avx512"
+echo "upstream registry at $UPSTREAM_ADDR"
+
+# Two servers: profile A (haswell host) and profile B (icelake host).
+declare -A ADDR WANT
+WANT[a]=haswell WANT[b]=skylake_avx512
+start_serve "$work/serve-a.log" --storage "$work/serve-a" --profile cpu=haswell --upstream "example.test=http://$UPSTREAM_ADDR"
+ADDR[a]=$SERVE_ADDR
+start_serve "$work/serve-b.log" --storage "$work/serve-b" --profile cpu=icelake --upstream "example.test=http://$UPSTREAM_ADDR"
+ADDR[b]=$SERVE_ADDR
+echo "tailor serve A (cpu=haswell) at ${ADDR[a]}, B (cpu=icelake) at ${ADDR[b]}"
+
+failures=0
+check() { # check WHO CLIENT OUTPUT
+	local want="tailor-variant: ${WANT[$1]}"
+	if [ "$3" = "$want" ]; then
+		echo "ok   $2 via profile $1: $3"
+	else
+		echo "FAIL $2 via profile $1: got '$3', want '$want'"
+		failures=$((failures + 1))
+	fi
+}
+
+# run_layers DIR: unpack the image's layers from an OCI layout and run /hello.
+run_from_layout() {
+	local layout=$1 rootfs=$1.rootfs manifest
+	mkdir -p "$rootfs"
+	manifest=$(jq -r '.manifests[0].digest' "$layout/index.json" | sed 's/sha256://')
+	for l in $(jq -r '.layers[].digest' "$layout/blobs/sha256/$manifest" | sed 's/sha256://'); do
+		tar -xzf "$layout/blobs/sha256/$l" -C "$rootfs" 2>/dev/null || tar -xf "$layout/blobs/sha256/$l" -C "$rootfs"
+	done
+	"$rootfs/hello"
+}
+
+echo "== skopeo copy through a registries.conf mirror"
+for who in a b; do
+	"$TAILOR" mirror-config --for skopeo --server "http://${ADDR[$who]}" example.test >"$work/registries-$who.conf"
+	skopeo --insecure-policy --registries-conf "$work/registries-$who.conf" copy -q \
+		docker://example.test/app:v1 "oci:$work/skopeo-$who:app"
+	check "$who" skopeo "$(run_from_layout "$work/skopeo-$who")"
+done
+
+echo "== containerd: ctr image pull + ctr run through a hosts.toml mirror"
+ctd=$work/ctd
+mkdir -p "$ctd/root" "$ctd/state"
+cat >"$ctd/config.toml" <<TOML
+version = 2
+root = "$ctd/root"
+state = "$ctd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$ctd/containerd.sock"
+[ttrpc]
+  address = "$ctd/containerd.sock.ttrpc"
+[debug]
+  address = ""
+TOML
+containerd --config "$ctd/config.toml" >"$ctd/log" 2>&1 &
+CTR_PID=$!
+for _ in $(seq 1 100); do [ -S "$ctd/containerd.sock" ] && break; sleep 0.1; done
+ctr() { command ctr --address "$ctd/containerd.sock" "$@"; }
+snap=overlayfs
+ctr plugins ls 2>/dev/null | grep -q 'overlayfs.*ok' || snap=native
+for who in a b; do
+	hosts=$work/hosts-$who/example.test
+	mkdir -p "$hosts"
+	# server is a name that does not resolve: only the mirror can answer.
+	"$TAILOR" mirror-config --for containerd --server "http://${ADDR[$who]}" example.test |
+		sed 's|server = "https://example.test"|server = "http://example.test.invalid"|' >"$hosts/hosts.toml"
+	ctr -n "e2e-$who" image pull --snapshotter "$snap" --hosts-dir "$work/hosts-$who" example.test/app:v1 >/dev/null
+	digest=$(ctr -n "e2e-$who" image ls | awk '$1=="example.test/app:v1"{print $3}')
+	echo "containerd ($who) pulled example.test/app:v1 as $digest"
+	if out=$(ctr -n "e2e-$who" run --rm --snapshotter "$snap" example.test/app:v1 "e2e-$who-$$" 2>"$work/ctr-run-$who.err"); then
+		check "$who" "ctr run" "$(echo "$out" | tr -d '\r')"
+	else
+		echo "NOTE ctr run is not possible here ($(tail -1 "$work/ctr-run-$who.err")); falling back to ctr image export + running the unpacked binary"
+		ctr -n "e2e-$who" image export --platform linux/amd64 "$work/export-$who.tar" example.test/app:v1
+		mkdir -p "$work/export-$who"
+		tar -xf "$work/export-$who.tar" -C "$work/export-$who"
+		check "$who" "ctr pull (exported, run outside containerd)" "$(run_from_layout "$work/export-$who")"
+	fi
+done
+
+echo "== metrics of server A"
+curl -s "http://${ADDR[a]}/metrics" | grep -E '^tailor_serve_selections_total' || true
+
+if [ "$failures" -gt 0 ]; then
+	echo "e2e: $failures wrong variant(s)"
+	exit 1
+fi
+echo "e2e: every client got the variant its profile should get"
