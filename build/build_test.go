@@ -171,9 +171,9 @@ func TestBuildRefuses(t *testing.T) {
 		"failing command": {func(c *Config) {
 			c.Command = `if [ "$TAILOR_TARGET" = x86_64_v3 ]; then echo "forces.c:1: error: boom" >&2; exit 3; fi; ` + c.Command
 		}, nil, "error: boom"},
-		"missing base":    {func(c *Config) { c.Base = host + "/no/such:image" }, ErrBase, "no/such"},
-		"no compiler":     {func(c *Config) { c.Targets = []TargetSpec{{CPU: "neoverse_v2"}} }, ErrNoCompiler, "arm64"},
-		"empty output":    {func(c *Config) { c.Command = "true" }, nil, "left out empty"},
+		"missing base": {func(c *Config) { c.Base = host + "/no/such:image" }, ErrBase, "no/such"},
+		"no compiler":  {func(c *Config) { c.Targets = []TargetSpec{{CPU: "neoverse_v2"}} }, ErrNoCompiler, "arm64"},
+		"empty output": {func(c *Config) { c.Command = "true" }, nil, "left out empty"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := exampleConfig(t)
