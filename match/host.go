@@ -3,6 +3,7 @@ package match
 import (
 	"errors"
 	"fmt"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"strings"
 
 	"github.com/tailor-dev/tailor/catalog"
@@ -123,6 +124,16 @@ func (h *host) vendorFits(v string) bool {
 		}
 	}
 	return false
+}
+
+// PlatformKey is the normalised os/arch of a platform ("linux/amd64"),
+// the key under which entries of one architecture are compared; a nil
+// platform is "unknown/unknown".
+func PlatformKey(p *v1.Platform) string {
+	if p == nil {
+		return "unknown/unknown"
+	}
+	return normalizeOS(p.OS) + "/" + normalizeArch(p.Architecture)
 }
 
 // normalizeArch maps architecture spellings to OCI's, as containerd's

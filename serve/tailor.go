@@ -85,7 +85,7 @@ func tailor(m *manifest, p *profile.Profile) (*tailored, error) {
 // place of the first of them; other entries stay as they are.
 func rewrite(idx *v1.IndexManifest, chosen int, spec, target string, source digest.Digest) *v1.IndexManifest {
 	sel := idx.Manifests[chosen]
-	group := platformKey(sel.Platform)
+	group := match.PlatformKey(sel.Platform)
 	out := &v1.IndexManifest{
 		SchemaVersion: idx.SchemaVersion,
 		MediaType:     idx.MediaType,
@@ -98,7 +98,7 @@ func rewrite(idx *v1.IndexManifest, chosen int, spec, target string, source dige
 	out.Annotations[AnnotationSourceIndex] = source.String()
 	placed := false
 	for _, d := range idx.Manifests {
-		if d.Platform == nil || platformKey(d.Platform) != group {
+		if d.Platform == nil || match.PlatformKey(d.Platform) != group {
 			out.Manifests = append(out.Manifests, d)
 			continue
 		}
@@ -126,7 +126,7 @@ func rewrite(idx *v1.IndexManifest, chosen int, spec, target string, source dige
 func distinguishable(entries []v1.Descriptor) bool {
 	seen := map[string]string{}
 	for _, d := range entries {
-		key := platformKey(d.Platform)
+		key := match.PlatformKey(d.Platform)
 		r, err := requirement.FromDescriptor(d)
 		req := r.String()
 		if err != nil {
@@ -140,26 +140,4 @@ func distinguishable(entries []v1.Descriptor) bool {
 		seen[key] = req
 	}
 	return false
-}
-
-// platformKey is the normalised os/arch of a platform.
-func platformKey(p *v1.Platform) string {
-	if p == nil {
-		return "unknown/unknown"
-	}
-	return normOS(p.OS) + "/" + normArch(p.Architecture)
-}
-
-func normOS(s string) string { return strings.ToLower(s) }
-
-func normArch(s string) string {
-	switch s = strings.ToLower(s); s {
-	case "x86_64", "x86-64":
-		return "amd64"
-	case "aarch64":
-		return "arm64"
-	case "i386", "i686":
-		return "386"
-	}
-	return s
 }
