@@ -1,7 +1,8 @@
 // Package resolvetest builds and pushes the test indexes of tailor's
 // resolve, CLI and benchmark tests: one tag holding several variants of an
 // image (generic, x86-64-v3, skylake_avx512, zen4, arm64, CUDA sm_90),
-// each a tiny image whose only file names its variant.
+// each a tiny Docker schema 2 image whose only file names its variant, as
+// an OCI index (Push) or a Docker manifest list (PushList).
 package resolvetest
 
 import (
@@ -41,6 +42,16 @@ var Variants = []Variant{
 		CUDA: []requirement.CUDAArch{{Major: 9, Minor: 0}}, CUDAVersion: "12.4"}},
 }
 
+// PlainVariants is an index as stock tools write it, with no tailor
+// annotations: the x86-64 levels in the platform's variant only.
+var PlainVariants = []Variant{
+	{Name: "generic", Arch: "amd64"},
+	{Name: "v2", Arch: "amd64", Reqs: requirement.Requirements{Target: "x86_64_v2"}, Annotations: map[string]string{}},
+	{Name: "v3", Arch: "amd64", Reqs: requirement.Requirements{Target: "x86_64_v3"}, Annotations: map[string]string{}},
+	{Name: "v4", Arch: "amd64", Reqs: requirement.Requirements{Target: "x86_64_v4"}, Annotations: map[string]string{}},
+	{Name: "arm64", Arch: "arm64"},
+}
+
 // Pushed is what Push wrote.
 type Pushed struct {
 	// Index is the index's digest.
@@ -61,7 +72,18 @@ func Image(v Variant) (v1.Image, error) {
 // Index builds an OCI index of variants, in order, with their platforms
 // (requirement.Requirements.Platform) and annotations.
 func Index(variants []Variant) (v1.ImageIndex, map[string]v1.Hash, error) {
-	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	return index(variants, types.OCIImageIndex)
+}
+
+// List is Index as a Docker manifest list
+// (application/vnd.docker.distribution.manifest.list.v2+json), the
+// descriptors carrying the same platforms and annotations.
+func List(variants []Variant) (v1.ImageIndex, map[string]v1.Hash, error) {
+	return index(variants, types.DockerManifestList)
+}
+
+func index(variants []Variant, mt types.MediaType) (v1.ImageIndex, map[string]v1.Hash, error) {
+	idx := mutate.IndexMediaType(empty.Index, mt)
 	digests := map[string]v1.Hash{}
 	for _, v := range variants {
 		img, err := Image(v)
@@ -84,13 +106,22 @@ func Index(variants []Variant) (v1.ImageIndex, map[string]v1.Hash, error) {
 	return idx, digests, nil
 }
 
-// Push writes an index of variants to ref (host/repo:tag).
+// Push writes an OCI index of variants to ref (host/repo:tag).
 func Push(ref string, variants []Variant, opts ...remote.Option) (*Pushed, error) {
+	return push(ref, variants, Index, opts)
+}
+
+// PushList writes a Docker manifest list of variants to ref.
+func PushList(ref string, variants []Variant, opts ...remote.Option) (*Pushed, error) {
+	return push(ref, variants, List, opts)
+}
+
+func push(ref string, variants []Variant, build func([]Variant) (v1.ImageIndex, map[string]v1.Hash, error), opts []remote.Option) (*Pushed, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		return nil, err
 	}
-	idx, digests, err := Index(variants)
+	idx, digests, err := build(variants)
 	if err != nil {
 		return nil, err
 	}
