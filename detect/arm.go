@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,14 +24,31 @@ func parseARM(info *CPUInfo, fields map[string]string) error {
 		return err
 	}
 	info.setFeatures(fs)
-	if code, ok := fields["CPU implementer"]; ok {
+	if code, ok := lookup(fields, "CPU implementer"); ok {
 		if v, ok := catalog.ARMVendor(code); ok {
 			info.Vendor = v
 		}
 	}
-	info.Part = strings.ToLower(fields["CPU part"])
-	info.Model = fields["model name"]
+	part, _ := lookup(fields, "CPU part")
+	info.Part = normalizePart(part)
+	info.Model, _ = lookup(fields, "model name")
 	return nil
+}
+
+// normalizePart spells an ARM part code as the catalog does, "0x" and
+// three lower-case hex digits: the kernel prints "0xd0c"; "0xD0C", "0XD0C"
+// and "0x0d0c" are the same part. Anything else is kept, lower-cased.
+func normalizePart(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	hex, ok := strings.CutPrefix(s, "0x")
+	if !ok {
+		return s
+	}
+	n, err := strconv.ParseUint(hex, 16, 32)
+	if err != nil {
+		return s
+	}
+	return fmt.Sprintf("0x%03x", n)
 }
 
 // compatibleARM is archspec's aarch64 rule. The Arm architecture versions
@@ -49,30 +67,39 @@ func compatibleARM(info *CPUInfo, have map[string]bool, t, model *catalog.Target
 	if model != nil {
 		return model.IsDescendantOf(t.Name)
 	}
-	return featuresFit(MachineAArch64, have, t)
+	return featuresFit(have, t)
 }
 
 // applePattern finds the model number of an Apple silicon brand string
-// ("Apple M2 Pro" -> 2).
-var applePattern = regexp.MustCompile(`(?i)\bM(\d+)\b`)
+// ("Apple M2 Pro" -> 2), as archspec does: "apple", white space, "m" and
+// digits, in any case.
+var applePattern = regexp.MustCompile(`(?i)apple\s+m(\d+)`)
 
-// appleName reads the model from a macOS brand string: "Apple M3 Max" is
-// m3; a brand string that says Apple but no model ("Apple processor", on
-// the first M1 releases of macOS) is m1, as archspec reads it.
+// appleName reads the model from a macOS brand string, as archspec does:
+// "Apple M3 Max" is m3; "Apple processor", the brand string of the first
+// M1 releases of macOS, is m1; any other brand string (a virtual machine's,
+// "Apple M0") names no model and gives the generic aarch64.
 func appleName(brand string) string {
 	if m := applePattern.FindStringSubmatch(brand); m != nil {
-		return "m" + m[1]
+		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
+			return "m" + strconv.Itoa(n)
+		}
+		return MachineAArch64
 	}
-	if strings.Contains(strings.ToLower(brand), "apple") {
+	if strings.EqualFold(strings.TrimSpace(brand), "apple processor") {
 		return "m1"
 	}
-	return ""
+	return MachineAArch64
 }
 
 // appleModel resolves an Apple model name to a catalog target: the target
 // of that name, or for a model newer than the catalog knows (m9) the newest
-// Apple target before it, whose code it runs.
+// Apple target before it, whose code it runs (archspec counts down the
+// same way). The name aarch64 is the generic root.
 func appleModel(name string) *catalog.Target {
+	if name == MachineAArch64 {
+		return catalog.MustLookup(MachineAArch64)
+	}
 	if t, err := catalog.Lookup(name); err == nil && t.Vendor == appleVendor {
 		return t
 	}

@@ -111,23 +111,40 @@ func clip(s string) string {
 
 // inferCPUInfoMachine tells the family from the keys only one family has.
 func inferCPUInfoMachine(fields map[string]string) (string, error) {
-	has := func(k string) bool { _, ok := fields[k]; return ok }
+	has := func(k string) bool { _, ok := lookup(fields, k); return ok }
+	get := func(k string) string { v, _ := lookup(fields, k); return v }
 	switch {
 	case has("vendor_id") && has("flags"):
 		return MachineX86_64, nil
 	case has("CPU implementer") || has("Features"):
 		return MachineAArch64, nil
-	case strings.HasPrefix(fields["isa"], "rv64"):
+	case strings.HasPrefix(strings.ToLower(get("isa")), "rv64"):
 		return MachineRISCV64, nil
-	case has("cpu") && powerPattern.MatchString(fields["cpu"]):
+	case powerPattern.MatchString(get("cpu")):
 		return "", fmt.Errorf("%w: a POWER cpuinfo does not tell ppc64 from ppc64le, give the machine", ErrUnknownMachine)
 	}
 	return "", fmt.Errorf("%w: cannot tell the machine from the cpuinfo text, give it", ErrUnknownMachine)
 }
 
-// require returns fields[key], or an error naming the missing line.
+// lookup returns the value of key: the line of that exact name, or else
+// one whose name differs only in case ("Flags", "features"), as dumps
+// retyped or passed through other tools have.
+func lookup(fields map[string]string, key string) (string, bool) {
+	if v, ok := fields[key]; ok {
+		return v, true
+	}
+	for k, v := range fields {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// require returns the value of key (see lookup), or an error naming the
+// missing line.
 func require(fields map[string]string, key, family string) (string, error) {
-	v, ok := fields[key]
+	v, ok := lookup(fields, key)
 	if !ok {
 		return "", fmt.Errorf("%w: no %q line in the first processor block of a %s cpuinfo (truncated, or another machine's?)", ErrMalformed, key, family)
 	}

@@ -8,52 +8,52 @@ import (
 	"github.com/tailor-dev/tailor/catalog"
 )
 
-// Target returns the catalog target that best describes the CPU, as
-// archspec picks it: among the compatible targets (see Compatible), the
-// best generic one is found first; the answer is the best target that
-// descends from it, or that generic target when none does. "Best" is the
-// most ancestors in the catalog DAG, then the most features; remaining ties
-// keep catalog order. An ARM CPU part names the core exactly, so a
-// compatible target that lists the CPU's part wins over the others: it
-// tells apart cores whose features the catalog does not (neoverse_n2 and
-// neoverse_v2, m2 and m3).
+// Target returns the catalog target that best describes the CPU, by
+// archspec's algorithm (archspec.cpu.detect.host):
+//  1. the compatible targets are found (see Compatible);
+//  2. the best generic one among them is chosen;
+//  3. on aarch64, when some compatible target lists the CPU's part code,
+//     only those targets stay in the running: the part names the core
+//     exactly and tells apart cores whose features the catalog does not
+//     (neoverse_n2 and neoverse_v2, m2 and m3);
+//  4. the answer is the best remaining target that strictly descends from
+//     the best generic one, or that generic target when none does.
+//
+// "Best" is the most ancestors in the catalog DAG, then the most features;
+// a tie goes to the target archspec lists first (see tieOrder).
 func Target(info *CPUInfo) (*catalog.Target, error) {
 	cands, err := Compatible(info)
 	if err != nil {
 		return nil, err
 	}
-	var generic *catalog.Target
-	for _, t := range cands {
-		if t.Generic() && (generic == nil || better(t, generic)) {
-			generic = t
-		}
-	}
+	generic := best(slices.DeleteFunc(slices.Clone(cands), func(t *catalog.Target) bool { return !t.Generic() }))
 	if generic == nil {
 		return nil, fmt.Errorf("%w: no generic %s target fits the CPU", ErrNoTarget, info.Machine)
 	}
-	best := generic
-	for _, t := range cands {
-		if t == generic || !t.IsDescendantOf(generic.Name) {
-			continue
-		}
-		if outranks(info, t, best) {
-			best = t
-		}
+	if byPart := slices.DeleteFunc(slices.Clone(cands), func(t *catalog.Target) bool { return !partFits(info, t) }); len(byPart) > 0 {
+		cands = byPart
 	}
-	return best, nil
+	cands = slices.DeleteFunc(cands, func(t *catalog.Target) bool { return t == generic || !t.IsDescendantOf(generic.Name) })
+	if len(cands) == 0 {
+		return generic, nil
+	}
+	return best(cands), nil
 }
 
-// outranks reports whether t is a better answer than best for this CPU: a
-// match of the ARM CPU part first, then better.
-func outranks(info *CPUInfo, t, best *catalog.Target) bool {
-	if tp, bp := partFits(info, t), partFits(info, best); tp != bp {
-		return tp
+// best returns the best of ts (nil for none): the first that no other
+// outranks.
+func best(ts []*catalog.Target) *catalog.Target {
+	var out *catalog.Target
+	for _, t := range ts {
+		if out == nil || better(t, out) {
+			out = t
+		}
 	}
-	return better(t, best)
+	return out
 }
 
 // better reports whether a ranks strictly above b: more ancestors, then
-// more features.
+// more features, then first in archspec's order on a tie.
 func better(a, b *catalog.Target) bool {
 	if na, nb := len(a.Ancestors()), len(b.Ancestors()); na != nb {
 		return na > nb
@@ -61,8 +61,19 @@ func better(a, b *catalog.Target) bool {
 	if na, nb := len(a.Features), len(b.Features); na != nb {
 		return na > nb
 	}
-	return false
+	ia, ib := slices.Index(tieOrder, a.Name), slices.Index(tieOrder, b.Name)
+	return ia >= 0 && ib >= 0 && ia < ib
 }
+
+// tieOrder lists, in archspec's order, the targets of one family that rank
+// equal (same number of ancestors and of features) and can be compatible
+// together. archspec takes the first of equals in the order of its
+// microarchitectures.json, which the catalog does not keep; so a CPU with
+// the features of neoverse_n2 and a part code the catalog does not list
+// (a Cortex-A710, a newer core) is neoverse_v2 there, and here. Targets
+// outside this list keep catalog order on a tie. TestTieOrder checks the
+// list against ../shared/archspec/microarchitectures.json.
+var tieOrder = []string{"neoverse_v2", "neoverse_n2"}
 
 // partFits reports whether t lists the CPU's ARM part code.
 func partFits(info *CPUInfo, t *catalog.Target) bool {
@@ -72,7 +83,7 @@ func partFits(info *CPUInfo, t *catalog.Target) bool {
 // Compatible returns, in catalog order, every target of the CPU's family
 // whose code the CPU runs, by the rule of that family:
 //   - x86_64: the target's vendor is the CPU's or generic, and every target
-//     feature is a CPU flag (catalog feature aliases honoured);
+//     feature is a CPU flag;
 //   - aarch64: the same, except that Arm architecture versions are never
 //     chosen, and on macOS the Apple model decides (see compatibleARM);
 //   - ppc64, ppc64le: the target's POWER generation is at most the CPU's;
@@ -113,7 +124,7 @@ func ruleFor(info *CPUInfo, family string) (func(*catalog.Target) bool, error) {
 	}
 	switch family {
 	case MachineX86_64:
-		return func(t *catalog.Target) bool { return vendorFits(info, t) && featuresFit(family, have, t) }, nil
+		return func(t *catalog.Target) bool { return vendorFits(info, t) && featuresFit(have, t) }, nil
 	case MachineAArch64:
 		var model *catalog.Target
 		if info.OS == OSDarwin && info.Name != "" {
@@ -135,27 +146,17 @@ func vendorFits(info *CPUInfo, t *catalog.Target) bool {
 	return t.Generic() || t.Vendor == info.Vendor
 }
 
-// featuresFit reports whether a CPU of family with the features in have
-// has every feature t requires. A feature the CPU does not list still holds
-// when the catalog aliases it to one the CPU has (sse3 = ssse3) or to the
-// CPU's family (neon on aarch64).
-func featuresFit(family string, have map[string]bool, t *catalog.Target) bool {
-	aliases := catalog.FeatureAliases()
+// featuresFit reports whether the CPU, with the features in have, has
+// every feature t requires. As in archspec's detection, this is a plain
+// subset test: the catalog's feature aliases (sse3 satisfied by ssse3, ...)
+// serve queries on targets, not detection. A Linux kernel prints pni for
+// sse3, so nocona and prescott never fit a Linux dump, as in archspec;
+// core2, their descendant, needs no sse3 and still does.
+func featuresFit(have map[string]bool, t *catalog.Target) bool {
 	for _, f := range t.Features {
-		if have[f] {
-			continue
-		}
-		alias, ok := aliases[f]
-		if !ok || !aliasHolds(family, have, alias) {
+		if !have[f] {
 			return false
 		}
 	}
 	return true
-}
-
-func aliasHolds(family string, have map[string]bool, alias catalog.FeatureAlias) bool {
-	if slices.Contains(alias.Families, family) {
-		return true
-	}
-	return slices.ContainsFunc(alias.AnyOf, func(f string) bool { return have[f] })
 }

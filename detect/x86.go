@@ -15,7 +15,7 @@ func parseX86(info *CPUInfo, fields map[string]string) error {
 		return err
 	}
 	info.Vendor = vendor
-	info.Model = fields["model name"]
+	info.Model, _ = lookup(fields, "model name")
 	info.setFeatures(fs)
 	return nil
 }
