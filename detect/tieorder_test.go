@@ -98,4 +98,3 @@ func TestTieOrder(t *testing.T) {
 		t.Log("no ties in the catalog")
 	}
 }
-
