@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -69,6 +70,11 @@ func (c *Client) nameOptions(s string) []name.Option {
 	}
 	return nil
 }
+
+// Timeout is the bound of each call of c (WithTimeout; 0: none). Callers
+// that read lazily, after a call returns (Image's layers), bound their own
+// context by it.
+func (c *Client) Timeout() time.Duration { return c.o.timeout }
 
 // withTimeout bounds one call by c's timeout.
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // ErrBadDest is returned (wrapped) for a destination Pull cannot write to.
@@ -18,11 +20,14 @@ const (
 
 var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
 
-// Dest is where Pull writes: oci:DIR[:TAG] or docker-archive:FILE.
+// Dest is where Pull writes: oci:DIR[:TAG] or docker-archive:FILE[:TAG].
 type Dest struct {
 	Kind string
 	Path string
-	// Tag names the image in an OCI layout (org.opencontainers.image.ref.name).
+	// Tag names the image: in an OCI layout, its
+	// org.opencontainers.image.ref.name; in a docker archive, its RepoTags
+	// entry, either a whole reference (app:1, registry.example/app:1) or a
+	// bare tag put on the pulled repository (v1).
 	Tag string
 }
 
@@ -35,9 +40,11 @@ func (d Dest) String() string {
 	return s
 }
 
-// ParseDest reads oci:DIR[:TAG] or docker-archive:FILE. In oci:, the text
-// after the last colon is the tag when it is a valid tag and DIR is not
-// empty without it.
+// ParseDest reads oci:DIR[:TAG] or docker-archive:FILE[:TAG]. In oci:, the
+// text after the last colon is the tag when it is a valid tag and DIR is
+// not empty without it. In docker-archive:, the text after the first colon
+// that is followed by a tagged reference (app:1, host:5000/app:1) or a bare
+// tag (v1) is the tag; FILE keeps any other colon (/a:b/app.tar).
 func ParseDest(s string) (Dest, error) {
 	kind, rest, ok := strings.Cut(s, ":")
 	if !ok || rest == "" {
@@ -53,7 +60,44 @@ func ParseDest(s string) (Dest, error) {
 		}
 		return d, nil
 	case DestDockerArchive:
-		return Dest{Kind: kind, Path: rest}, nil
+		return parseArchive(rest), nil
 	}
 	return Dest{}, fmt.Errorf("%w: %q: unknown kind %q (want oci or docker-archive)", ErrBadDest, s, kind)
+}
+
+// parseArchive splits FILE[:TAG] at the first colon followed by a tag.
+func parseArchive(rest string) Dest {
+	for i := 1; i < len(rest)-1; i++ {
+		if rest[i] == ':' && isArchiveTag(rest[i+1:]) {
+			return Dest{Kind: DestDockerArchive, Path: rest[:i], Tag: rest[i+1:]}
+		}
+	}
+	return Dest{Kind: DestDockerArchive, Path: rest}
+}
+
+// isArchiveTag reports whether s is a bare tag or a reference with an
+// explicit tag (and no digest).
+func isArchiveTag(s string) bool {
+	if tagPattern.MatchString(s) {
+		return true
+	}
+	i := strings.LastIndex(s, ":")
+	if i <= strings.LastIndex(s, "/") || !tagPattern.MatchString(s[i+1:]) || strings.Contains(s, "@") {
+		return false
+	}
+	_, err := name.NewTag(s)
+	return err == nil
+}
+
+// archiveTag is the RepoTags entry of a docker archive of res written to
+// d: d's tag (a bare one on res's repository as spelled), else the
+// reference pulled (which, by digest, gives the archive no RepoTags).
+func archiveTag(d Dest, res *Result) (name.Reference, error) {
+	switch {
+	case d.Tag == "":
+		return res.ref, nil
+	case tagPattern.MatchString(d.Tag):
+		return name.NewTag(res.Repository + ":" + d.Tag)
+	}
+	return name.NewTag(d.Tag)
 }

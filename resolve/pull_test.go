@@ -3,22 +3,37 @@ package resolve
 import (
 	"context"
 	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/resolve/resolvetest"
 )
 
 func TestParseDest(t *testing.T) {
 	good := map[string]Dest{
-		"oci:out":                   {Kind: DestOCI, Path: "out"},
-		"oci:out:v1":                {Kind: DestOCI, Path: "out", Tag: "v1"},
-		"oci:/tmp/x/out:latest":     {Kind: DestOCI, Path: "/tmp/x/out", Tag: "latest"},
-		"docker-archive:app.tar":    {Kind: DestDockerArchive, Path: "app.tar"},
-		"docker-archive:/a:b/c.tar": {Kind: DestDockerArchive, Path: "/a:b/c.tar"},
+		"oci:out":                                          {Kind: DestOCI, Path: "out"},
+		"oci:out:v1":                                       {Kind: DestOCI, Path: "out", Tag: "v1"},
+		"oci:/tmp/x/out:latest":                            {Kind: DestOCI, Path: "/tmp/x/out", Tag: "latest"},
+		"docker-archive:app.tar":                           {Kind: DestDockerArchive, Path: "app.tar"},
+		"docker-archive:/a:b/c.tar":                        {Kind: DestDockerArchive, Path: "/a:b/c.tar"},
+		"docker-archive:app.tar:v1":                        {Kind: DestDockerArchive, Path: "app.tar", Tag: "v1"},
+		"docker-archive:app.tar:app:1":                     {Kind: DestDockerArchive, Path: "app.tar", Tag: "app:1"},
+		"docker-archive:/a:b/c.tar:localhost:5000/x/app:2": {Kind: DestDockerArchive, Path: "/a:b/c.tar", Tag: "localhost:5000/x/app:2"},
 	}
 	for in, want := range good {
 		got, err := ParseDest(in)
@@ -88,27 +103,54 @@ func TestPull(t *testing.T) {
 }
 
 func TestPullDockerArchive(t *testing.T) {
-	host := registries(t)["ggcr"]
+	host := registries(t)["distribution"]
 	pushed, err := resolvetest.Push(host+"/app:1", resolvetest.Variants)
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "app.tar")
-	if _, err := Pull(context.Background(), newClient(t), host+"/app:1", mustProfile(t, "cpu=neoverse_v2"), "docker-archive:"+file, nil); err != nil {
-		t.Fatalf("Pull: %v", err)
-	}
-	img, err := tarball.ImageFromPath(file, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil || cf.Architecture != "arm64" {
-		t.Errorf("archived image config = %+v, %v; want arm64", cf, err)
-	}
-	wantCfg, _ := resolvetest.Image(resolvetest.Variants[4])
-	wantName, _ := wantCfg.ConfigName()
-	if gotName, _ := img.ConfigName(); gotName != wantName {
-		t.Errorf("archived config %s, want the arm64 variant's %s (index %s)", gotName, wantName, pushed.Index)
+	byDigest := host + "/app@" + pushed.Index.String()
+	for _, tc := range []struct {
+		name, ref, tag string
+		want           []string
+	}{
+		{"by tag", host + "/app:1", "", []string{host + "/app:1"}},
+		{"by digest", byDigest, "", nil},
+		{"by digest, bare tag", byDigest, ":arm", []string{host + "/app:arm"}},
+		{"by digest, reference", byDigest, ":example.org/team/app:2", []string{"example.org/team/app:2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "app.tar")
+			if _, err := Pull(context.Background(), newClient(t), tc.ref, mustProfile(t, "cpu=neoverse_v2"), "docker-archive:"+file+tc.tag, nil); err != nil {
+				t.Fatalf("Pull: %v", err)
+			}
+			m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(file) })
+			if err != nil || len(m) != 1 || !slices.Equal(m[0].RepoTags, tc.want) {
+				t.Fatalf("archive manifest = %+v, %v; want one image with RepoTags %q", m, err, tc.want)
+			}
+			var tag *name.Tag
+			if len(tc.want) == 1 {
+				nt, err := name.NewTag(tc.want[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				tag = &nt
+			}
+			img, err := tarball.ImageFromPath(file, tag)
+			if err != nil {
+				t.Fatalf("tarball.ImageFromPath(%s, %v): %v", file, tag, err)
+			}
+			wantImg, _ := resolvetest.Image(resolvetest.Variants[4])
+			wantName, _ := wantImg.ConfigName()
+			if gotName, err := img.ConfigName(); err != nil || gotName != wantName {
+				t.Errorf("archived config %s, %v; want the arm64 variant's %s", gotName, err, wantName)
+			}
+			if _, err := img.Layers(); err != nil {
+				t.Errorf("archived layers: %v", err)
+			}
+			if left, _ := filepath.Glob(filepath.Join(filepath.Dir(file), ".*partial")); len(left) != 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+		})
 	}
 }
 
@@ -139,5 +181,95 @@ func TestInspect(t *testing.T) {
 	}
 	if _, err := Inspect(context.Background(), newClient(t), host+"/app:1", []string{"pentium9000"}); err == nil {
 		t.Error("Inspect with an unknown target: no error")
+	}
+}
+
+// stallingRegistry serves an in-process registry but stalls GETs of the
+// blobs stall: half their bytes, then nothing until the client gives up.
+func stallingRegistry(t *testing.T, stall ...v1.Hash) string {
+	t.Helper()
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	stalled := func(path string) bool {
+		return slices.ContainsFunc(stall, func(h v1.Hash) bool { return strings.HasSuffix(path, "/blobs/"+h.String()) })
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !stalled(r.URL.Path) {
+			reg.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		reg.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// TestPullTimeout pulls from a registry that stalls the config blob of one
+// image, fetched after its layer: the client's timeout bounds the whole
+// pull, and the destination is left as it was, without the layer blob
+// written before the stall.
+func TestPullTimeout(t *testing.T) {
+	zen4, err := resolvetest.Image(resolvetest.Variants[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, _ := zen4.Layers()
+	layer, _ := layers[0].Digest()
+	config, _ := zen4.ConfigName()
+	host := stallingRegistry(t, config)
+	pushed, err := resolvetest.Push(host+"/app:1", resolvetest.Variants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "layout")
+	// An image already in the layout, which the failed pull must keep.
+	if _, err := Pull(context.Background(), newClient(t), host+"/app:1", mustProfile(t, "cpu=core2"), "oci:"+dir+":old", nil); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "index.json"))
+	c, err := remote.New(remote.WithRetry(remote.Backoff{Steps: 1}), remote.WithTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	for _, dest := range []string{"oci:" + dir + ":v1", "oci:" + fresh, "docker-archive:" + fresh + ".tar"} {
+		start := time.Now()
+		updates := make(chan v1.Update, 100)
+		_, err = Pull(context.Background(), c, host+"/app:1", mustProfile(t, "cpu=zen4"), dest, updates)
+		for range updates {
+		}
+		if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "timed out after 1s") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Pull to %s from a stalling registry = %v, want one line wrapping ErrTimeout", dest, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("Pull to %s took %s, want about the 1s timeout", dest, d)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "index.json")); string(after) != string(before) {
+		t.Errorf("index.json after a timed-out pull =\n%s\nwant it unchanged:\n%s", after, before)
+	}
+	for _, h := range []v1.Hash{layer, config, pushed.Digests["zen4"]} {
+		if _, err := os.Stat(filepath.Join(dir, "blobs", h.Algorithm, h.Hex)); err == nil {
+			t.Errorf("blob %s of the unfinished image left in the layout", h)
+		}
+	}
+	if lp, err := layout.FromPath(dir); err != nil {
+		t.Errorf("layout after a timed-out pull: %v", err)
+	} else if _, err := lp.Image(pushed.Digests["generic"]); err != nil {
+		t.Errorf("the image pulled before is gone: %v", err)
+	}
+	for _, p := range []string{fresh, fresh + ".tar"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s left behind by a timed-out pull", p)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(fresh), ".*partial")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
