@@ -3,6 +3,7 @@ package resolve
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -43,6 +44,7 @@ type Entry struct {
 
 // Assignment is the entry a host of one target gets.
 type Assignment struct {
+	// Target is the target as given: a catalog name or a profile spec.
 	Target string `json:"target"`
 	// Entry is the index of the chosen entry; nil when none fits.
 	Entry  *int     `json:"entry"`
@@ -50,7 +52,8 @@ type Assignment struct {
 }
 
 // Inspect fetches ref once and draws its matrix for targets (catalog
-// names; DefaultTargets when empty). An entry whose requirements cannot be
+// names or profile spec strings such as cpu=sapphirerapids,gpu=9.0,
+// driver=550.54.14; DefaultTargets when empty). An entry whose requirements cannot be
 // read is shown with its error and never chosen. A ref naming a single
 // image gives a one-entry matrix.
 func Inspect(ctx context.Context, c *remote.Client, ref string, targets []string) (*Matrix, error) {
@@ -59,7 +62,7 @@ func Inspect(ctx context.Context, c *remote.Client, ref string, targets []string
 	}
 	profiles := make([]*profile.Profile, len(targets))
 	for i, t := range targets {
-		p, err := profile.New(t)
+		p, err := targetProfile(t)
 		if err != nil {
 			return nil, fmt.Errorf("target %q: %w", t, err)
 		}
@@ -83,6 +86,15 @@ func Inspect(ctx context.Context, c *remote.Client, ref string, targets []string
 		mx.Targets = append(mx.Targets, a)
 	}
 	return mx, nil
+}
+
+// targetProfile is the host a target of Inspect stands for: a profile
+// spec string (it has a key=), or a catalog target's bare CPU.
+func targetProfile(t string) (*profile.Profile, error) {
+	if strings.Contains(t, "=") {
+		return profile.ParseSpec(t)
+	}
+	return profile.New(t)
 }
 
 func entries(descs []v1.Descriptor) []Entry {

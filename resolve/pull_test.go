@@ -20,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/tailor-dev/tailor/profile"
 	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/resolve/resolvetest"
 )
@@ -160,7 +161,8 @@ func TestInspect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mx, err := Inspect(context.Background(), newClient(t), host+"/app:1", []string{"haswell", "zen4", "core2", "neoverse_v2", "power9le"})
+	gpuHost := "cpu=sapphirerapids,gpu=9.0,driver=550.54.14"
+	mx, err := Inspect(context.Background(), newClient(t), host+"/app:1", []string{"haswell", "zen4", "core2", "neoverse_v2", "power9le", gpuHost, "cpu=zen4,gpu=8.0,driver=550.54.14"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +172,11 @@ func TestInspect(t *testing.T) {
 	if r := mx.Entries[3].Requirements; r == nil || r.Target != "zen4" {
 		t.Errorf("entry 3 requirements = %+v, want zen4", r)
 	}
-	want := map[string]string{"haswell": "x86_64_v3", "zen4": "zen4", "core2": "generic", "neoverse_v2": "arm64", "power9le": ""}
+	want := map[string]string{"haswell": "x86_64_v3", "zen4": "zen4", "core2": "generic", "neoverse_v2": "arm64", "power9le": "",
+		gpuHost: "cuda_sm90", "cpu=zen4,gpu=8.0,driver=550.54.14": "zen4"}
+	if len(mx.Targets) != len(want) {
+		t.Errorf("Inspect: %d targets, want %d", len(mx.Targets), len(want))
+	}
 	for _, a := range mx.Targets {
 		switch w := want[a.Target]; {
 		case w == "" && a.Entry != nil:
@@ -179,8 +185,10 @@ func TestInspect(t *testing.T) {
 			t.Errorf("target %s got %v, want %s", a.Target, a.Digest, w)
 		}
 	}
-	if _, err := Inspect(context.Background(), newClient(t), host+"/app:1", []string{"pentium9000"}); err == nil {
-		t.Error("Inspect with an unknown target: no error")
+	for _, bad := range []string{"pentium9000", "cpu=pentium9000", "cpu=zen4,gpu=banana"} {
+		if _, err := Inspect(context.Background(), newClient(t), host+"/app:1", []string{bad}); !errors.Is(err, profile.ErrInvalid) || !strings.Contains(err.Error(), bad) {
+			t.Errorf("Inspect with target %q = %v, want profile.ErrInvalid naming it", bad, err)
+		}
 	}
 }
 
