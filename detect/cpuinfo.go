@@ -28,7 +28,7 @@ func parseCPUInfo(data []byte, machine string) (*CPUInfo, error) {
 	if err := checkText(data); err != nil {
 		return nil, err
 	}
-	fields, err := firstBlock(string(data))
+	fields, err := firstBlock(withoutBOM(data))
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +56,12 @@ func parseCPUInfo(data []byte, machine string) (*CPUInfo, error) {
 		return nil, err
 	}
 	return info, nil
+}
+
+// withoutBOM returns data as a string without the byte order mark an
+// editor may have put first.
+func withoutBOM(data []byte) string {
+	return strings.TrimPrefix(string(data), "\ufeff")
 }
 
 // firstBlock returns the "key : value" pairs of the first processor block:

@@ -59,7 +59,8 @@ type CPUInfo struct {
 	// Generation is the POWER generation (7, 8, 9, 10); 0 elsewhere.
 	Generation int
 	// Name is the core a dump names directly: the RISC-V uarch (u74mc, x60)
-	// or the Apple silicon model from a macOS brand string (m1, m3).
+	// or the Apple silicon model from a macOS brand string (m1, m3; aarch64
+	// for a brand string that names no M model).
 	Name string
 }
 

@@ -31,7 +31,7 @@ func parseSysctl(data []byte, machine string) (*CPUInfo, error) {
 	if err := checkText(data); err != nil {
 		return nil, err
 	}
-	keys, err := sysctlKeys(string(data))
+	keys, err := sysctlKeys(withoutBOM(data))
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,9 @@ func parseSysctl(data []byte, machine string) (*CPUInfo, error) {
 }
 
 // sysctlKeys reads "key: value" lines (sysctl -a prints ": ", sysctl -n
-// style "key = value" is accepted too). The first value of a key wins.
+// style "key = value" is accepted too). The first value of a key wins. The
+// first line must be one; after it, lines that are not (the rest of a
+// value that spans lines in a full sysctl -a) are skipped.
 func sysctlKeys(text string) (map[string]string, error) {
 	keys := map[string]string{}
 	for n, line := range strings.Split(text, "\n") {
@@ -70,6 +72,9 @@ func sysctlKeys(text string) (map[string]string, error) {
 		}
 		i := strings.IndexAny(line, ":=")
 		if i < 0 || !isSysctlKey(strings.TrimSpace(line[:i])) {
+			if len(keys) > 0 {
+				continue // a continuation line of a multi-line value of sysctl -a
+			}
 			return nil, fmt.Errorf("%w: line %d: want \"name: value\", got %q", ErrMalformed, n+1, clip(line))
 		}
 		key := strings.TrimSpace(line[:i])

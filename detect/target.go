@@ -58,11 +58,25 @@ func better(a, b *catalog.Target) bool {
 	if na, nb := len(a.Ancestors()), len(b.Ancestors()); na != nb {
 		return na > nb
 	}
-	if na, nb := len(a.Features), len(b.Features); na != nb {
+	if na, nb := featureCount(a), featureCount(b); na != nb {
 		return na > nb
 	}
 	ia, ib := slices.Index(tieOrder, a.Name), slices.Index(tieOrder, b.Name)
 	return ia >= 0 && ib >= 0 && ia < ib
+}
+
+// featureCount is the number of distinct features of t. archspec holds
+// features in a set; the catalog keeps archspec's lists as written, and a
+// few name a feature twice (zen, bulldozer...piledriver list cx16 twice,
+// icelake and sapphirerapids sha_ni, mic_knl avx2).
+func featureCount(t *catalog.Target) int {
+	n := 0
+	for i, f := range t.Features {
+		if !slices.Contains(t.Features[:i], f) {
+			n++
+		}
+	}
+	return n
 }
 
 // tieOrder lists, in archspec's order, the targets of one family that rank
