@@ -23,16 +23,32 @@ type pullOptions struct {
 func newPullCommand() *cobra.Command {
 	o := &pullOptions{}
 	cmd := &cobra.Command{
-		Use:   "pull REF --dest oci:DIR[:TAG]|docker-archive:FILE",
+		Use:   "pull REF --dest oci:DIR[:TAG]|docker-archive:FILE[:TAG]",
 		Short: "Fetch the image that fits this host (or --profile) best into an OCI layout or a docker archive",
+		Long: `pull resolves REF as tailor resolve does and writes the chosen image to
+--dest:
+
+  oci:DIR[:TAG]               an OCI image layout, created or added to; TAG
+                              names the image in its index.json
+  docker-archive:FILE[:TAG]   a tarball for docker load; TAG is its RepoTags
+                              entry: a reference (app:1, registry/app:1) or a
+                              bare tag put on REF's repository (v1). Without
+                              it the archive is tagged REF, or untagged when
+                              REF is a digest.
+
+--timeout bounds the whole pull, layers included (default 30m). A pull that fails or times
+out leaves --dest as it was: the layout's index.json does not list the
+unfinished image, and no archive is written.`,
 		Example: `  tailor pull localhost:5000/app:1 --dest oci:./app:1
-  tailor pull app:1 --profile cpu=zen4 --dest docker-archive:app.tar && docker load -i app.tar`,
+  tailor pull app:1 --profile cpu=zen4 --dest docker-archive:app.tar && docker load -i app.tar
+  tailor pull app@sha256:... --dest docker-archive:app.tar:app:zen4 --timeout 30m`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runPull(cmd, args[0], o) },
 	}
 	o.matchFlags.add(cmd.Flags())
 	o.registry.add(cmd.Flags())
-	cmd.Flags().StringVar(&o.dest, "dest", "", "where to write: oci:DIR[:TAG] (an OCI image layout) or docker-archive:FILE")
+	o.registry.wholePull(cmd.Flags())
+	cmd.Flags().StringVar(&o.dest, "dest", "", "where to write: oci:DIR[:TAG] (an OCI image layout) or docker-archive:FILE[:TAG]")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "no progress display")
 	_ = cmd.MarkFlagRequired("dest")
 	return cmd

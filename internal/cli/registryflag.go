@@ -23,6 +23,19 @@ func (r *registryFlags) add(f *pflag.FlagSet) {
 	f.IntVar(&r.retries, "retries", remote.DefaultBackoff.Steps-1, "retries of a temporary registry error (5xx, 429, reset connection)")
 }
 
+// pullTimeout is the default --timeout of pull, which bounds the whole
+// pull, layers included, rather than each call.
+const pullTimeout = 30 * time.Minute
+
+// wholePull makes --timeout the bound of a whole pull (resolve.Pull), with
+// a default that leaves time for large layers.
+func (r *registryFlags) wholePull(f *pflag.FlagSet) {
+	r.timeout = pullTimeout
+	t := f.Lookup("timeout")
+	t.DefValue = pullTimeout.String()
+	t.Usage = "bound on the whole pull, layers included; 0: none"
+}
+
 // client builds the registry client the flags describe.
 func (r *registryFlags) client() (*remote.Client, error) {
 	if r.retries < 0 {
