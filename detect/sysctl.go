@@ -111,12 +111,26 @@ func inferSysctlMachine(keys map[string]string) string {
 	return ""
 }
 
+// rosettaVendor is the vendor Rosetta 2 reports for the x86_64 CPU it
+// emulates on Apple silicon.
+const rosettaVendor = "GenuineIntel"
+
 // parseDarwinX86 reads an Intel Mac: vendor, brand string and the three
 // feature keys, translated to Linux flag names.
+//
+// An Apple silicon Mac read as x86_64 is a process under Rosetta 2: macOS
+// gives it the features Rosetta emulates but no machdep.cpu.vendor, and
+// Rosetta's CPU is Intel's. archspec decides the machine from the brand
+// string and would report the Apple model; tailor keeps the machine it is
+// given, since an x86_64 process runs x86_64 code, and so reports what
+// archspec's test data names such a dump (core2 for Rosetta on macOS 12).
 func parseDarwinX86(info *CPUInfo, keys map[string]string) error {
-	vendor, err := requireKey(keys, "machdep.cpu.vendor")
-	if err != nil {
-		return err
+	vendor := keys["machdep.cpu.vendor"]
+	if vendor == "" && strings.Contains(keys["machdep.cpu.brand_string"], "Apple") {
+		vendor = rosettaVendor
+	}
+	if vendor == "" {
+		return fmt.Errorf("%w: no %q value (truncated, or another machine's?)", ErrMalformed, "machdep.cpu.vendor")
 	}
 	if _, err := requireKey(keys, "machdep.cpu.features"); err != nil {
 		return err

@@ -13,6 +13,16 @@ machdep.cpu.extfeatures: SYSCALL XD EM64T LAHF LZCNT RDTSCP
 hw.ncpu: 8
 `
 
+// rosettaSysctl is what macOS 12 on an M1 prints: the features Rosetta 2
+// emulates, no machdep.cpu.vendor, an Apple brand string.
+const rosettaSysctl = `hw.ncpu: 8
+hw.optional.arm64: 1
+hw.optional.sse4_2: 1
+machdep.cpu.brand_string: Apple M1
+machdep.cpu.features: FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT PSE36 CLFSH DS ACPI MMX FXSR SSE SSE2 SS HTT TM PBE SSE3 PCLMULQDQ DTSE64 MON DSCPL VMX EST TM2 SSSE3 CX16 TPR PDCM SSE4.1 SSE4.2 AES SEGLIM64
+machdep.cpu.family: 6
+`
+
 func appleSysctl(brand string) string {
 	return "machdep.cpu.brand_string: " + brand + "\nhw.optional.floatingpoint: 1\nhw.optional.neon: 1\nhw.optional.arm.FEAT_SHA3: 1\nhw.optional.arm.FEAT_BF16: 0\nhw.optional.arm64: 1\n"
 }
@@ -28,6 +38,8 @@ func TestParseSysctlTarget(t *testing.T) {
 		{"m3 max", "aarch64", appleSysctl("Apple M3 Max"), "m3"},
 		{"m4 inferred", "", appleSysctl("Apple M4"), "m4"},
 		{"newer than the catalog", "arm64", appleSysctl("Apple M9 Ultra"), "m4"},
+		{"rosetta 2 read as x86_64", "x86_64", rosettaSysctl, "core2"},
+		{"rosetta 2 dump, machine inferred", "", rosettaSysctl, "m1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
