@@ -7,8 +7,11 @@
 // CPU part, the POWER generation or the RISC-V core name. Target then keeps
 // the catalog targets of the host's family that the CPU can run (vendor and
 // feature subset on x86-64 and aarch64, generation on POWER, core name on
-// RISC-V) and returns the most specific one: the most ancestors in the
-// catalog DAG, then the most features, then a matching ARM CPU part.
+// RISC-V), finds the best generic one among them, narrows to the targets
+// that list the CPU's ARM part when any does, and returns the most specific
+// descendant of that generic target: the most ancestors in the catalog DAG,
+// then the most features, then archspec's order. Where tailor reads a dump
+// differently from archspec, the code says so and why.
 //
 // The parsers do no I/O and are table-tested on every host. Host assembles
 // the profile of the machine it runs on (or of a dump given with
