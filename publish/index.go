@@ -149,6 +149,19 @@ func describe(e Entry) (v1.Descriptor, requirement.Requirements, error) {
 	return d, r, nil
 }
 
+// Metadata returns the platform and the dev.tailor.* annotations NewIndex
+// gives an entry of an os/arch image with requirements r: what another
+// builder (a buildx bake file) should write for its index to agree with
+// tailor's. A family root target (x86_64, aarch64) is no requirement, and
+// a level-only entry carries its level in the platform's variant.
+func Metadata(r requirement.Requirements, os, arch string) (v1.Platform, map[string]string, error) {
+	c, err := canonical(r, arch)
+	if err != nil {
+		return v1.Platform{}, nil, fmt.Errorf("%w: %s/%s %s: %w", ErrInvalidEntry, os, arch, r, err)
+	}
+	return c.Platform(os, arch), c.Annotations(), nil
+}
+
 // canonical validates r for an image of arch and puts it in one spelling:
 // lists sorted and deduplicated, the family root target (x86_64, aarch64)
 // dropped since it is no requirement.

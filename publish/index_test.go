@@ -127,3 +127,44 @@ func TestAnnotate(t *testing.T) {
 		t.Errorf("Annotate(generic twice) = %v, want ErrIndistinguishable", err)
 	}
 }
+
+// TestMetadata checks Metadata gives what NewIndex writes for each entry.
+func TestMetadata(t *testing.T) {
+	in := []Entry{
+		entry(t, "generic", "amd64", "cpu=x86_64"),
+		entry(t, "v3", "amd64", "cpu=x86_64_v3"),
+		entry(t, "skx", "amd64", "cpu=skylake_avx512,cuda=sm_90+sm_80"),
+		entry(t, "arm", "arm64", "cpu=aarch64"),
+		entry(t, "v9", "arm64", "cpu=armv9.0a"),
+		entry(t, "mpi", "amd64", "cpu=zen4,requires=mpi=openmpi"),
+	}
+	idx, err := NewIndex(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDigest := map[v1.Hash]v1.Descriptor{}
+	for _, d := range idx.Manifest.Manifests {
+		byDigest[d.Digest] = d
+	}
+	for _, e := range in {
+		p, ann, err := Metadata(e.Requirements, "linux", e.Descriptor.Platform.Architecture)
+		if err != nil {
+			t.Fatalf("Metadata(%s): %v", e.Requirements, err)
+		}
+		d := byDigest[e.Descriptor.Digest]
+		if !p.Equals(*d.Platform) {
+			t.Errorf("Metadata(%s) platform %+v, NewIndex wrote %+v", e.Name, p, *d.Platform)
+		}
+		if len(ann) != len(d.Annotations) {
+			t.Errorf("Metadata(%s) annotations %v, NewIndex wrote %v", e.Name, ann, d.Annotations)
+		}
+		for k, v := range ann {
+			if d.Annotations[k] != v {
+				t.Errorf("Metadata(%s) annotations %v, NewIndex wrote %v", e.Name, ann, d.Annotations)
+			}
+		}
+	}
+	if _, _, err := Metadata(requirement.Requirements{Target: "zen4"}, "linux", "arm64"); !errors.Is(err, ErrInvalidEntry) {
+		t.Errorf("Metadata(zen4 on arm64) = %v, want ErrInvalidEntry", err)
+	}
+}
