@@ -140,10 +140,16 @@ func TestRoundTripCPUInfo(t *testing.T) {
 		}
 		for _, kind := range kinds {
 			rt := roundTrip{kind, target.Name}
-			got, err := detectCPUInfo(linuxDump(target, kind == "cpuinfo"), target.Family())
+			dump := linuxDump(target, kind == "cpuinfo")
+			got, err := detectCPUInfo(dump, target.Family())
 			total++
 			if checkRoundTrip(t, rt, got, err, used) {
 				exact++
+			}
+			for name, rewrite := range corpusVariants {
+				if v, err := detectCPUInfo(rewrite(dump), target.Family()); err != nil || got == nil || v != got {
+					t.Errorf("Target(%s of %s, %s) = %v, %v; want %v as without it", kind, target.Name, name, v, err, got)
+				}
 			}
 		}
 	}
