@@ -173,6 +173,7 @@ func defaultTransport(timeout time.Duration) http.RoundTripper {
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
+		DisableCompression:    true, // blobs must arrive as stored: a transparently gunzipped body fails its digest
 		MaxIdleConns:          256,
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,

@@ -44,7 +44,20 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 		return 0, v.err
 	}
 	n, err := v.r.Read(p)
-	v.h.Write(p[:n])
+	return v.check(p[:n], err)
+}
+
+// check takes p, the next bytes of the source, and err, the error of the
+// read that returned them. It hashes p and returns how many of its bytes
+// may be handed on (all, or none when they complete a body that fails the
+// check) and the error to report (io.EOF once the body is complete and
+// verified).
+func (v *verifyingReader) check(p []byte, err error) (int, error) {
+	if v.err != nil {
+		return 0, v.err
+	}
+	n := len(p)
+	v.h.Write(p)
 	v.n += int64(n)
 	switch {
 	case v.size >= 0 && v.n > v.size:
@@ -68,12 +81,23 @@ func (v *verifyingReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// copyBufs are the buffers blobs are streamed through.
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+// copyBufSize is the size of the buffers blobs are streamed through.
+const copyBufSize = 256 << 10
 
-// copyStream copies src to dst through a pooled buffer and returns the
-// bytes written.
+// copyBufs are the buffers blobs are streamed through.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// pipelineMin is the smallest verified body copied by a pipeline: below
+// it the goroutines cost more than they save.
+const pipelineMin = 1 << 20
+
+// copyStream copies src to dst and returns the bytes written. A
+// verifyingReader of a large or unknown size goes through a pipeline
+// (see pipeline); anything else is copied through one pooled buffer.
 func copyStream(dst io.Writer, src io.Reader) (int64, error) {
+	if v, ok := src.(*verifyingReader); ok && (v.size < 0 || v.size >= pipelineMin) {
+		return pipeline(dst, v)
+	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	return io.CopyBuffer(dst, onlyReader{src}, *bp)
