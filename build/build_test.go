@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -159,6 +161,46 @@ func TestBuildPushes(t *testing.T) {
 	}
 }
 
+// TestBuildReferenceParser checks the base image and the push are parsed
+// with WithReferenceParser's function.
+func TestBuildReferenceParser(t *testing.T) {
+	needCC(t)
+	host := registrytest.New(t, "")
+	base := registrytest.Image(t, v1.Platform{OS: "linux", Architecture: "amd64"}, map[string]string{"etc/base": "base"})
+	if err := remote.Write(mustParse(t, host+"/base:1"), base); err != nil {
+		t.Fatal(err)
+	}
+	var parsed []string
+	parse := func(s string) (name.Reference, error) {
+		parsed = append(parsed, s)
+		return name.ParseReference(s, name.Insecure)
+	}
+	c := exampleConfig(t)
+	c.Targets, c.Base = []TargetSpec{{CPU: "x86_64"}}, host+"/base:1"
+	res, err := Run(context.Background(), c, WithReferenceParser(parse), WithTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := res.Push(context.Background(), host+"/forces:1"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{host + "/base:1", host + "/forces:1"}; strings.Join(parsed, " ") != strings.Join(want, " ") {
+		t.Errorf("references parsed: %q, want %q", parsed, want)
+	}
+	if _, err := Run(context.Background(), c, WithTimeout(-time.Second)); err == nil {
+		t.Error("Run with a negative timeout: no error")
+	}
+}
+
+func mustParse(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func TestBuildRefuses(t *testing.T) {
 	needCC(t)
 	host := registrytest.New(t, "")
@@ -180,8 +222,8 @@ func TestBuildRefuses(t *testing.T) {
 			c.Targets = c.Targets[:4]
 			tc.edit(c)
 			_, err := Run(context.Background(), c, WithParallelism(2), WithLogDir(t.TempDir()))
-			if err == nil || !strings.Contains(err.Error(), tc.says) {
-				t.Fatalf("Run: %v, want an error saying %q", err, tc.says)
+			if err == nil || !strings.Contains(err.Error(), tc.says) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("Run: %v, want one line saying %q", err, tc.says)
 			}
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Errorf("Run: %v, want %v", err, tc.want)
@@ -251,9 +293,13 @@ func TestEnv(t *testing.T) {
 	}
 }
 
+// TestEmitBake checks the bake file against what Run builds and Push
+// would push: per target, the index entry's platform and dev.tailor.*
+// annotations, and the build file's context.
 func TestEmitBake(t *testing.T) {
 	needCC(t)
 	c := exampleConfig(t)
+	c.Targets = c.Targets[:4]
 	jobs, _, err := Plan(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
@@ -262,9 +308,102 @@ func TestEmitBake(t *testing.T) {
 	if err := EmitBake(&b, c, jobs, "reg/forces:1.0"); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{`group "default"`, `target "forces-x86_64_v3"`, `TAILOR_TARGET = "x86_64_v3"`, `CFLAGS = "-march=x86-64-v3 -mtune=generic"`, `"reg/forces:1.0-x86_64_v4"`, `index-descriptor:dev.tailor.cpu.target=x86_64_v4`} {
-		if !strings.Contains(b.String(), w) {
-			t.Errorf("bake file lacks %q:\n%s", w, b.String())
+	bake := b.String()
+	for _, w := range []string{`group "default"`, `target "forces-x86_64_v3"`, `TAILOR_TARGET = "x86_64_v3"`,
+		`CFLAGS = "-march=x86-64-v3 -mtune=generic"`, `"reg/forces:1.0-x86_64_v4"`,
+		`context   = "../examples/forces/src"`,
+		"#   tailor index create reg/forces:1.0 \\\n#     --entry reg/forces:1.0-x86_64 \\\n#     --entry reg/forces:1.0-x86_64_v2=cpu=x86_64_v2 \\"} {
+		if !strings.Contains(bake, w) {
+			t.Errorf("bake file lacks %q:\n%s", w, bake)
 		}
 	}
+	res, err := Run(context.Background(), c, WithParallelism(2), WithLogDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := bakeTargets(bake)
+	for _, built := range res.Images {
+		d := indexEntry(t, res, built)
+		bt, ok := targets["forces-"+bakeName(built.Job.Label)]
+		if !ok {
+			t.Errorf("no bake target for %s", built.Job.Label)
+			continue
+		}
+		if want := platformString(d.Platform); bt.platform != want {
+			t.Errorf("bake target %s platform %q, the index has %q", built.Job.Label, bt.platform, want)
+		}
+		var want []string
+		for _, k := range sortedKeys(d.Annotations) {
+			if strings.HasPrefix(k, requirement.AnnotationPrefix) {
+				want = append(want, "manifest-descriptor:"+k+"="+d.Annotations[k])
+			}
+		}
+		if strings.Join(bt.annotations, " ") != strings.Join(want, " ") {
+			t.Errorf("bake target %s annotations %q, the index has %q", built.Job.Label, bt.annotations, want)
+		}
+	}
+	if len(targets) != len(res.Images) {
+		t.Errorf("bake has %d targets, the build %d images", len(targets), len(res.Images))
+	}
+}
+
+type bakeEntry struct {
+	platform    string
+	annotations []string
+}
+
+var (
+	bakeTargetLine = regexp.MustCompile(`(?m)^target "([^"]+)" \{$`)
+	bakeField      = regexp.MustCompile(`(?m)^  (platforms|annotations) += \[(.*)\]$`)
+	bakeQuoted     = regexp.MustCompile(`"([^"]*)"`)
+)
+
+// bakeTargets reads the platform and annotations of each target of a bake
+// file as EmitBake writes it.
+func bakeTargets(bake string) map[string]bakeEntry {
+	out := map[string]bakeEntry{}
+	blocks := bakeTargetLine.FindAllStringSubmatchIndex(bake, -1)
+	for i, m := range blocks {
+		end := len(bake)
+		if i+1 < len(blocks) {
+			end = blocks[i+1][0]
+		}
+		var e bakeEntry
+		for _, f := range bakeField.FindAllStringSubmatch(bake[m[1]:end], -1) {
+			var vals []string
+			for _, q := range bakeQuoted.FindAllStringSubmatch(f[2], -1) {
+				vals = append(vals, q[1])
+			}
+			if f[1] == "platforms" {
+				e.platform = strings.Join(vals, ",")
+			} else {
+				e.annotations = vals
+			}
+		}
+		out[bake[m[2]:m[3]]] = e
+	}
+	return out
+}
+
+func indexEntry(t *testing.T, res *Result, b Built) v1.Descriptor {
+	t.Helper()
+	h, err := b.Image.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range res.Index.Manifest.Manifests {
+		if d.Digest == h {
+			return d
+		}
+	}
+	t.Fatalf("image %s of %s is not in the index", h, b.Job.Label)
+	return v1.Descriptor{}
+}
+
+func platformString(p *v1.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
 }

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -48,19 +47,23 @@ func (o *options) baseImage(ctx context.Context, base, arch string) (v1.Image, e
 		img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 		return mutate.ConfigMediaType(img, types.OCIConfigJSON), nil
 	}
-	ref, err := name.ParseReference(base)
+	ref, err := o.parse(base)
 	if err != nil {
 		return nil, fmt.Errorf("%w %q: %w", ErrBase, base, err)
 	}
+	// The image's layers are read later, while packing and pushing, with
+	// the context it was fetched with: the timeout ends the fetch of its
+	// manifest and config, not that context.
+	fctx, stop := o.phase(ctx)
+	defer stop()
 	p := v1.Platform{OS: "linux", Architecture: arch}
-	ropts := append([]remote.Option{remote.WithContext(ctx), remote.WithPlatform(p)}, o.remote...)
-	img, err := remote.Image(ref, ropts...)
+	img, err := remote.Image(ref, o.remoteOptions(fctx, []remote.Option{remote.WithPlatform(p)})...)
 	if err != nil {
-		return nil, fmt.Errorf("%w %q for linux/%s: %w", ErrBase, base, arch, err)
+		return nil, fmt.Errorf("%w %q for linux/%s: %w", ErrBase, base, arch, timedOut(fctx, err))
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		return nil, fmt.Errorf("%w %q: reading its config: %w", ErrBase, base, err)
+		return nil, fmt.Errorf("%w %q: reading its config: %w", ErrBase, base, timedOut(fctx, err))
 	}
 	if cf.Architecture != arch {
 		return nil, fmt.Errorf("%w %q is %s/%s, a %s build needs linux/%s", ErrBase, base, cf.OS, cf.Architecture, arch, arch)

@@ -15,24 +15,36 @@ import (
 )
 
 // Push pushes every image of r to ref's repository by digest, then the
-// index to ref, and returns the index's REPO@sha256:... reference.
+// index to ref, and returns the index's REPO@sha256:... reference. ref is
+// parsed, and the registry reached, with the options Run was given
+// (WithReferenceParser, WithRemoteOptions, WithTimeout for each image and
+// the index); opts add registry options.
 func (r *Result) Push(ctx context.Context, ref string, opts ...remote.Option) (name.Digest, error) {
-	tag, err := name.ParseReference(ref)
+	o := r.o
+	if o == nil {
+		o, _ = newOptions(nil)
+	}
+	tag, err := o.parse(ref)
 	if err != nil {
 		return name.Digest{}, fmt.Errorf("parsing reference %q: %w", ref, err)
 	}
-	ropts := append([]remote.Option{remote.WithContext(ctx)}, opts...)
 	repo := tag.Context()
 	for _, b := range r.Images {
 		d, err := b.Image.Digest()
 		if err != nil {
 			return name.Digest{}, err
 		}
-		if err := remote.Write(repo.Digest(d.String()), b.Image, ropts...); err != nil {
+		err = o.bounded(ctx, func(ctx context.Context) error {
+			return remote.Write(repo.Digest(d.String()), b.Image, o.remoteOptions(ctx, opts)...)
+		})
+		if err != nil {
 			return name.Digest{}, fmt.Errorf("pushing the %s image: %w", b.Job.Label, err)
 		}
 	}
-	if err := remote.Put(tag, r.Index, ropts...); err != nil {
+	err = o.bounded(ctx, func(ctx context.Context) error {
+		return remote.Put(tag, r.Index, o.remoteOptions(ctx, opts)...)
+	})
+	if err != nil {
 		return name.Digest{}, fmt.Errorf("pushing the index to %q: %w", ref, err)
 	}
 	return repo.Digest(r.Index.Digest().String()), nil

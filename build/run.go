@@ -46,21 +46,42 @@ type Result struct {
 	Index   *publish.Index
 	// LogDir holds one log per target.
 	LogDir string
+
+	// o are the options Run was given, which Push uses too.
+	o *options
 }
 
 // BuildError is a target whose command failed, with the end of its log.
 type BuildError struct {
 	Label string
 	Log   string
-	Tail  string
-	Err   error
+	// Tail is the end of the log, indented, for people.
+	Tail string
+	Err  error
 }
 
+// Error is one line: the target, the failure, the log, and the log's last
+// line (usually the compiler's error).
 func (e *BuildError) Error() string {
-	return fmt.Sprintf("building %s failed: %v (log %s):\n%s", e.Label, e.Err, e.Log, e.Tail)
+	msg := fmt.Sprintf("building %s failed: %v (log %s)", e.Label, e.Err, e.Log)
+	if last := lastLine(e.Tail); last != "" {
+		msg += ": " + last
+	}
+	return msg
 }
 
 func (e *BuildError) Unwrap() error { return e.Err }
+
+// lastLine is the last line of tail that is not empty.
+func lastLine(tail string) string {
+	lines := strings.Split(tail, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return l
+		}
+	}
+	return ""
+}
 
 // Run builds every target of c, up to WithParallelism at once, and the
 // index over the images. The first failure cancels the rest and is
@@ -104,6 +125,9 @@ func Run(ctx context.Context, c *Config, opts ...Option) (*Result, error) {
 	g.SetLimit(o.jobs)
 	for i, job := range jobs {
 		g.Go(func() error {
+			if gctx.Err() != nil {
+				return gctx.Err() // another target failed: do not start
+			}
 			b, err := o.runJob(gctx, c, job, bases[job.Target.Architecture()], work, func(state string, d time.Duration, log string, err error) {
 				report(Event{N: i + 1, Total: len(jobs), Label: job.Label, State: state, Elapsed: d, Log: log, Err: err})
 			})
@@ -118,7 +142,7 @@ func Run(ctx context.Context, c *Config, opts ...Option) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Images: built, Skipped: skipped, Index: idx, LogDir: o.logDir}, nil
+	return &Result{Images: built, Skipped: skipped, Index: idx, LogDir: o.logDir, o: o}, nil
 }
 
 type reportFunc func(state string, d time.Duration, log string, err error)
@@ -176,12 +200,20 @@ func (o *options) execute(ctx context.Context, c *Config, job Job, dir, logPath 
 	return err
 }
 
+// tail is the last n lines of the command's output in the log at path
+// (not the "# " header execute writes first), indented.
 func tail(path string, n int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	for len(lines) > 0 && strings.HasPrefix(lines[0], "# ") {
+		lines = lines[1:]
+	}
+	if len(lines) == 0 {
+		return ""
+	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}

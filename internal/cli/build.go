@@ -37,6 +37,11 @@ packed as a layer on the base image, and the images and their index are
 pushed to --dest (default: the file's image:) or written to an OCI layout
 (--dest oci:DIR). Nothing is pushed unless every target built.
 
+The base image is fetched, and the images pushed, as the registry flags
+say: --insecure-registry for plain HTTP, --retries, and --timeout bounding
+each call (the base image's manifest and config, each image's push, the
+index's push; default 30m).
+
 --emit-bake prints a docker buildx bake file of the same matrix instead.`,
 		Example: `  tailor build -f examples/forces/tailor.yaml --dest oci:/tmp/forces -j2
   tailor build -f tailor.yaml --dest registry.example/app:1.0
@@ -49,6 +54,7 @@ pushed to --dest (default: the file's image:) or written to an OCI layout
 	cmd.Flags().StringVar(&o.dest, "dest", "", "where to put the images and index: REF, or oci:DIR (default: the file's image:)")
 	cmd.Flags().StringVar(&o.logDir, "log-dir", "", "directory for the per-target logs (default: a new temporary directory)")
 	o.registry.add(cmd.Flags())
+	o.registry.boundTransfers(cmd.Flags(), "bound on each registry call: the base image's manifest and config, each image's push (layers included), the index's push; 0: none")
 	cmd.Flags().BoolVar(&o.emitBake, "emit-bake", false, "print a docker buildx bake file for the matrix, build nothing")
 	return cmd
 }
@@ -66,6 +72,8 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 	}
 	opts := []build.Option{
 		build.WithRemoteOptions(client.Options(ctx)...),
+		build.WithReferenceParser(client.ParseReference),
+		build.WithTimeout(o.registry.timeout),
 		build.WithParallelism(max(o.jobs, 1)),
 		build.WithLogDir(o.logDir),
 		build.WithHostTarget(hostTargetName),
@@ -88,8 +96,8 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 	}
 	layoutDir, toLayout := strings.CutPrefix(dest, "oci:")
 	if !toLayout {
-		if _, err := name.ParseReference(dest); err != nil {
-			return usageError(fmt.Errorf("--dest %q: %w", dest, err))
+		if _, err := client.ParseReference(dest); err != nil {
+			return usageError(fmt.Errorf("--dest: %w", err))
 		}
 	}
 	start := time.Now()
@@ -107,7 +115,7 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 		fmt.Fprintf(cmd.OutOrStdout(), "oci:%s@%s\n", layoutDir, d.Digest)
 		return nil
 	}
-	d, err := res.Push(ctx, dest, client.Options(ctx)...)
+	d, err := res.Push(ctx, dest)
 	if err != nil {
 		return err
 	}
@@ -139,6 +147,10 @@ func printBuildEvent(w interface{ Write([]byte) (int, error) }, e build.Event) {
 		fmt.Fprintf(w, "[%d/%d] %-22s built in %.1fs\n", e.N, e.Total, e.Label, e.Elapsed.Seconds())
 	case "failed":
 		fmt.Fprintf(w, "[%d/%d] %-22s FAILED after %.1fs\n", e.N, e.Total, e.Label, e.Elapsed.Seconds())
+		var be *build.BuildError
+		if errors.As(e.Err, &be) && be.Tail != "" {
+			fmt.Fprintln(w, be.Tail)
+		}
 	}
 }
 

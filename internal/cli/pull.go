@@ -47,7 +47,7 @@ unfinished image, and no archive is written.`,
 	}
 	o.matchFlags.add(cmd.Flags())
 	o.registry.add(cmd.Flags())
-	o.registry.wholePull(cmd.Flags())
+	o.registry.boundTransfers(cmd.Flags(), "bound on the whole pull, layers included; 0: none")
 	cmd.Flags().StringVar(&o.dest, "dest", "", "where to write: oci:DIR[:TAG] (an OCI image layout) or docker-archive:FILE[:TAG]")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "no progress display")
 	_ = cmd.MarkFlagRequired("dest")

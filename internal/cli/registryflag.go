@@ -23,17 +23,18 @@ func (r *registryFlags) add(f *pflag.FlagSet) {
 	f.IntVar(&r.retries, "retries", remote.DefaultBackoff.Steps-1, "retries of a temporary registry error (5xx, 429, reset connection)")
 }
 
-// pullTimeout is the default --timeout of pull, which bounds the whole
-// pull, layers included, rather than each call.
-const pullTimeout = 30 * time.Minute
+// transferTimeout is the default --timeout of the commands whose bound
+// covers layer transfers (pull: the whole pull; build: each image's push),
+// rather than one manifest call: time for large layers.
+const transferTimeout = 30 * time.Minute
 
-// wholePull makes --timeout the bound of a whole pull (resolve.Pull), with
-// a default that leaves time for large layers.
-func (r *registryFlags) wholePull(f *pflag.FlagSet) {
-	r.timeout = pullTimeout
+// boundTransfers gives --timeout the meaning usage says, with the default
+// transferTimeout.
+func (r *registryFlags) boundTransfers(f *pflag.FlagSet, usage string) {
+	r.timeout = transferTimeout
 	t := f.Lookup("timeout")
-	t.DefValue = pullTimeout.String()
-	t.Usage = "bound on the whole pull, layers included; 0: none"
+	t.DefValue = transferTimeout.String()
+	t.Usage = usage
 }
 
 // client builds the registry client the flags describe.
