@@ -21,6 +21,10 @@ var (
 	host string
 	// app is what resolvetest.Push wrote to host/app:1.
 	app *resolvetest.Pushed
+	// dockerAnnotated and dockerPlain are Docker manifest lists at
+	// host/dockerlist:annotated (resolvetest.Variants) and
+	// host/dockerlist:plain (resolvetest.PlainVariants).
+	dockerAnnotated, dockerPlain *resolvetest.Pushed
 )
 
 func TestMain(m *testing.M) {
@@ -53,6 +57,12 @@ func setup(m *testing.M) (int, error) {
 		return 0, err
 	}
 	if _, err = resolvetest.Push(host+"/gpuonly:1", resolvetest.Variants[5:]); err != nil {
+		return 0, err
+	}
+	if dockerAnnotated, err = resolvetest.PushList(host+"/dockerlist:annotated", resolvetest.Variants); err != nil {
+		return 0, err
+	}
+	if dockerPlain, err = resolvetest.PushList(host+"/dockerlist:plain", resolvetest.PlainVariants); err != nil {
 		return 0, err
 	}
 	for tag, ann := range map[string]map[string]string{
