@@ -10,7 +10,8 @@ import (
 	"github.com/tailor-dev/tailor/resolve"
 )
 
-// registryFlags are the registry access flags of resolve, inspect, pull and run.
+// registryFlags are the registry access flags of resolve, inspect, pull,
+// run, index and build.
 type registryFlags struct {
 	insecure []string
 	timeout  time.Duration
