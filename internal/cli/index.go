@@ -46,11 +46,12 @@ An image with no REQS is generic, unless its config names a level variant.`,
     --entry reg/app:v3=cpu=x86_64_v3 \
     --entry reg/app:skx=cpu=skylake_avx512,cuda=sm_80+sm_90`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runIndexCreate(cmd, args[0], o) },
+		RunE: o.registry.bounded(func(cmd *cobra.Command, args []string) error { return runIndexCreate(cmd, args[0], o) }),
 	}
 	cmd.Flags().StringArrayVarP(&o.entries, "entry", "e", nil, "an image and its requirements, IMAGE[=REQS] (repeatable)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the index that would be pushed, push nothing")
 	o.registry.add(cmd.Flags())
+	o.registry.boundTransfers(cmd.Flags(), "bound on the whole command, image copies included; 0: none")
 	_ = cmd.MarkFlagRequired("entry")
 	return cmd
 }

@@ -27,12 +27,13 @@ corrected index to the same tag (or --tag). The old index stays
 retrievable by its digest. Prints the new digest reference.`,
 		Example: `  tailor index annotate reg/app:1.0 --entry sha256:4f2a cpu=haswell`,
 		Args:    cobra.ExactArgs(2),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runIndexAnnotate(cmd, args[0], args[1], o) },
+		RunE:    o.registry.bounded(func(cmd *cobra.Command, args []string) error { return runIndexAnnotate(cmd, args[0], args[1], o) }),
 	}
 	cmd.Flags().StringVar(&o.entry, "entry", "", "digest (or unique prefix) of the entry to change")
 	cmd.Flags().StringVar(&o.tag, "tag", "", "push the corrected index to this tag instead of REF's")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the corrected index, push nothing")
 	o.registry.add(cmd.Flags())
+	o.registry.boundTransfers(cmd.Flags(), "bound on the whole command, image copies included; 0: none")
 	_ = cmd.MarkFlagRequired("entry")
 	return cmd
 }

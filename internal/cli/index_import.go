@@ -30,13 +30,14 @@ defaults to its image:.`,
 		Example: `  tailor index import reg/app:latest --from reg/app
   tailor index import --metahub manifest.yml --dry-run`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runIndexImport(cmd, args, o) },
+		RunE: o.registry.bounded(func(cmd *cobra.Command, args []string) error { return runIndexImport(cmd, args, o) }),
 	}
 	cmd.Flags().StringVar(&o.from, "from", "", "repository whose tags to import")
 	cmd.Flags().StringVar(&o.metahub, "metahub", "", "MetaHub / manifest-tool manifest.yml to import")
 	cmd.Flags().StringVar(&o.match, "match", "", "import only tags matching this regular expression")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the index that would be pushed, push nothing")
 	o.registry.add(cmd.Flags())
+	o.registry.boundTransfers(cmd.Flags(), "bound on the whole command, image copies included; 0: none")
 	cmd.MarkFlagsMutuallyExclusive("from", "metahub")
 	cmd.MarkFlagsOneRequired("from", "metahub")
 	return cmd

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -278,5 +279,29 @@ func TestIndexAnnotate(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "index", "annotate", repo+":1.0", "--entry", "ffff", "cpu=haswell"); code != exitUsage || !strings.Contains(stderr, "no entry") {
 		t.Errorf("annotate unknown digest: exit %d %q", code, stderr)
+	}
+}
+
+// TestIndexCreateTimeout: --timeout bounds the whole command against a
+// registry that accepts connections and never answers.
+func TestIndexCreateTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	host := ln.Addr().String()
+	_, errOut, code := run(t, "index", "create", host+"/app:1", "--entry", host+"/app:generic", "--timeout", "1s", "--retries", "0")
+	if code != 1 || !strings.Contains(errOut, "timed out after 1s") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q; want exit 1 and one 'timed out after 1s' line", code, errOut)
 	}
 }

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/resolve"
@@ -36,6 +38,24 @@ func (r *registryFlags) boundTransfers(f *pflag.FlagSet, usage string) {
 	t := f.Lookup("timeout")
 	t.DefValue = transferTimeout.String()
 	t.Usage = usage
+}
+
+// bounded runs fn with the command's context bounded by --timeout (0:
+// none), for commands whose registry work is many calls (index create
+// copies images between repositories).
+func (r *registryFlags) bounded(fn func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if r.timeout > 0 {
+			ctx, cancel := context.WithTimeout(cmd.Context(), r.timeout)
+			defer cancel()
+			cmd.SetContext(ctx)
+		}
+		err := fn(cmd, args)
+		if err != nil && errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("timed out after %s (--timeout): %w", r.timeout, err)
+		}
+		return err
+	}
 }
 
 // client builds the registry client the flags describe.
