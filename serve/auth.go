@@ -46,13 +46,25 @@ func (h htpasswd) valid(user, pass string) bool {
 }
 
 // clientProfile finds the profile of a request: the path prefix
-// /v2/_p/<name>/, else the Basic username, else the default. A named or
-// spec'd profile that cannot be read is an error, never a silent default.
-func (s *Server) clientProfile(r *http.Request, prefix string) (*profile.Profile, *regError) {
+// /v2/_p/<name>/, else the login's user name (the Basic username, or the
+// one the token was issued to when c is a token's claims), else the
+// default. A named or spec'd profile that cannot be read is an error,
+// never a silent default.
+func (s *Server) clientProfile(r *http.Request, prefix string, c *claims) (*profile.Profile, *regError) {
 	if prefix != "" {
 		p, err := s.namedProfile(prefix)
 		if err != nil {
 			return nil, newError(http.StatusBadRequest, codeNameInvalid, "unknown or malformed profile in path /v2/_p/"+prefix+"/", err.Error())
+		}
+		return p, nil
+	}
+	if c != nil { // the token flow: the token endpoint checked the login
+		if c.Profile == "" {
+			return s.o.profile, nil
+		}
+		p, err := s.namedProfile(c.Profile)
+		if err != nil {
+			return nil, newError(http.StatusBadRequest, codeNameInvalid, "the token's profile cannot be read", err.Error())
 		}
 		return p, nil
 	}
@@ -91,9 +103,10 @@ func (s *Server) namedProfile(n string) (*profile.Profile, error) {
 	return p, nil
 }
 
-// canPush decides whether r may write to the embedded registry: users of
-// the htpasswd file when there is one, else anyone while the server
-// listens on loopback only.
+// canPush decides whether r may write to the embedded registry without
+// the token flow (with an htpasswd file, tokens decide: see token.go):
+// users of the htpasswd file when there is one, else anyone while the
+// server listens on loopback only.
 func (s *Server) canPush(r *http.Request) *regError {
 	if s.o.htpasswd != nil {
 		if user, pass, ok := r.BasicAuth(); ok && s.o.htpasswd.valid(user, pass) {

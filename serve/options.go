@@ -81,12 +81,17 @@ func WithProfiles(named map[string]*profile.Profile) Option {
 }
 
 // WithLogin makes the server challenge anonymous clients with HTTP Basic:
-// the login user name is the client's profile.
+// the login user name is the client's profile. With WithHtpasswd, the
+// token endpoint refuses anonymous clients instead and carries the
+// profile in the token.
 func WithLogin(on bool) Option {
 	return func(o *options) error { o.login = on; return nil }
 }
 
-// WithHtpasswd lets only the users of an htpasswd file (bcrypt) push.
+// WithHtpasswd lets only the users of an htpasswd file (bcrypt) push. It
+// turns on the bearer token flow (token.go): every registry request needs
+// a token from the server's /token endpoint, which gives pull tokens to
+// anyone and pull+push tokens to the users of the file.
 func WithHtpasswd(path string) Option {
 	return func(o *options) error {
 		h, err := loadHtpasswd(path)

@@ -21,6 +21,7 @@ const (
 type route struct {
 	kind    string
 	profile string // from /v2/_p/<profile>/
+	name    string // repository as the client named it (after any /v2/_p/<profile>/)
 	repo    string // repository at the backend (prefix stripped)
 	tail    string // path after /v2/<name>/
 	ref     string // tag or digest of a manifest, digest of a blob
@@ -64,7 +65,7 @@ func (s *Server) parseRoute(r *http.Request) (*route, *regError) {
 	if !nameRE.MatchString(name) || len(name) > 255 {
 		return nil, newError(http.StatusBadRequest, codeNameInvalid, "invalid repository name", name)
 	}
-	rt.tail = tail
+	rt.name, rt.tail = name, tail
 	kind, ref, _ := strings.Cut(tail, "/")
 	switch {
 	case kind == "manifests":

@@ -25,6 +25,8 @@ type Server struct {
 	m             *metrics
 	metricsH      http.Handler
 
+	tokens *tokens // the token flow, on with an htpasswd file; nil when off
+
 	specs          sync.Map // spec string -> *profile.Profile
 	flight         singleflight.Group
 	listenLoopback atomic.Int32 // 0 unknown, 1 loopback, 2 beyond
@@ -46,6 +48,13 @@ func New(opts ...Option) (*Server, error) {
 	if s.store, err = newStore(o.storage); err != nil {
 		return nil, err
 	}
+	if o.htpasswd != nil {
+		key, err := loadTokenKey(o.storage)
+		if err != nil {
+			return nil, err
+		}
+		s.tokens = &tokens{key: key, now: time.Now}
+	}
 	for _, up := range o.upstreams {
 		r, err := newRemote(up, o, s.m)
 		if err != nil {
@@ -64,7 +73,8 @@ func New(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP answers /healthz, /metrics and the registry API under /v2/.
+// ServeHTTP answers /healthz, /metrics, the registry API under /v2/ and,
+// with an htpasswd file, the token endpoint /token.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/healthz":
@@ -93,6 +103,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	w = rec
+	if s.tokens != nil && r.URL.Path == tokenPath {
+		kind = "token"
+		s.serveToken(w, r)
+		return
+	}
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	rt, rerr := s.parseRoute(r)
 	if rerr != nil {
@@ -100,24 +115,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind = rt.kind
-	s.serveRoute(w, r, rt)
+	var c *claims
+	if s.tokens != nil {
+		if c = s.authorize(w, r, rt); c == nil {
+			return
+		}
+	}
+	s.serveRoute(w, r, rt, c)
 }
 
-func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) {
+// serveRoute answers a registry request; c is its token's claims when
+// the token flow is on (already checked to cover the request).
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c *claims) {
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
 	if write {
 		if rt.kind == routeBase || rt.be == nil || !rt.be.writable() {
 			newError(http.StatusMethodNotAllowed, codeUnsupported, "this repository is served from an upstream: push to the upstream", nil).write(w, r)
 			return
 		}
-		if err := s.canPush(r); err != nil {
-			s.challenge(w, r, err)
-			return
+		if c == nil {
+			if err := s.canPush(r); err != nil {
+				s.challenge(w, r, err)
+				return
+			}
 		}
 		rt.be.forward(w, r, rt.repo, rt.tail)
 		return
 	}
-	p, err := s.clientProfile(r, rt.profile)
+	p, err := s.clientProfile(r, rt.profile, c)
 	if err != nil {
 		s.challenge(w, r, err)
 		return
