@@ -32,11 +32,22 @@ func newServeCommand() *cobra.Command {
 		Long: `serve speaks the OCI distribution API. A manifest asked for by tag that is an
 index of tailored builds is answered with an index tailored to the client's
 profile; everything else passes through from the upstreams, streamed and
-digest-checked. With no --upstream it is a registry of its own (pushes from
-loopback, or from users of --htpasswd).`,
+digest-checked. With no --upstream it is a registry of its own.
+
+Pushes: without --htpasswd, from anyone while listening on loopback only.
+With --htpasswd FILE (bcrypt, htpasswd -B), the server uses the bearer token
+flow, as Docker Hub does: every request needs a token from its endpoint
+/token (the challenge on /v2/ names it, so docker, podman, skopeo and
+containerd fetch one by themselves). Anyone gets a pull token, users of
+the file (docker login / --dest-creds) a pull+push token. Tokens last 5
+minutes and are signed with a key kept in <storage>/token.key; delete it
+to invalidate every token. With --login too, the token endpoint refuses
+anonymous clients and a login whose user name is a profile gets a pull
+token for that profile.`,
 		Example: `  tailor serve                                   # a registry on 127.0.0.1:5000
   tailor serve --listen :5000 --profile host --upstream docker.io=https://registry-1.docker.io
-  tailor serve --login --config /etc/tailor/serve.yaml    # docker login -u cpu=zen3 ...`,
+  tailor serve --login --config /etc/tailor/serve.yaml    # docker login -u cpu=zen3 ...
+  tailor serve --listen :5000 --htpasswd /etc/tailor/htpasswd  # pushes: docker login -u alice; pulls: anonymous`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
@@ -48,7 +59,7 @@ loopback, or from users of --htpasswd).`,
 	fl.StringVar(&f.storage, "storage", defaultStorage(), "directory of tailored indexes and the embedded registry")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS key file")
-	fl.StringVar(&f.htpasswd, "htpasswd", "", "htpasswd file (bcrypt): only its users may push")
+	fl.StringVar(&f.htpasswd, "htpasswd", "", "htpasswd file (bcrypt): only its users may push (turns on the bearer token flow)")
 	fl.BoolVar(&f.login, "login", false, "challenge clients for a login whose user name is their profile")
 	fl.DurationVar(&f.upstreamTimeout, "upstream-timeout", 30*time.Second, "timeout to connect to an upstream and get its answer's headers")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
@@ -149,7 +160,16 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", f.upstreams, "profile", f.profile)
+	auth := "none (pushes from loopback only)"
+	switch {
+	case f.htpasswd != "" && f.login:
+		auth = "token flow: pulls by profile login, pushes by users of " + f.htpasswd
+	case f.htpasswd != "":
+		auth = "token flow: anonymous pulls, pushes by users of " + f.htpasswd
+	case f.login:
+		auth = "Basic login: user name = profile"
+	}
+	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", f.upstreams, "profile", f.profile, "auth", auth)
 	return s.Run(ctx, ln)
 }
 
