@@ -15,6 +15,7 @@ need=()
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v containerd >/dev/null || need+=(containerd)
 command -v runc >/dev/null || need+=(runc)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "== installing ${need[*]} from Debian"
 	apt-cache policy "${need[@]}" | grep -E '^[a-z]|Candidate' || true
@@ -64,11 +65,17 @@ check() { # check WHO CLIENT OUTPUT
 	fi
 }
 
-# run_layers DIR: unpack the image's layers from an OCI layout and run /hello.
+# run_from_layout DIR: unpack the image's layers from an OCI layout and
+# run /hello. An index (ctr image export keeps the tailored one) is
+# followed to its linux/amd64 entry.
 run_from_layout() {
 	local layout=$1 rootfs=$1.rootfs manifest
 	mkdir -p "$rootfs"
 	manifest=$(jq -r '.manifests[0].digest' "$layout/index.json" | sed 's/sha256://')
+	while jq -e '.manifests' "$layout/blobs/sha256/$manifest" >/dev/null 2>&1; do
+		manifest=$(jq -r '[.manifests[] | select(.platform.os == "linux" and .platform.architecture == "amd64")][0].digest' \
+			"$layout/blobs/sha256/$manifest" | sed 's/sha256://')
+	done
 	for l in $(jq -r '.layers[].digest' "$layout/blobs/sha256/$manifest" | sed 's/sha256://'); do
 		tar -xzf "$layout/blobs/sha256/$l" -C "$rootfs" 2>/dev/null || tar -xf "$layout/blobs/sha256/$l" -C "$rootfs"
 	done
@@ -123,6 +130,36 @@ for who in a b; do
 		check "$who" "ctr pull (exported, run outside containerd)" "$(run_from_layout "$work/export-$who")"
 	fi
 done
+
+echo "== --htpasswd: the token flow with real clients (embedded registry, server C)"
+# Clients decide how to authenticate from the /v2/ ping; C challenges it
+# with a bearer token realm: skopeo pushes with a login, containerd and
+# skopeo pull anonymously, an anonymous push is refused.
+WANT[c]=haswell
+htpasswd -Bbn alice secret >"$work/htpasswd" 2>/dev/null
+start_serve "$work/serve-c.log" --storage "$work/serve-c" --profile cpu=haswell --htpasswd "$work/htpasswd"
+ADDR[c]=$SERVE_ADDR
+if skopeo --insecure-policy copy -q --all --src-tls-verify=false --dest-tls-verify=false \
+	"docker://$UPSTREAM_ADDR/app:v1" "docker://${ADDR[c]}/team/app:v1" 2>"$work/anon-push.err"; then
+	echo "FAIL anonymous skopeo push into C succeeded"
+	failures=$((failures + 1))
+else
+	echo "ok   anonymous skopeo push refused: $(grep -o 'unauthorized[^"\\]*' "$work/anon-push.err" | head -1)"
+fi
+skopeo --insecure-policy copy -q --all --src-tls-verify=false --dest-tls-verify=false --dest-creds alice:secret \
+	"docker://$UPSTREAM_ADDR/app:v1" "docker://${ADDR[c]}/team/app:v1"
+echo "ok   skopeo push with --dest-creds alice:secret"
+skopeo --insecure-policy copy -q --src-tls-verify=false "docker://${ADDR[c]}/team/app:v1" "oci:$work/skopeo-c:app"
+check c "anonymous skopeo pull" "$(run_from_layout "$work/skopeo-c")"
+ctr -n e2e-c image pull --plain-http --snapshotter "$snap" "${ADDR[c]}/team/app:v1" >/dev/null
+ctr -n e2e-c image export --platform linux/amd64 "$work/export-c.tar" "${ADDR[c]}/team/app:v1"
+mkdir -p "$work/export-c"
+tar -xf "$work/export-c.tar" -C "$work/export-c"
+check c "anonymous ctr pull (exported)" "$(run_from_layout "$work/export-c")"
+if grep -q -e secret -e Bearer "$work/serve-c.log"; then
+	echo "FAIL server C's log holds a password or token"
+	failures=$((failures + 1))
+fi
 
 echo "== metrics of server A"
 curl -s "http://${ADDR[a]}/metrics" | grep -E '^tailor_serve_selections_total' || true
