@@ -147,25 +147,22 @@ func needsFeature(r requirement.Requirements, t *catalog.Target, f string) bool 
 
 // rank returns the positions of js in order: fitting entries by their
 // scores, then the rest in index order; and how many fit. The score order is
-// total (the index breaks ties), so the result is deterministic.
+// total (the index breaks ties), so the result is deterministic. Only the
+// fitting entries are sorted: the others are already in index order.
 func rank(js []judged) (order []int, fits int) {
-	order = make([]int, len(js))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(x, y int) int {
-		a, b := &js[x], &js[y]
-		if a.v.fits != b.v.fits {
-			return boolFirst(a.v.fits)
+	order = make([]int, 0, len(js))
+	for i := range js {
+		if js[i].v.fits {
+			order = append(order, i)
 		}
-		if !a.v.fits {
-			return cmp.Compare(x, y)
-		}
-		return a.score.compare(b.score)
-	})
-	for fits < len(order) && js[order[fits]].v.fits {
-		fits++
 	}
+	fits = len(order)
+	for i := range js {
+		if !js[i].v.fits {
+			order = append(order, i)
+		}
+	}
+	slices.SortFunc(order[:fits], func(x, y int) int { return js[x].score.compare(js[y].score) })
 	return order, fits
 }
 
