@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"io"
@@ -10,7 +11,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"runtime"
-	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -151,28 +151,8 @@ func TestLargeBlobCutOff(t *testing.T) {
 func pushRawBlob(t testing.TB, host, repo string, data []byte) digest.Digest {
 	t.Helper()
 	dg := digest.FromBytes(data)
-	resp, err := http.Post("http://"+host+"/v2/"+repo+"/blobs/uploads/", "", nil)
-	if err != nil {
+	if err := registrytest.PushBlob(context.Background(), host, repo, bytes.NewReader(data), int64(len(data)), dg.String()); err != nil {
 		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc := resp.Header.Get("Location")
-	if !strings.HasPrefix(loc, "http") {
-		loc = "http://" + host + loc
-	}
-	sep := "?"
-	if strings.Contains(loc, "?") {
-		sep = "&"
-	}
-	req, _ := http.NewRequest(http.MethodPut, loc+sep+"digest="+dg.String(), bytes.NewReader(data))
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("blob upload: %s", resp.Status)
 	}
 	return dg
 }

@@ -53,29 +53,8 @@ func pushBlob(b *testing.B, host, repo string, size int64) string {
 		b.Fatal(err)
 	}
 	dg := fmt.Sprintf("sha256:%x", h.Sum(nil))
-	resp, err := http.Post("http://"+host+"/v2/"+repo+"/blobs/uploads/", "", nil)
-	if err != nil {
+	if err := registrytest.PushBlob(context.Background(), host, repo, stream(size), size, dg); err != nil {
 		b.Fatal(err)
-	}
-	resp.Body.Close()
-	loc := resp.Header.Get("Location")
-	if !strings.HasPrefix(loc, "http") {
-		loc = "http://" + host + loc
-	}
-	sep := "?"
-	if strings.Contains(loc, "?") {
-		sep = "&"
-	}
-	req, _ := http.NewRequest(http.MethodPut, loc+sep+"digest="+dg, stream(size))
-	req.ContentLength = size
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		b.Fatalf("blob upload: %s", resp.Status)
 	}
 	return dg
 }

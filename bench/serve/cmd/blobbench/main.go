@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"flag"
 	"fmt"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tailor-dev/tailor/internal/registrytest"
 )
 
 type pairs []string
@@ -203,31 +206,7 @@ func push(host, repo string, size int64) (string, error) {
 			return dg, nil
 		}
 	}
-	resp, err := http.Post("http://"+host+"/v2/"+repo+"/blobs/uploads/", "", nil)
-	if err != nil {
-		return "", err
-	}
-	resp.Body.Close()
-	loc := resp.Header.Get("Location")
-	if !strings.HasPrefix(loc, "http") {
-		loc = "http://" + host + loc
-	}
-	sep := "?"
-	if strings.Contains(loc, "?") {
-		sep = "&"
-	}
-	req, _ := http.NewRequest(http.MethodPut, loc+sep+"digest="+dg, stream(size))
-	req.ContentLength = size
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("blob upload: %s", resp.Status)
-	}
-	return dg, nil
+	return dg, registrytest.PushBlob(context.Background(), host, repo, stream(size), size, dg)
 }
 
 // get downloads url to nowhere and returns MB/s (10^6 bytes).
