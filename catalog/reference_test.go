@@ -3,31 +3,12 @@ package catalog
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// referencePath is archspec's file, read in place from the shared folder
-// beside the project root (it is never copied into the project).
-func referencePath(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "archspec", "microarchitectures.json")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/tailor-dev/tailor/internal/sharedtest"
+)
 
 type refTarget struct {
 	From      []string `json:"from"`
@@ -52,11 +33,8 @@ var knownDifferences = map[string]string{
 }
 
 func TestCatalogMatchesArchspec(t *testing.T) {
-	path := referencePath(t)
+	path := sharedtest.Path(t, "archspec", "microarchitectures.json")
 	raw, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		t.Skipf("reference %s is absent", path)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tailor-dev/tailor/internal/sharedtest"
 )
 
 // corpusCase is one line of shared/cpu-corpus/expected.tsv.
@@ -15,39 +17,11 @@ type corpusCase struct {
 	data                      []byte
 }
 
-// corpusDir finds ../shared/cpu-corpus relative to the project root (the
-// directory holding go.mod), or "" when it is absent.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	corpus := filepath.Join(dir, "..", "shared", "cpu-corpus")
-	if _, err := os.Stat(filepath.Join(corpus, "expected.tsv")); err != nil {
-		return ""
-	}
-	return corpus
-}
-
 // loadCorpus reads every case of the corpus, skipping the test when the
 // corpus is absent.
 func loadCorpus(t testing.TB) []corpusCase {
 	t.Helper()
-	dir := corpusDir(t)
-	if dir == "" {
-		t.Skip("../shared/cpu-corpus not found")
-	}
+	dir := sharedtest.Path(t, "cpu-corpus")
 	tsv, err := os.ReadFile(filepath.Join(dir, "expected.tsv"))
 	if err != nil {
 		t.Fatal(err)

@@ -5,13 +5,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tailor-dev/tailor/internal/sharedtest"
 )
 
 // addCorpusSeeds adds the shared corpus files of kind as seeds, whole and
 // cut in half, when the corpus is present.
 func addCorpusSeeds(f *testing.F, kind string) {
-	dir := corpusDir(f)
-	if dir == "" {
+	dir, ok := sharedtest.Find(f, "cpu-corpus")
+	if !ok {
 		return
 	}
 	tsv, err := os.ReadFile(filepath.Join(dir, "expected.tsv"))

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/tailor-dev/tailor/catalog"
+
+	"github.com/tailor-dev/tailor/internal/sharedtest"
 )
 
 // archspecOrder returns the target names of
@@ -17,11 +18,7 @@ import (
 // it. Max() over candidates keeps the first of equals in this order.
 func archspecOrder(t *testing.T) []string {
 	t.Helper()
-	dir := corpusDir(t)
-	if dir == "" {
-		t.Skip("../shared not found")
-	}
-	f, err := os.Open(filepath.Join(dir, "..", "archspec", "microarchitectures.json"))
+	f, err := os.Open(sharedtest.Path(t, "archspec", "microarchitectures.json"))
 	if err != nil {
 		t.Skipf("archspec reference: %v", err)
 	}

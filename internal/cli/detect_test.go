@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/tailor-dev/tailor/profile"
+
+	"github.com/tailor-dev/tailor/internal/sharedtest"
 )
 
 // run executes tailor in-process and returns stdout, stderr and the exit code.
@@ -22,11 +24,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 
 func corpusFile(t *testing.T, name string) string {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "cpu-corpus", name)
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("cpu corpus absent: %v", err)
-	}
-	return path
+	return sharedtest.Path(t, "cpu-corpus", name)
 }
 
 func TestDetectDumpOutputs(t *testing.T) {
