@@ -58,11 +58,7 @@ func runPull(cmd *cobra.Command, ref string, o *pullOptions) error {
 	if _, err := resolve.ParseDest(o.dest); err != nil {
 		return usageError(fmt.Errorf("--dest: %w", err))
 	}
-	p, err := loadProfile(cmd.Context(), o.profile)
-	if err != nil {
-		return err
-	}
-	c, err := o.registry.client()
+	p, c, err := o.matchFlags.setup(cmd, &o.registry)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/tailor-dev/tailor/match"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/resolve"
 )
 
@@ -28,6 +29,20 @@ func (m *matchFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&m.profile, "profile", "", profileFlagUsage)
 	f.StringSliceVar(&m.prefer, "prefer", nil, "rank builds for these targets or CPU features first (policy)")
 	f.StringSliceVar(&m.avoid, "avoid", nil, "rank builds for these targets or CPU features last (e.g. avx512f)")
+}
+
+// setup loads the profile of --profile and the registry client of r: what
+// every command that resolves a reference needs first.
+func (m *matchFlags) setup(cmd *cobra.Command, r *registryFlags) (*profile.Profile, *remote.Client, error) {
+	p, err := loadProfile(cmd.Context(), m.profile)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := r.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, c, nil
 }
 
 func (m *matchFlags) options() []resolve.Option {
@@ -73,11 +88,7 @@ func runResolve(cmd *cobra.Command, ref string, o *resolveOptions) error {
 	if o.output != "text" && o.output != "json" {
 		return usageError(fmt.Errorf("-o %q: want text or json", o.output))
 	}
-	p, err := loadProfile(cmd.Context(), o.profile)
-	if err != nil {
-		return err
-	}
-	c, err := o.registry.client()
+	p, c, err := o.matchFlags.setup(cmd, &o.registry)
 	if err != nil {
 		return err
 	}

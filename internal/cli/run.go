@@ -58,11 +58,7 @@ func runRun(cmd *cobra.Command, ref string, args []string, o *runOptions) error 
 	if err != nil {
 		return err
 	}
-	p, err := loadProfile(cmd.Context(), o.profile)
-	if err != nil {
-		return err
-	}
-	c, err := o.registry.client()
+	p, c, err := o.matchFlags.setup(cmd, &o.registry)
 	if err != nil {
 		return err
 	}
