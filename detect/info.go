@@ -135,6 +135,12 @@ func isFlagName(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false
 	}
+	return nameChars(s)
+}
+
+// nameChars reports whether s holds only the characters of flag and sysctl
+// names: letters, digits, '_', '.' and '-'.
+func nameChars(s string) bool {
 	for _, r := range s {
 		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-'
 		if !ok {

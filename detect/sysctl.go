@@ -90,13 +90,7 @@ func isSysctlKey(s string) bool {
 	if !strings.Contains(s, ".") || strings.HasPrefix(s, ".") || strings.HasSuffix(s, ".") {
 		return false
 	}
-	for _, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-'
-		if !ok {
-			return false
-		}
-	}
-	return true
+	return nameChars(s)
 }
 
 func inferSysctlMachine(keys map[string]string) string {
