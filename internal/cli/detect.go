@@ -217,6 +217,12 @@ func writeProfileText(w io.Writer, p *profile.Profile) error {
 	if p.CPU.Level > 0 {
 		row("level:", fmt.Sprintf("x86-64-v%d", p.CPU.Level))
 	}
+	if p.CPU.Hypervisor != "" {
+		row("hypervisor:", p.CPU.Hypervisor)
+	}
+	if d := p.CPU.CPUInfo; d != nil {
+		row("cpuinfo:", cpuinfoText(d))
+	}
 	if len(p.GPUs) == 0 {
 		row("gpus:", "none")
 	}
@@ -248,4 +254,25 @@ func gpuText(g profile.GPU) string {
 		s += ", " + g.GFX
 	}
 	return strings.TrimSpace(s)
+}
+
+// cpuinfoText says how /proc/cpuinfo disagreed with the CPU (the CPU won).
+func cpuinfoText(d *profile.CPUInfoDisagreement) string {
+	if d.Unreadable != "" {
+		return "unreadable (" + d.Unreadable + "); the CPU alone decided"
+	}
+	var parts []string
+	if d.Target != "" {
+		parts = append(parts, "says "+d.Target)
+	}
+	if d.Model != "" {
+		parts = append(parts, fmt.Sprintf("model %q", d.Model))
+	}
+	if len(d.Missing) > 0 {
+		parts = append(parts, fmt.Sprintf("lists %d flags this process cannot use (%s)", len(d.Missing), strings.Join(d.Missing, " ")))
+	}
+	if len(d.Extra) > 0 {
+		parts = append(parts, fmt.Sprintf("omits %d the CPU has (%s)", len(d.Extra), strings.Join(d.Extra, " ")))
+	}
+	return "disagrees with the CPU, which wins: " + strings.Join(parts, "; ")
 }

@@ -1,0 +1,38 @@
+// Package tooltest finds the external programs tests need (qemu-user,
+// gcc): a test that needs a missing program is skipped on a developer's
+// machine, but fails where TAILOR_REQUIRE_TOOLS names it (or is "all"), as
+// CI sets it, so a missing tool there is a failure, never a silent skip.
+package tooltest
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// RequireEnv is the environment variable listing the programs that must
+// be present (comma-separated, or "all").
+const RequireEnv = "TAILOR_REQUIRE_TOOLS"
+
+// Path returns the path of program name, skipping the test when it is
+// missing, or failing it when RequireEnv names it.
+func Path(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if Required(name) {
+		t.Fatalf("%s is required (%s=%s) but not on PATH: %v", name, RequireEnv, os.Getenv(RequireEnv), err)
+	}
+	t.Skipf("%s is not on PATH (CI installs it and sets %s)", name, RequireEnv)
+	return ""
+}
+
+// Required reports whether RequireEnv names program name.
+func Required(name string) bool {
+	v := os.Getenv(RequireEnv)
+	return v == "all" || slices.Contains(strings.Split(v, ","), name)
+}
