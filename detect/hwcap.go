@@ -31,10 +31,18 @@ var hwcap2Names = []string{
 // (MIDR_EL1 among them) from user space.
 const hwcapCPUID = 1 << 11
 
+// evtstrm is HWCAP_EVTSTRM: the kernel's timer event stream, a setting of
+// the kernel (on by default), not an instruction any code needs. archspec's
+// targets list it, and qemu-user never sets it, so it is not judged by
+// HWCAP: a CPU told by HWCAP alone is taken to have it, and /proc/cpuinfo
+// keeps its say on it.
+const evtstrm = "evtstrm"
+
 // HWCAPFlagNames returns the Features names HWCAP and HWCAP2 can tell,
 // sorted: the flags on which the CPU overrides /proc/cpuinfo on arm64.
 func HWCAPFlagNames() []string {
 	out := slices.Concat(hwcapNames, hwcap2Names)
+	out = slices.DeleteFunc(out, func(f string) bool { return f == evtstrm })
 	slices.Sort(out)
 	return out
 }
@@ -65,10 +73,11 @@ func (h HWCAP) Features() []string {
 }
 
 // Info returns what the kernel and MIDR_EL1 say as a CPUInfo of an
-// aarch64 Linux host: features, and vendor and part from MIDR when read.
+// aarch64 Linux host: features (evtstrm always, see there), and vendor
+// and part from MIDR when read.
 func (h HWCAP) Info() *CPUInfo {
 	info := &CPUInfo{OS: OSLinux, Machine: MachineAArch64}
-	info.setFeatures(h.Features())
+	info.setFeatures(append(h.Features(), evtstrm))
 	if h.MIDR != 0 {
 		implementer := fmt.Sprintf("0x%02x", h.MIDR>>24&0xff)
 		if v, ok := catalog.ARMVendor(implementer); ok {

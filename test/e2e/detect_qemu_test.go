@@ -72,3 +72,29 @@ func TestDetectUnderQemu(t *testing.T) {
 		})
 	}
 }
+
+// TestDetectUnderQemuAArch64 runs an arm64 tailor under qemu-aarch64: the
+// host's /proc/cpuinfo is another architecture's text there, so the
+// kernel's HWCAP (as qemu gives it) and MIDR_EL1 decide alone.
+func TestDetectUnderQemuAArch64(t *testing.T) {
+	qemu := tooltest.Path(t, "qemu-aarch64")
+	bin := t.TempDir() + "/tailor-arm64"
+	build := exec.Command("go", "build", "-o", bin, "github.com/tailor-dev/tailor/cmd/tailor")
+	build.Env = append(build.Environ(), "GOARCH=arm64", "GOOS=linux")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build GOARCH=arm64: %v\n%s", err, out)
+	}
+	for model, want := range map[string]string{"neoverse-n1": "neoverse_n1", "a64fx": "a64fx", "cortex-a72": "cortex_a72"} {
+		out, err := exec.Command(qemu, "-cpu", model, bin, "detect", "-o", "json").Output()
+		if err != nil {
+			t.Fatalf("qemu-aarch64 -cpu %s tailor detect: %v", model, err)
+		}
+		p, err := profile.ParseJSON(out)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", model, err, out)
+		}
+		if p.CPU.Microarchitecture != want {
+			t.Errorf("qemu-aarch64 -cpu %s: detect says %s, want %s", model, p.CPU.Microarchitecture, want)
+		}
+	}
+}
