@@ -5,13 +5,13 @@ import (
 	"bytes"
 	"debug/elf"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tailor-dev/tailor/internal/tooltest"
+	"github.com/tailor-dev/tailor/verify/internal/gcctest"
 )
 
 // objdumpLine is one instruction as objdump -d -w prints it.
@@ -40,18 +40,6 @@ func objdump(t *testing.T, path string) []objdumpLine {
 		lines = append(lines, objdumpLine{addr, len(strings.Fields(m[2])), m[3]})
 	}
 	return lines
-}
-
-// compileStatic builds testdata/kernels.c with gcc -O3 -static for march.
-func compileStatic(t *testing.T, march string, extra ...string) string {
-	t.Helper()
-	gcc := tooltest.Path(t, "gcc")
-	out := filepath.Join(t.TempDir(), "kernels-"+march)
-	args := append([]string{"-O3", "-static", "-march=" + march, "-o", out, filepath.Join("testdata", "kernels.c"), "-lm"}, extra...)
-	if b, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
-		t.Fatalf("gcc %v: %v\n%s", args, err, b)
-	}
-	return out
 }
 
 // expected derives, from objdump's text, extensions an instruction must
@@ -99,7 +87,7 @@ func expected(text string) Features {
 func TestDecodeAgainstObjdump(t *testing.T) {
 	for _, march := range []string{"x86-64", "x86-64-v3", "x86-64-v4"} {
 		t.Run(march, func(t *testing.T) {
-			bin := compileStatic(t, march)
+			bin := gcctest.Build(t, gcctest.Kernels(t), "kernels", march, "-static")
 			f, err := elf.Open(bin)
 			if err != nil {
 				t.Fatal(err)
