@@ -9,7 +9,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/tailor-dev/tailor/verify/internal/gcctest"
+	"github.com/tailor-dev/tailor/internal/gcctest"
 )
 
 // minimalELF builds a 64-bit x86-64 executable head with one PT_NOTE

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/tailor-dev/tailor/verify/internal/gcctest"
+	"github.com/tailor-dev/tailor/internal/gcctest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.fatbin from the fixtures")

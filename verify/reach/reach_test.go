@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/tailor-dev/tailor/internal/tooltest"
-	"github.com/tailor-dev/tailor/verify/internal/gcctest"
+	"github.com/tailor-dev/tailor/internal/gcctest"
 	"github.com/tailor-dev/tailor/verify/x86isa"
 )
 

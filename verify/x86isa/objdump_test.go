@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/tailor-dev/tailor/internal/tooltest"
-	"github.com/tailor-dev/tailor/verify/internal/gcctest"
+	"github.com/tailor-dev/tailor/internal/gcctest"
 )
 
 // objdumpLine is one instruction as objdump -d -w prints it.

@@ -30,7 +30,7 @@ func Kernels(t testing.TB) []byte {
 func Source(t testing.TB, name string) []byte {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	src, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "src", name))
+	src, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "verify", "testdata", "src", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,4 +57,15 @@ func Build(t testing.TB, src []byte, name, march string, args ...string) string 
 		t.Fatalf("gcc %v: %v\n%s", argv, err, b)
 	}
 	return out
+}
+
+// Run runs gcc with args in dir (a test's temporary directory, where the
+// sources were written).
+func Run(t testing.TB, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(tooltest.Path(t, "gcc"), args...)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gcc %v: %v\n%s", args, err, b)
+	}
 }
