@@ -5,8 +5,8 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/tailor-dev/tailor/internal/tooltest"
 	"github.com/tailor-dev/tailor/internal/gcctest"
+	"github.com/tailor-dev/tailor/internal/tooltest"
 	"github.com/tailor-dev/tailor/verify/x86isa"
 )
 

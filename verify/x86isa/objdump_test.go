@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tailor-dev/tailor/internal/tooltest"
 	"github.com/tailor-dev/tailor/internal/gcctest"
+	"github.com/tailor-dev/tailor/internal/tooltest"
 )
 
 // objdumpLine is one instruction as objdump -d -w prints it.
