@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tailor-dev/tailor/detect"
+	"github.com/tailor-dev/tailor/nfd"
 	"github.com/tailor-dev/tailor/profile"
 )
 
@@ -130,78 +131,13 @@ func writeProfile(w io.Writer, p *profile.Profile, format string) error {
 		_, err := fmt.Fprintln(w, p.Platform)
 		return err
 	case "nfd":
-		for _, l := range nfdLabels(p) {
-			fmt.Fprintln(w, l)
+		labels, skipped := nfd.Labels(p)
+		if len(skipped) > 0 {
+			slog.Warn("host labels left out of the node labels: Kubernetes label syntax cannot carry them", "labels", skipped)
 		}
-		return nil
+		return nfd.Write(w, labels)
 	}
 	return writeProfileText(w, p)
-}
-
-// nfdLabels are node-feature-discovery local-source lines
-// (/etc/kubernetes/node-feature-discovery/features.d/tailor).
-func nfdLabels(p *profile.Profile) []string {
-	const prefix = "tailor.dev/"
-	lines := []string{
-		prefix + "cpu.target=" + p.CPU.Microarchitecture,
-		prefix + "cpu.vendor=" + nfdValue(p.CPU.Vendor),
-		prefix + "platform.architecture=" + p.Architecture,
-	}
-	if p.Variant != "" {
-		lines = append(lines, prefix+"platform.variant="+p.Variant)
-	}
-	if p.CPU.Level > 0 {
-		lines = append(lines, fmt.Sprintf("%scpu.level=v%d", prefix, p.CPU.Level))
-	}
-	// One label per target the host can run, for nodeSelector on a fallback.
-	for _, t := range append([]string{p.CPU.Microarchitecture}, p.CPU.Ancestors...) {
-		lines = append(lines, prefix+"cpu.target."+t+"=true")
-	}
-	best := map[string]profile.GPU{}
-	for _, g := range p.GPUs {
-		if cur, ok := best[g.Vendor]; !ok || profile.CompareVersions(g.ComputeCapability, cur.ComputeCapability) > 0 {
-			best[g.Vendor] = g
-		}
-	}
-	if g, ok := best[profile.VendorNVIDIA]; ok {
-		lines = append(lines, prefix+"gpu.nvidia.compute-capability="+g.ComputeCapability, prefix+"gpu.nvidia.count="+fmt.Sprint(countVendor(p.GPUs, profile.VendorNVIDIA)))
-		if g.CUDAVersion != "" {
-			lines = append(lines, prefix+"gpu.nvidia.cuda="+g.CUDAVersion)
-		}
-		if g.Driver != "" {
-			lines = append(lines, prefix+"gpu.nvidia.driver="+g.Driver)
-		}
-	}
-	for _, g := range p.GPUs {
-		if g.Vendor == profile.VendorAMD {
-			lines = append(lines, prefix+"gpu.amd."+g.GFX+"=true")
-		}
-	}
-	return slices.Compact(lines)
-}
-
-func countVendor(gpus []profile.GPU, vendor string) int {
-	n := 0
-	for _, g := range gpus {
-		if g.Vendor == vendor {
-			n++
-		}
-	}
-	return n
-}
-
-// nfdValue makes a string a valid Kubernetes label value.
-func nfdValue(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			b[i] = '_'
-		}
-	}
-	if len(b) > 63 {
-		b = b[:63]
-	}
-	return string(b)
 }
 
 func writeProfileText(w io.Writer, p *profile.Profile) error {
