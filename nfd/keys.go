@@ -48,8 +48,8 @@ const (
 	KeyKubeArch = "kubernetes.io/arch"
 )
 
-// TargetKey is the label a node carries, value "true", for every target in
-// its lineage (its own and each ancestor): the targets whose code it runs.
+// TargetKey is the label a node carries, value "true", for every target
+// whose builds it runs (Runs): its own, its ancestors and fitting siblings.
 func TargetKey(target string) string { return Prefix + "cpu.target." + target }
 
 // FeatureKey is the label, value "true", of one CPU feature of the node in

@@ -7,7 +7,11 @@ import (
 	"slices"
 	"strconv"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/tailor-dev/tailor/catalog"
+	"github.com/tailor-dev/tailor/match"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/requirement"
 )
 
 // Labels returns the node labels of profile p (see the Key functions). A
@@ -27,7 +31,7 @@ func Labels(p *profile.Profile) (labels map[string]string, skipped []string) {
 	if p.CPU.Level > 0 {
 		l[KeyLevel] = fmt.Sprintf("v%d", p.CPU.Level)
 	}
-	for _, t := range append([]string{p.CPU.Microarchitecture}, p.CPU.Ancestors...) {
+	for _, t := range Runs(p) {
 		l[TargetKey(t)] = "true"
 	}
 	if t, err := p.Target(); err == nil {
@@ -36,6 +40,13 @@ func Labels(p *profile.Profile) (labels map[string]string, skipped []string) {
 	addVendor(l, p.CPU.Vendor)
 	for _, f := range p.CPU.Features {
 		if k := FeatureKey(f); validKey(k) {
+			l[k] = "true"
+		}
+	}
+	// Names the catalog accepts for a feature (avx512, sse4.1, neon) are
+	// labelled when the host has one, so nodeAffinity can ask for them.
+	for name := range catalog.FeatureAliases() {
+		if k := FeatureKey(name); validKey(k) && p.HasFeature(name) {
 			l[k] = "true"
 		}
 	}
@@ -60,6 +71,41 @@ func addVendor(l map[string]string, v string) {
 	if k := VendorKey(v); v != "" && validKey(k) {
 		l[k] = "true"
 	}
+}
+
+// Runs returns the catalog targets whose builds the CPU of p runs, as
+// match judges a build for that target: the host's target and its
+// ancestors, and siblings archspec does not link whose vendor fits and
+// whose features the host has. Their labels (TargetKey) let a nodeAffinity
+// ask for "runs code built for T" with one expression.
+func Runs(p *profile.Profile) []string {
+	t, err := p.Target()
+	if err != nil {
+		return nil
+	}
+	var descs []v1.Descriptor
+	for _, c := range catalog.All() {
+		if c.Family() != t.Family() {
+			continue
+		}
+		r := requirement.Requirements{Target: c.Name}
+		descs = append(descs, v1.Descriptor{
+			Platform:    &v1.Platform{OS: "linux", Architecture: c.Architecture()},
+			Annotations: r.Annotations(),
+		})
+	}
+	cands, err := match.Match(descs, p)
+	if err != nil {
+		return t.Lineage()
+	}
+	var out []string
+	for _, c := range cands {
+		if c.Fits {
+			out = append(out, c.Reqs.Target)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // nvidiaLabels adds the NVIDIA GPU labels: per compute capability and per

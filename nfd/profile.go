@@ -75,7 +75,7 @@ func cpuProfile(labels map[string]string) (*profile.Profile, Source, error) {
 		}
 		p := &profile.Profile{OS: "linux"}
 		p.CPU.Vendor = labels[KeyVendor]
-		p.SetCPU(t, features)
+		p.SetCPU(t, dropDerived(p, t, features))
 		return p, SourceTailor, nil
 	}
 	arch := labels[KeyKubeArch]
@@ -96,6 +96,29 @@ func cpuProfile(labels map[string]string) (*profile.Profile, Source, error) {
 		return nil, "", fmt.Errorf("label %s: %w", KeyKubeArch, err)
 	}
 	return p, SourceArch, nil
+}
+
+// dropDerived leaves out of features the catalog's alias names (avx512,
+// neon, fma on POWER) that Labels wrote because the host satisfies them
+// through other features or its family, keeping an alias name that is a
+// real flag of the host (fma on x86-64).
+func dropDerived(p *profile.Profile, t *catalog.Target, features []string) []string {
+	aliases := catalog.FeatureAliases()
+	var plain, named []string
+	for _, f := range features {
+		if _, ok := aliases[f]; ok {
+			named = append(named, f)
+		} else {
+			plain = append(plain, f)
+		}
+	}
+	p.SetCPU(t, plain)
+	for _, f := range named {
+		if !p.HasFeature(f) {
+			plain = append(plain, f)
+		}
+	}
+	return plain
 }
 
 func labelFeatures(labels map[string]string) []string {
