@@ -1,12 +1,10 @@
 package nfd
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,27 +17,16 @@ import (
 // corpusProfiles detects the profile of every Linux dump of the CPU corpus.
 func corpusProfiles(t *testing.T) map[string]*profile.Profile {
 	t.Helper()
-	dir := sharedtest.Path(t, "cpu-corpus")
-	tsv, err := os.ReadFile(filepath.Join(dir, "expected.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]*profile.Profile{}
-	sc := bufio.NewScanner(bytes.NewReader(tsv))
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) != 4 || strings.HasPrefix(cols[0], "#") || cols[1] != "cpuinfo" {
+	for _, d := range sharedtest.Corpus(t) {
+		if d.Kind != "cpuinfo" {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, cols[0]))
+		p, err := detect.Host(context.Background(), detect.WithCPUInfo(d.Data, d.Machine), detect.WithLabelsFile(os.DevNull))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", d.File, err)
 		}
-		p, err := detect.Host(context.Background(), detect.WithCPUInfo(data, cols[2]), detect.WithLabelsFile(os.DevNull))
-		if err != nil {
-			t.Fatalf("%s: %v", cols[0], err)
-		}
-		out[cols[0]] = p
+		out[d.File] = p
 	}
 	if len(out) < 25 {
 		t.Fatalf("corpus has %d Linux dumps, want at least 25", len(out))
