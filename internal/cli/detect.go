@@ -133,7 +133,11 @@ func writeProfile(w io.Writer, p *profile.Profile, format string) error {
 		_, err := fmt.Fprintln(w, p.Platform)
 		return err
 	case "nfd":
-		return nfd.WriteFeatureFile(w, p)
+		labels, skipped := nfd.Labels(p)
+		if len(skipped) > 0 {
+			slog.Warn("host labels left out of the node labels: Kubernetes label syntax cannot carry them", "labels", skipped)
+		}
+		return nfd.Write(w, labels)
 	}
 	return p.WriteText(w)
 }
