@@ -131,8 +131,7 @@ func publishOptions(cmd *cobra.Command, r *registryFlags) ([]publish.Option, err
 		return nil, err
 	}
 	return []publish.Option{
-		publish.WithRemoteOptions(c.Options(cmd.Context())...),
-		publish.WithReferenceParser(c.ParseReference),
+		publish.WithClient(c),
 		publish.WithLogger(slog.Default()),
 	}, nil
 }
