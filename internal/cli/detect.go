@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -43,8 +45,8 @@ func newDetectCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.cpuinfo, "cpuinfo", "", "describe the machine of this /proc/cpuinfo dump instead of this host")
-	f.StringVar(&o.sysctl, "sysctl", "", "describe the Mac of this `sysctl -a machdep.cpu hw` dump")
+	f.StringVar(&o.cpuinfo, "cpuinfo", "", "describe the machine of this /proc/cpuinfo dump `FILE` instead of this host")
+	f.StringVar(&o.sysctl, "sysctl", "", "describe the Mac of this dump `FILE` (what sysctl -a machdep.cpu hw prints there)")
 	f.StringVar(&o.machine, "machine", "", "uname -m of the dumped machine (x86_64, aarch64, ppc64, ppc64le, riscv64); guessed from the dump when empty")
 	f.StringVar(&o.spec, "profile", "", "expand a profile spec string (cpu=zen3,gpu=8.0,driver=550.54,label.k=v) instead of detecting")
 	f.StringArrayVar(&o.labels, "labels", nil, "host label k=v (repeatable, or comma-separated)")
@@ -80,6 +82,9 @@ func (o *detectOptions) profile(cmd *cobra.Command) (*profile.Profile, error) {
 	}
 	p, err := host(cmd.Context(), opts...)
 	if err != nil {
+		if cmd.Flags().Changed("labels-file") && errors.Is(err, fs.ErrNotExist) {
+			return nil, usageError(fmt.Errorf("--labels-file: %w", err))
+		}
 		if dump != "" {
 			return nil, usageError(fmt.Errorf("%s: %w", dump, err))
 		}
