@@ -56,3 +56,12 @@ func redirects(req *http.Request) int {
 	}
 	return n
 }
+
+// ProfileTransport decorates inner as every Client's transport is: each
+// request names profile in the Tailor-Profile header ("" none), and a
+// redirect chain longer than MaxRedirects fails. For servers that talk to
+// registries through ggcr's transport directly (a tailor mirror asks its
+// upstream for ProfileNone).
+func ProfileTransport(inner http.RoundTripper, profile string) http.RoundTripper {
+	return &tailorTransport{inner: inner, profile: profile}
+}
