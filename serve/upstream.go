@@ -41,10 +41,13 @@ type Upstream struct {
 func ParseUpstream(s string) (Upstream, error) {
 	n, u, ok := strings.Cut(s, "=")
 	if !ok || n == "" || u == "" {
-		return Upstream{}, fmt.Errorf("upstream %q: want NAME=URL (docker.io=https://registry-1.docker.io)", s)
+		return Upstream{}, fmt.Errorf("upstream %q: want NAME=URL (docker.io=https://registry-1.docker.io)", redactUserinfo(s))
 	}
 	return Upstream{Name: n, URL: u}, nil
 }
+
+// String is NAME=URL without the URL's user and password, for logs.
+func (u Upstream) String() string { return u.Name + "=" + redactUserinfo(u.URL) }
 
 // upstreamBackend is a backend on an upstream registry.
 type upstreamBackend struct {
@@ -54,6 +57,7 @@ type upstreamBackend struct {
 	reg      name.Registry // the host requests go to
 	authReg  name.Registry // the registry credentials are looked up for
 	keychain authn.Keychain
+	creds    authn.Authenticator // from the URL's user:password; nil: the keychain's
 	inner    http.RoundTripper
 	pingTO   time.Duration
 	m        *metrics
@@ -78,8 +82,11 @@ func newRemote(up Upstream, o *options, m *metrics) (*upstreamBackend, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("upstream %s: URL %q: want http(s)://host[:port][/repository-prefix]", up.Name, redactUserinfo(up.URL))
 	}
+	var creds authn.Authenticator
 	if u.User != nil {
-		return nil, fmt.Errorf("upstream %s: URL %q: credentials go in the docker config (docker login), not the URL", up.Name, redactUserinfo(up.URL))
+		pass, _ := u.User.Password()
+		creds = &authn.Basic{Username: u.User.Username(), Password: pass}
+		u.User = nil // never in a log or message
 	}
 	prefix := strings.Trim(u.Path, "/")
 	if prefix != "" && !nameRE.MatchString(prefix) {
@@ -99,7 +106,7 @@ func newRemote(up Upstream, o *options, m *metrics) (*upstreamBackend, error) {
 		authReg, _ = name.NewRegistry("index.docker.io")
 	}
 	b := &upstreamBackend{
-		up: up, base: u, prefix: prefix, reg: reg, authReg: authReg, keychain: o.keychain,
+		up: up, base: u, prefix: prefix, reg: reg, authReg: authReg, keychain: o.keychain, creds: creds,
 		pingTO: o.upstreamTimeout, m: m, log: o.logger, forcePublic: o.publicUpstreams,
 	}
 	b.transports, _ = lru.New[string, http.RoundTripper](maxTransports)
@@ -131,6 +138,9 @@ func (u *upstreamBackend) transport(ctx context.Context, repo string) (http.Roun
 		auth, err := u.keychain.Resolve(u.authReg)
 		if err != nil {
 			auth = authn.Anonymous
+		}
+		if u.creds != nil {
+			auth = u.creds
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.pingTO)
 		defer cancel()
@@ -415,12 +425,8 @@ func asRegError(err error) *regError {
 	return newError(http.StatusInternalServerError, codeUnknown, "internal error (see the server log)", nil)
 }
 
-// redactUserinfo drops the user and password of a URL for messages and logs.
-func redactUserinfo(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	u.User = nil
-	return u.String()
-}
+// redactUserinfo drops the user:password@ of the URLs in s, for messages
+// and logs.
+func redactUserinfo(s string) string { return userinfoRE.ReplaceAllString(s, "$1") }
+
+var userinfoRE = regexp.MustCompile(`(://)[^/@\s]*@`)
