@@ -10,4 +10,3 @@ import (
 // haswell, skylake_avx512 on amd64; generic, neoverse_v2 on arm64), for the
 // external tests.
 func VariantIndex(t testing.TB) v1.ImageIndex { return variantIndex(t, testVariants) }
-
