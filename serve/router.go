@@ -97,8 +97,10 @@ func (s *Server) parseRoute(r *http.Request) (*route, *regError) {
 		return nil, err
 	}
 	var err *regError
-	rt.be, rt.repo, err = s.pickBackend(r, name)
-	return rt, err
+	if rt.be, rt.repo, err = s.pickBackend(r, name); err != nil {
+		return nil, err
+	}
+	return rt, nil
 }
 
 // checkRef refuses a tag, digest or upload id that breaks its grammar
