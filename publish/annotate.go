@@ -13,8 +13,12 @@ import (
 // entry) replaced by r: its dev.tailor.* annotations rewritten and its
 // platform variant set by the level-only rule. The other entries keep
 // their requirements, now written as annotations; the result is ordered
-// generic first and checked like NewIndex.
+// generic first and checked like NewIndex. An index a tailor server cut
+// down for one client is refused (ErrTailoredIndex).
 func Annotate(m *v1.IndexManifest, digest string, r requirement.Requirements) (*Index, error) {
+	if err := checkNotTailored(m); err != nil {
+		return nil, err
+	}
 	i, err := findEntry(m.Manifests, digest)
 	if err != nil {
 		return nil, err

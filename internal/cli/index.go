@@ -138,7 +138,7 @@ func publishOptions(cmd *cobra.Command, r *registryFlags) ([]publish.Option, err
 
 // publishError marks the publish errors that mean bad input.
 func publishError(err error) error {
-	for _, s := range []error{publish.ErrIndistinguishable, publish.ErrInvalidEntry, publish.ErrManifestFile} {
+	for _, s := range []error{publish.ErrIndistinguishable, publish.ErrInvalidEntry, publish.ErrManifestFile, publish.ErrTailoredIndex} {
 		if errors.Is(err, s) {
 			return usageError(err)
 		}
