@@ -59,8 +59,8 @@ func TestCPUIDRecorded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tg.Name != c.target || info.Vendor != c.vendor || info.Model != c.model || cpu.Hypervisor() != c.hypervisor {
-				t.Errorf("target, vendor, model, hypervisor = %s, %s, %q, %q; want %s, %s, %q, %q", tg.Name, info.Vendor, info.Model, cpu.Hypervisor(), c.target, c.vendor, c.model, c.hypervisor)
+			if tg.Name() != c.target || info.Vendor != c.vendor || info.Model != c.model || cpu.Hypervisor() != c.hypervisor {
+				t.Errorf("target, vendor, model, hypervisor = %s, %s, %q, %q; want %s, %s, %q, %q", tg.Name(), info.Vendor, info.Model, cpu.Hypervisor(), c.target, c.vendor, c.model, c.hypervisor)
 			}
 			for _, f := range c.has {
 				if !info.HasFeature(f) {
@@ -134,12 +134,12 @@ func TestCPUIDFlagsCoverCatalog(t *testing.T) {
 		if tg.Family() != MachineX86_64 {
 			continue
 		}
-		for _, f := range tg.Features {
+		for f := range tg.Features() {
 			if f == "sse3" {
 				f = "pni"
 			}
 			if !slices.Contains(known, f) {
-				t.Errorf("target %s needs %s, which no CPUID bit of the table tells", tg.Name, f)
+				t.Errorf("target %s needs %s, which no CPUID bit of the table tells", tg.Name(), f)
 			}
 		}
 	}

@@ -84,7 +84,7 @@ func TestHWCAPCorpus(t *testing.T) {
 		h.MIDR = implementer<<24 | part<<4
 		cpu = h.Info()
 		got, err := Target(Reconcile(file, cpu, HWCAPFlagNames()))
-		if err != nil || got.Name != c.want {
+		if err != nil || got.Name() != c.want {
 			t.Errorf("%s: target from HWCAP+MIDR = %v, %v; want %s", c.file, got, err, c.want)
 		}
 		if cpu.Part != file.Part || cpu.Vendor != file.Vendor {

@@ -68,7 +68,7 @@ func Reconcile(fromFile, cpu *CPUInfo, known []string) *CPUInfo {
 	}
 	if len(d.Missing) > 0 || len(d.Extra) > 0 || d.Model != "" || fromFile.Vendor != out.Vendor {
 		if t, err := Target(fromFile); err == nil {
-			d.Target = t.Name
+			d.Target = t.Name()
 		}
 		out.Disagreement = &d
 	}

@@ -36,8 +36,8 @@ func TestReconcileEmulated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tg.Name != "nehalem" {
-		t.Errorf("target = %s, want nehalem", tg.Name)
+	if tg.Name() != "nehalem" {
+		t.Errorf("target = %s, want nehalem", tg.Name())
 	}
 	if got.HasFeature("avx2") || got.HasFeature("avx512f") || !got.HasFeature("sse4_2") || !got.HasFeature("constant_tsc") {
 		t.Errorf("features = %v: want the CPU's (no avx2, avx512f; sse4_2) and the kernel's constant_tsc", got.Features)
@@ -89,7 +89,7 @@ func TestLiveInfo(t *testing.T) {
 	known := CPUIDFlagNames()
 
 	got, err := liveInfo(file, nil, "x86_64", cpu, known)
-	if tg, _ := Target(got); err != nil || tg.Name != "nehalem" {
+	if tg, _ := Target(got); err != nil || tg.Name() != "nehalem" {
 		t.Errorf("liveInfo(haswell cpuinfo, Nehalem CPU) = %v, %v; want nehalem", got, err)
 	}
 	// /proc/cpuinfo of another architecture (qemu-x86_64 on an arm64 host).

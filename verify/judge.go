@@ -158,10 +158,10 @@ func (s *state) judge(ctx context.Context) {
 		res.Run = run
 		switch run.Outcome {
 		case "sigill":
-			lies = append(lies, fmt.Sprintf("dies with SIGILL under %s, the declared %s", runCPU(run), d.target.Name))
+			lies = append(lies, fmt.Sprintf("dies with SIGILL under %s, the declared %s", runCPU(run), d.target.Name()))
 			known = explained
 		case "refused":
-			lies = append(lies, fmt.Sprintf("glibc refuses to start under %s, the declared %s: %s", runCPU(run), d.target.Name, firstLine(run.Stderr)))
+			lies = append(lies, fmt.Sprintf("glibc refuses to start under %s, the declared %s: %s", runCPU(run), d.target.Name(), firstLine(run.Stderr)))
 			known = explained
 		case "exited", "timeout":
 			checked = true
@@ -214,7 +214,7 @@ func (s *state) notes(d *declared) (int, []string) {
 		ev.Notes = append(ev.Notes, NoteEvidence{Path: p, Level: levelName(n), Role: counted[p]})
 		max = maxInt(max, n)
 		if !d.hasLevel(n) {
-			lies = append(lies, fmt.Sprintf("%s: the ISA level note of %s (%s) says so, and ld.so refuses to load it below (\"CPU ISA level is lower than required\"); the declared %s is below it", levelName(n), p, counted[p], d.target.Name))
+			lies = append(lies, fmt.Sprintf("%s: the ISA level note of %s (%s) says so, and ld.so refuses to load it below (\"CPU ISA level is lower than required\"); the declared %s is below it", levelName(n), p, counted[p], d.target.Name()))
 		}
 	}
 	var others []string
@@ -249,7 +249,7 @@ func codeLie(ce *CodeEvidence, uses map[string]reach.Use, d *declared) string {
 		u := uses[f]
 		parts = append(parts, fmt.Sprintf("%s (%d instructions, first in %s at %#x)", f, u.Count, u.Function, u.Address))
 	}
-	s := "its code uses " + strings.Join(parts, ", ") + ", beyond the declared " + d.target.Name
+	s := "its code uses " + strings.Join(parts, ", ") + ", beyond the declared " + d.target.Name()
 	if ce.Level != "" {
 		s += "; it needs " + ce.Level
 	}

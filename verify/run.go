@@ -63,12 +63,12 @@ func (o *options) planRun(target *catalog.Target, arch string) runPlan {
 	if !o.run {
 		return runPlan{skip: "runs are off"}
 	}
-	if o.host != nil && o.host.CPU.Microarchitecture == target.Name && o.host.Architecture == arch {
+	if o.host != nil && o.host.CPU.Microarchitecture == target.Name() && o.host.Architecture == arch {
 		return runPlan{native: true, model: "host"}
 	}
-	model, ok := qemuModels[target.Name]
+	model, ok := qemuModels[target.Name()]
 	if !ok {
-		return runPlan{skip: fmt.Sprintf("qemu-user emulates no CPU model with all of %s's features (TCG stops at AVX2), and this host is not %s", target.Name, target.Name)}
+		return runPlan{skip: fmt.Sprintf("qemu-user emulates no CPU model with all of %s's features (TCG stops at AVX2), and this host is not %s", target.Name(), target.Name())}
 	}
 	bin := qemuBinary(arch)
 	p, err := o.lookPath(bin)

@@ -139,6 +139,8 @@ func layoutRefName(image string) string {
 	return "latest"
 }
 
+// hostTargetName is this host's CPU target (no GPU probe: builds name
+// CPU targets).
 func hostTargetName(ctx context.Context) (string, error) {
 	p, err := detect.Host(ctx)
 	if err != nil {

@@ -36,3 +36,17 @@ func Required(name string) bool {
 	v := os.Getenv(RequireEnv)
 	return v == "all" || slices.Contains(strings.Split(v, ","), name)
 }
+
+// File returns path when it exists, skipping the test when it does not, or
+// failing it when RequireEnv names pkg (the package that installs it).
+func File(t testing.TB, path, pkg string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if Required(pkg) {
+		t.Fatalf("%s is required (%s=%s) but %s is missing", pkg, RequireEnv, os.Getenv(RequireEnv), path)
+	}
+	t.Skipf("%s is missing (install %s; CI does and sets %s)", path, pkg, RequireEnv)
+	return ""
+}

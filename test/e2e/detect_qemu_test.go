@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -78,6 +79,10 @@ func TestDetectUnderQemu(t *testing.T) {
 // kernel's HWCAP (as qemu gives it) and MIDR_EL1 decide alone.
 func TestDetectUnderQemuAArch64(t *testing.T) {
 	qemu := tooltest.Path(t, "qemu-aarch64")
+	// tailor is dynamically linked (purego's dlopen of NVML): qemu needs an
+	// arm64 dynamic linker and libc (Debian: libc6-arm64-cross).
+	sysroot := tooltest.File(t, "/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1", "libc6-arm64-cross")
+	sysroot = filepath.Dir(filepath.Dir(sysroot))
 	bin := t.TempDir() + "/tailor-arm64"
 	build := exec.Command("go", "build", "-o", bin, "github.com/tailor-dev/tailor/cmd/tailor")
 	build.Env = append(build.Environ(), "GOARCH=arm64", "GOOS=linux")
@@ -85,7 +90,7 @@ func TestDetectUnderQemuAArch64(t *testing.T) {
 		t.Fatalf("go build GOARCH=arm64: %v\n%s", err, out)
 	}
 	for model, want := range map[string]string{"neoverse-n1": "neoverse_n1", "a64fx": "a64fx", "cortex-a72": "cortex_a72"} {
-		out, err := exec.Command(qemu, "-cpu", model, bin, "detect", "-o", "json").Output()
+		out, err := exec.Command(qemu, "-L", sysroot, "-cpu", model, bin, "detect", "-o", "json").Output()
 		if err != nil {
 			t.Fatalf("qemu-aarch64 -cpu %s tailor detect: %v", model, err)
 		}
