@@ -146,4 +146,3 @@ func writeProfile(w io.Writer, p *profile.Profile, format string) error {
 	}
 	return p.WriteText(w)
 }
-
