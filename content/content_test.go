@@ -299,15 +299,32 @@ type countingReader struct{ n int }
 
 func (c *countingReader) Read(p []byte) (int, error) { c.n += len(p); return len(p), nil }
 
-func TestLockOneStorePerRoot(t *testing.T) {
+// TestSecondStoreLeavesTemps: a second store on a root that another has
+// open does not remove the first one's writes in progress.
+func TestSecondStoreLeavesTemps(t *testing.T) {
+	ctx := context.Background()
 	root := t.TempDir()
 	s := newStore(t, root)
-	if _, err := New(context.Background(), root); err == nil {
-		t.Fatal("a second store on the same root was opened")
+	w, err := s.NewWriter(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.Close()
+	io.WriteString(w, "in progress")
 	s2 := newStore(t, root)
+	if _, err := w.Commit(ctx, digest.FromString("in progress"), -1); err != nil {
+		t.Fatalf("the first store's write failed after a second store opened: %v", err)
+	}
+	if got := read(t, s, digest.FromString("in progress")); got != "in progress" {
+		t.Errorf("read back %q", got)
+	}
 	s2.Close()
+	s.Close()
+	// Once the first is closed, a store takes the lock and cleans up.
+	os.WriteFile(filepath.Join(root, "tmp", "w-left"), []byte("x"), 0o644)
+	s3 := newStore(t, root)
+	if left := tmpFiles(t, s3); len(left) != 0 {
+		t.Errorf("temporary files after reopening: %v", left)
+	}
 }
 
 func TestLeftoversRemovedAtOpen(t *testing.T) {

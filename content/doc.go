@@ -12,7 +12,7 @@
 // while it streams into a temporary file and renames it into place only
 // after the digest (and the size, when given) matched; Close without a
 // Commit removes the temporary file. Temporary files left by a crash are
-// removed by New. sha256 is hashed while streaming; a sha512 digest is
+// removed by New (unless another Store holds the root). sha256 is hashed while streaming; a sha512 digest is
 // checked by reading the temporary file once more at Commit.
 //
 // The API:
@@ -41,6 +41,9 @@
 // a digest this package does not parse ErrInvalidDigest, an absent blob
 // ErrNotFound.
 //
-// One Store per root: New takes a lock, a second Store on the same root
-// (in this process or another) is refused until Close.
+// One Store per root is the intended use. New takes a lock on the root;
+// a second Store on the same root (in this process or another) still
+// opens, but leaves the temporary files alone (they may be the first
+// one's writes in progress) and logs a warning. Committed blobs are safe
+// to share: both write whole, verified files by rename.
 package content

@@ -8,6 +8,6 @@ type nopCloser struct{}
 
 func (nopCloser) Close() error { return nil }
 
-// lockDir does nothing where flock is missing: one store per root is then
-// the caller's duty.
-func lockDir(string) (io.Closer, error) { return nopCloser{}, nil }
+// lockDir takes no lock where flock is missing: temporary files are left
+// alone at open, as if another store held the root.
+func lockDir(string) (io.Closer, bool, error) { return nopCloser{}, false, nil }

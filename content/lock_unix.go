@@ -11,20 +11,21 @@ import (
 	"syscall"
 )
 
-// lockDir takes an exclusive flock on <root>/lock, so that two stores
-// never share a root (each would remove the other's temporary files).
-func lockDir(root string) (io.Closer, error) {
+// lockDir takes an exclusive flock on <root>/lock. held is false when
+// another store holds it: the caller must then leave the temporary files
+// alone, they may be that store's writes in progress.
+func lockDir(root string) (c io.Closer, held bool, err error) {
 	p := filepath.Join(root, "lock")
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("content store %s: %w", root, err)
+		return nil, false, fmt.Errorf("content store %s: %w", root, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("content store %s: in use by another store (another tailor serve on the same storage?)", root)
+			return f, false, nil
 		}
-		return nil, fmt.Errorf("content store %s: lock: %w", root, err)
+		f.Close()
+		return nil, false, fmt.Errorf("content store %s: lock: %w", root, err)
 	}
-	return f, nil
+	return f, true, nil
 }

@@ -68,7 +68,8 @@ func New(ctx context.Context, root string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("content store %s: %w", root, err)
 		}
 	}
-	if s.lock, err = lockDir(root); err != nil {
+	var held bool
+	if s.lock, held, err = lockDir(root); err != nil {
 		return nil, err
 	}
 	ok := false
@@ -82,8 +83,12 @@ func New(ctx context.Context, root string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("content store %s: %w", root, err)
 		}
 	}
-	if err := s.removeTemps(ctx); err != nil {
-		return nil, err
+	if held {
+		if err := s.removeTemps(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		s.o.logger.WarnContext(ctx, "content store: another store has this root open; temporary files left as they are", "root", root)
 	}
 	if err := s.scan(ctx); err != nil {
 		return nil, err
