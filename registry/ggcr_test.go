@@ -2,6 +2,7 @@ package registry
 
 import (
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -15,12 +16,16 @@ import (
 // TestGGCRRoundTrip pushes an image and an index with go-containerregistry
 // and reads them back byte for byte.
 func TestGGCRRoundTrip(t *testing.T) {
-	_, host := newTest(t, "")
+	_, base := newTest(t, "")
+	host := strings.TrimPrefix(base, "http://")
 	img, err := random.Image(1024, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, _ := name.ParseReference(host+"/team/app:v1", name.Insecure)
+	ref, err := name.ParseReference(host+"/team/app:v1", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := remote.Write(ref, img); err != nil {
 		t.Fatalf("push image: %v", err)
 	}
