@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -128,3 +129,7 @@ func noPath(t testing.TB, b []byte, dir string) {
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func writeString(p, s string) error { return os.WriteFile(p, []byte(s), 0o644) }

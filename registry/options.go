@@ -94,3 +94,7 @@ func withClock(now func() time.Time) Option {
 func withJanitor(every, orphanGrace time.Duration) Option {
 	return func(o *options) error { o.janitorEvery, o.orphanGrace = every, orphanGrace; return nil }
 }
+
+func withMaxManifest(n int64) Option {
+	return func(o *options) error { o.maxManifest = n; return nil }
+}
