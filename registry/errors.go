@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"syscall"
 
 	"github.com/tailor-dev/tailor/content"
 )
@@ -89,7 +90,7 @@ func (reg *Registry) storageError(r *http.Request, err error) *Error {
 	if errors.As(err, &re) {
 		return re
 	}
-	if errors.Is(err, content.ErrNoSpace) {
+	if errors.Is(err, content.ErrNoSpace) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 		reg.o.logger.ErrorContext(r.Context(), "registry storage full", "method", r.Method, "path", r.URL.Path, "err", err)
 		return errNoSpace()
 	}
