@@ -112,7 +112,7 @@ func TestBuildExampleToLayout(t *testing.T) {
 // canRun reports whether this CPU has every feature of the level target.
 func canRun(cpuinfo, target string) bool {
 	t := catalog.MustLookup(target)
-	for _, f := range t.Features {
+	for _, f := range t.FeatureList() {
 		if !strings.Contains(cpuinfo, " "+f) {
 			return false
 		}

@@ -137,7 +137,7 @@ func (o *options) job(ctx context.Context, c *Config, spec TargetSpec, compilers
 	if err != nil {
 		return Job{}, fmt.Errorf("%w: target %q: %w", ErrConfig, spec.String(), err)
 	}
-	r := requirement.Requirements{Target: t.Name, Source: requirement.SourceShort}
+	r := requirement.Requirements{Target: t.Name(), Source: requirement.SourceShort}
 	if spec.CUDA != "" {
 		for _, s := range strings.FieldsFunc(spec.CUDA, func(r rune) bool { return r == '+' || r == ',' || r == ' ' }) {
 			a, err := requirement.ParseCUDAArch(s)
@@ -149,13 +149,13 @@ func (o *options) job(ctx context.Context, c *Config, spec TargetSpec, compilers
 	}
 	cc, err := o.compilerFor(ctx, t.Architecture(), compilers)
 	if err != nil {
-		return Job{}, fmt.Errorf("target %s: %w", t.Name, err)
+		return Job{}, fmt.Errorf("target %s: %w", t.Name(), err)
 	}
 	flags, err := t.CompilerFlags(cc.Kind, cc.Version)
 	if err != nil {
-		return Job{}, fmt.Errorf("%w: target %s: %s %s: %w", ErrNoCompiler, t.Name, cc.Path, cc.Version, err)
+		return Job{}, fmt.Errorf("%w: target %s: %s %s: %w", ErrNoCompiler, t.Name(), cc.Path, cc.Version, err)
 	}
-	label := t.Name
+	label := t.Name()
 	if spec.CUDA != "" {
 		label += "+" + strings.ReplaceAll(spec.CUDA, ",", "+")
 	}
@@ -216,7 +216,7 @@ func Env(j Job, extra map[string]string) []string {
 		"CC=" + j.Compiler.Path,
 		"CFLAGS=" + j.Flags,
 		"CXXFLAGS=" + j.Flags,
-		"TAILOR_TARGET=" + j.Target.Name,
+		"TAILOR_TARGET=" + j.Target.Name(),
 		"GOOS=linux",
 		"GOARCH=" + arch,
 	}

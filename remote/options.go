@@ -32,7 +32,8 @@ var DefaultBackoff = Backoff{Duration: 200 * time.Millisecond, Factor: 3, Jitter
 
 // options holds what the Options set. Defaults: authn.DefaultKeychain,
 // ggcr's DefaultTransport, DefaultTimeout, DefaultBackoff, DefaultUserAgent,
-// plain HTTP for loopback registries only.
+// plain HTTP for loopback registries only, the untailored view of tailor
+// servers (ProfileNone).
 type options struct {
 	insecure  map[string]bool
 	timeout   time.Duration
@@ -40,6 +41,8 @@ type options struct {
 	transport http.RoundTripper
 	backoff   Backoff
 	userAgent string
+	// profile is the Tailor-Profile header sent ("" none).
+	profile string
 	// jobs is ggcr's parallelism for layer transfers.
 	jobs int
 }
@@ -118,6 +121,21 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
+// WithServerProfile sets the profile a tailor server is asked to tailor
+// answers for (the Tailor-Profile header). The default, ProfileNone, asks
+// for every index whole, as published: tailor matches entries itself, so
+// its commands must see all of them through a tailoring mirror. "" sends
+// no header (the server then picks the profile, as for any client).
+func WithServerProfile(spec string) Option {
+	return func(o *options) error {
+		if len(spec) > 1024 || strings.ContainsAny(spec, "\r\n") {
+			return fmt.Errorf("server profile %.40q: want a profile name or spec of at most 1024 bytes on one line", spec)
+		}
+		o.profile = spec
+		return nil
+	}
+}
+
 // newOptions applies opts over the defaults.
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
@@ -127,6 +145,7 @@ func newOptions(opts []Option) (*options, error) {
 		transport: ggcr.DefaultTransport,
 		backoff:   DefaultBackoff,
 		userAgent: DefaultUserAgent,
+		profile:   ProfileNone,
 		jobs:      4,
 	}
 	for _, opt := range opts {

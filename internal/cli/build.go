@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tailor-dev/tailor/remote"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -94,8 +94,16 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 	if dest == "" {
 		return usageError(errors.New("no --dest and no image: in the build file: say where the images go"))
 	}
-	layoutDir, toLayout := strings.CutPrefix(dest, "oci:")
-	if !toLayout {
+	toLayout := remote.IsLayout(dest)
+	var lref remote.LayoutRef
+	if toLayout {
+		if lref, err = remote.ParseLayoutRef(dest); err != nil || lref.Digest != nil {
+			return usageError(fmt.Errorf("--dest %q: want oci:DIR[:TAG]", dest))
+		}
+		if lref.Tag == "" {
+			lref.Tag = layoutRefName(cfg.Image)
+		}
+	} else {
 		if _, err := client.ParseReference(dest); err != nil {
 			return usageError(fmt.Errorf("--dest: %w", err))
 		}
@@ -108,11 +116,11 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 	printSkipped(errw, res.Skipped)
 	fmt.Fprintf(errw, "built %d targets in %.1fs (logs in %s)\n", len(res.Images), time.Since(start).Seconds(), res.LogDir)
 	if toLayout {
-		d, err := res.WriteLayout(layoutDir, layoutRefName(cfg.Image))
+		d, err := res.WriteLayout(lref.Path, lref.Tag)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "oci:%s@%s\n", layoutDir, d.Digest)
+		fmt.Fprintf(cmd.OutOrStdout(), "%s@%s\n", lref.Repository(), d.Digest)
 		return nil
 	}
 	d, err := res.Push(ctx, dest)
@@ -131,6 +139,8 @@ func layoutRefName(image string) string {
 	return "latest"
 }
 
+// hostTargetName is this host's CPU target (no GPU probe: builds name
+// CPU targets).
 func hostTargetName(ctx context.Context) (string, error) {
 	p, err := detect.Host(ctx)
 	if err != nil {

@@ -131,15 +131,14 @@ func publishOptions(cmd *cobra.Command, r *registryFlags) ([]publish.Option, err
 		return nil, err
 	}
 	return []publish.Option{
-		publish.WithRemoteOptions(c.Options(cmd.Context())...),
-		publish.WithReferenceParser(c.ParseReference),
+		publish.WithClient(c),
 		publish.WithLogger(slog.Default()),
 	}, nil
 }
 
 // publishError marks the publish errors that mean bad input.
 func publishError(err error) error {
-	for _, s := range []error{publish.ErrIndistinguishable, publish.ErrInvalidEntry, publish.ErrManifestFile} {
+	for _, s := range []error{publish.ErrIndistinguishable, publish.ErrInvalidEntry, publish.ErrManifestFile, publish.ErrTailoredIndex} {
 		if errors.Is(err, s) {
 			return usageError(err)
 		}

@@ -27,7 +27,9 @@ CPU microarchitectures (haswell, skylake_avx512, zen4, neoverse_v2, ...) and
 GPUs, all under one tag, as a plain OCI image index.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       readBuildInfo().Version,
 	}
+	root.SetVersionTemplate("tailor {{.Version}}\n")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log what tailor does to stderr")
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		level := slog.LevelWarn
