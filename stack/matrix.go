@@ -19,7 +19,8 @@ type Entry struct {
 	Values []Value `json:"-"`
 	// Arch is the OCI architecture, from the cpu value.
 	Arch string `json:"arch"`
-	// Requirements are the union of the values'.
+	// Requirements are the union of the values', as the index states
+	// them (a family root target such as x86_64 is no requirement).
 	Requirements requirement.Requirements `json:"requirements"`
 	// Platform and Annotations are what the entry's descriptor in the
 	// index says (publish.Metadata of Requirements).
@@ -139,6 +140,15 @@ func (s *Stack) entry(vs []Value) (Entry, error) {
 		return Entry{}, fmt.Errorf("%w: %s: %w", ErrStack, e.Name, err)
 	}
 	e.Platform, e.Annotations = p, ann
+	// What the index will say, read back: the family root target
+	// (x86_64) is no requirement.
+	if e.Requirements, err = requirement.FromDescriptor(descriptor(e)); err != nil {
+		return Entry{}, fmt.Errorf("%w: %s: %w", ErrStack, e.Name, err)
+	}
+	e.Requirements.Source = requirement.SourceShort
+	if e.Requirements.IsGeneric() {
+		e.Requirements.Source = requirement.SourceNone
+	}
 	for _, c := range s.Components {
 		e.Builds = append(e.Builds, s.buildKey(c, vs, e.Arch))
 	}

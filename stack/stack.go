@@ -180,3 +180,18 @@ func (s *Stack) matches(r Rule, vs []Value, arch string) bool {
 	}
 	return true
 }
+
+// Annotations tailor build puts on what it builds, which Diff reads.
+const (
+	// AnnotationComponent, on a layer's descriptor in an image manifest,
+	// names the component the layer is of.
+	AnnotationComponent = "dev.tailor.stack.component"
+	// AnnotationBuild, beside it, names the build (num[x86_64_v3]).
+	AnnotationBuild = "dev.tailor.stack.build"
+	// AnnotationBase, on an image manifest, names the image component
+	// whose layers come first (they carry no annotation of their own).
+	AnnotationBase = "dev.tailor.stack.base"
+	// AnnotationEntry, on an image manifest, names the entry
+	// (x86_64_v3+ucx).
+	AnnotationEntry = "dev.tailor.stack.entry"
+)

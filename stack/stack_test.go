@@ -158,8 +158,8 @@ func TestExpandRequirements(t *testing.T) {
 		reqs, variant string
 		ann           map[string]string
 	}{
-		"x86_64+tcp":    {"cpu=x86_64", "", nil},
-		"x86_64+ucx":    {"cpu=x86_64,requires=fabric=ucx", "", map[string]string{requirement.AnnotationRequires: "fabric=ucx"}},
+		"x86_64+tcp":    {"generic", "", nil},
+		"x86_64+ucx":    {"requires=fabric=ucx", "", map[string]string{requirement.AnnotationRequires: "fabric=ucx"}},
 		"x86_64_v3+tcp": {"cpu=x86_64_v3", "v3", map[string]string{requirement.AnnotationCPUTarget: "x86_64_v3"}},
 		"x86_64_v4+ofi": {"cpu=x86_64_v4,requires=fabric=ofi", "", map[string]string{requirement.AnnotationCPUTarget: "x86_64_v4", requirement.AnnotationRequires: "fabric=ofi"}},
 	}

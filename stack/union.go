@@ -41,8 +41,9 @@ func Union(rs ...requirement.Requirements) (requirement.Requirements, error) {
 		slices.SortFunc(u.CUDA, func(a, b requirement.CUDAArch) int { return strings.Compare(a.String(), b.String()) })
 		u.CUDA = slices.CompactFunc(u.CUDA, func(a, b requirement.CUDAArch) bool { return a == b })
 	}
-	if !u.IsGeneric() {
-		u.Source = requirement.SourceShort
+	u.Source = requirement.SourceShort
+	if u.IsGeneric() {
+		u.Source = requirement.SourceNone
 	}
 	return u, nil
 }
