@@ -400,7 +400,7 @@ func TestNVCCRelease(t *testing.T) {
 	for out, want := range map[string]string{
 		"nvcc: NVIDIA (R) Cuda compiler driver\nCopyright (c) 2005-2024 NVIDIA Corporation\nBuilt on Thu_Mar_28_02:18:24_PDT_2024\nCuda compilation tools, release 12.4, V12.4.131\nBuild cuda_12.4.r12.4/compiler.34097967_0\n": "12.4",
 		"Cuda compilation tools, release 11.8, V11.8.89\n": "11.8",
-		"gcc (Debian 12.2.0-14) 12.2.0\n":                   "",
+		"gcc (Debian 12.2.0-14) 12.2.0\n":                  "",
 	} {
 		got, ok := NVCCRelease([]byte(out))
 		if got != want || ok != (want != "") {

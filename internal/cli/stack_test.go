@@ -65,8 +65,8 @@ type planJSON struct {
 	Skipped []struct{ Axis, Value, Reason string }
 	Pruning *struct {
 		Given  []struct{ Host, Entry string } `json:"given"`
-		Kept   []string                        `json:"kept"`
-		Pruned []string                        `json:"pruned"`
+		Kept   []string                       `json:"kept"`
+		Pruned []string                       `json:"pruned"`
 	} `json:"pruning"`
 }
 
