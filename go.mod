@@ -3,9 +3,9 @@ module github.com/tailor-dev/tailor
 go 1.26.8
 
 require (
-	github.com/NVIDIA/go-nvml v0.13.4-1
 	github.com/containerd/platforms v0.2.1
 	github.com/distribution/distribution/v3 v3.1.2
+	github.com/ebitengine/purego v0.11.3
 	github.com/google/go-containerregistry v0.22.1
 	github.com/opencontainers/go-digest v1.0.0
 	github.com/opencontainers/image-spec v1.1.1

@@ -61,7 +61,7 @@ func layoutIndex(t *testing.T, dir, tag string) (v1.ImageIndex, *v1.IndexManifes
 	}
 	var found []v1.Descriptor
 	for _, d := range im.Manifests {
-		if d.Annotations[refNameAnnotation] == tag {
+		if d.Annotations[remote.AnnotationRefName] == tag {
 			found = append(found, d)
 		}
 	}
@@ -151,7 +151,7 @@ func TestBuildExampleToLayout(t *testing.T) {
 // canRun reports whether this CPU has every feature of the level target.
 func canRun(cpuinfo, target string) bool {
 	t := catalog.MustLookup(target)
-	for _, f := range t.Features {
+	for _, f := range t.FeatureList() {
 		if !strings.Contains(cpuinfo, " "+f) {
 			return false
 		}

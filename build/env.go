@@ -25,7 +25,7 @@ func CPUEnv(t *catalog.Target, cc Compiler, flags string, cuda []requirement.CUD
 		"AR=" + archiver(arch),
 		"CFLAGS=" + flags,
 		"CXXFLAGS=" + flags,
-		"TAILOR_TARGET=" + t.Name,
+		"TAILOR_TARGET=" + t.Name(),
 		"GOOS=linux",
 		"GOARCH=" + arch,
 	}

@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/tailor-dev/tailor/resolve"
+	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/stack"
 )
 
@@ -25,20 +22,28 @@ func scratch() v1.Image {
 	return mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
 }
 
-// baseImage fetches ref for linux/arch: from a registry, or from an OCI
-// layout (oci:DIR[:TAG]), an index or one image.
+// baseImage fetches the image of ref for linux/arch through the client:
+// a registry reference or an OCI layout (oci:DIR[:TAG]), an index (its
+// linux/arch entry) or one image. The image's layers are read later, while
+// packing and pushing, with the context it was fetched with: the
+// client's timeout ends the fetch of its manifest and config, not that
+// context.
 func (o *options) baseImage(ctx context.Context, ref, arch string) (v1.Image, error) {
-	var img v1.Image
-	var err error
 	fctx, stop := o.phase(ctx)
 	defer stop()
-	if strings.HasPrefix(ref, "oci:") {
-		img, err = layoutImage(ref, arch)
-	} else {
-		img, err = o.registryImage(fctx, ref, arch)
-	}
+	m, err := o.client.Get(fctx, ref)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w %q for linux/%s: %w", ErrBase, ref, arch, timedOut(fctx, err))
+	}
+	dgst := m.Digest
+	if m.IsIndex() {
+		if dgst, err = platformEntry(m, arch); err != nil {
+			return nil, fmt.Errorf("%w %q: %w", ErrBase, ref, err)
+		}
+	}
+	img, err := o.client.Image(fctx, m, dgst)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q for linux/%s: %w", ErrBase, ref, arch, timedOut(fctx, err))
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
@@ -50,72 +55,29 @@ func (o *options) baseImage(ctx context.Context, ref, arch string) (v1.Image, er
 	return img, nil
 }
 
-// registryImage fetches ref with the client's credentials and settings.
-// The image's layers are read later, while packing and pushing, with the
-// context it was fetched with: the timeout ends the fetch of its manifest
-// and config, not that context.
-func (o *options) registryImage(ctx context.Context, ref, arch string) (v1.Image, error) {
-	r, err := o.client.ParseReference(ref)
+// platformEntry is the digest of the index m's linux/arch image (the one
+// without a variant when there are several).
+func platformEntry(m *remote.Manifest, arch string) (v1.Hash, error) {
+	im, err := m.IndexManifest()
 	if err != nil {
-		return nil, fmt.Errorf("%w %q: %w", ErrBase, ref, err)
-	}
-	opts := append(o.client.Options(ctx), ggcr.WithPlatform(v1.Platform{OS: "linux", Architecture: arch}))
-	img, err := ggcr.Image(r, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("%w %q for linux/%s: %w", ErrBase, ref, arch, timedOut(ctx, err))
-	}
-	return img, nil
-}
-
-// layoutImage reads the image for linux/arch of the layout oci:DIR[:TAG]:
-// the entry of index.json named TAG (the only entry when there is no TAG).
-func layoutImage(ref, arch string) (v1.Image, error) {
-	d, err := resolve.ParseDest(ref)
-	if err != nil {
-		return nil, fmt.Errorf("%w %q: %w", ErrBase, ref, err)
-	}
-	p, err := layout.FromPath(d.Path)
-	if err != nil {
-		return nil, fmt.Errorf("%w %q: %w", ErrBase, ref, err)
-	}
-	top, err := p.ImageIndex()
-	if err != nil {
-		return nil, fmt.Errorf("%w %q: %w", ErrBase, ref, err)
-	}
-	im, err := top.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("%w %q: %w", ErrBase, ref, err)
+		return v1.Hash{}, err
 	}
 	var found []v1.Descriptor
-	for _, m := range im.Manifests {
-		if d.Tag == "" || m.Annotations[refNameAnnotation] == d.Tag {
-			found = append(found, m)
+	for _, d := range im.Manifests {
+		if p := d.Platform; p != nil && p.OS == "linux" && p.Architecture == arch {
+			found = append(found, d)
 		}
 	}
-	if len(found) != 1 {
-		return nil, fmt.Errorf("%w %q: %d entries of %s/index.json match, want one (name it oci:DIR:TAG)", ErrBase, ref, len(found), d.Path)
+	if len(found) == 0 {
+		return v1.Hash{}, fmt.Errorf("no linux/%s image in the index", arch)
 	}
-	if !found[0].MediaType.IsIndex() {
-		return top.Image(found[0].Digest)
-	}
-	idx, err := top.ImageIndex(found[0].Digest)
-	if err != nil {
-		return nil, fmt.Errorf("%w %q: %w", ErrBase, ref, err)
-	}
-	children, err := idx.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("%w %q: %w", ErrBase, ref, err)
-	}
-	for _, c := range children.Manifests {
-		if c.Platform != nil && c.Platform.OS == "linux" && c.Platform.Architecture == arch {
-			return idx.Image(c.Digest)
+	for _, d := range found {
+		if d.Platform.Variant == "" {
+			return d.Digest, nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q has no linux/%s image", ErrBase, ref, arch)
+	return found[0].Digest, nil
 }
-
-// refNameAnnotation names an entry of an OCI layout's index.json.
-const refNameAnnotation = "org.opencontainers.image.ref.name"
 
 // part is one component's contribution to an entry.
 type part struct {

@@ -221,8 +221,8 @@ func (o *options) cpuValue(ctx context.Context, spec TargetSpec) (stack.Value, *
 	if err != nil {
 		return stack.Value{}, nil, fmt.Errorf("%w: target %q: %w", ErrConfig, spec.String(), err)
 	}
-	r := requirement.Requirements{Target: t.Name, Source: requirement.SourceShort}
-	name := t.Name
+	r := requirement.Requirements{Target: t.Name(), Source: requirement.SourceShort}
+	name := t.Name()
 	if spec.CUDA != "" {
 		for _, s := range strings.FieldsFunc(spec.CUDA, func(r rune) bool { return r == '+' || r == ',' || r == ' ' }) {
 			a, err := requirement.ParseCUDAArch(s)

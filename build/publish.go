@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -14,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/match"
 	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/tailor-dev/tailor/resolve"
+	"github.com/tailor-dev/tailor/remote"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -28,20 +27,19 @@ import (
 //
 // This is the one place where what Run built leaves the build.
 func (r *Result) Publish(ctx context.Context, dest string) (string, error) {
-	if strings.HasPrefix(dest, "oci:") {
-		d, err := resolve.ParseDest(dest)
+	if remote.IsLayout(dest) {
+		l, err := ParseLayoutDest(dest)
 		if err != nil {
 			return "", err
 		}
-		tag := d.Tag
-		if tag == "" {
-			tag = r.tag
+		if l.Tag == "" {
+			l.Tag = r.tag
 		}
-		desc, err := r.writeLayout(d.Path, tag)
+		desc, err := r.writeLayout(l.Path, l.Tag)
 		if err != nil {
 			return "", err
 		}
-		return "oci:" + d.Path + "@" + desc.Digest.String(), nil
+		return l.Repository() + "@" + desc.Digest.String(), nil
 	}
 	ref, err := r.o.client.ParseReference(dest)
 	if err != nil {
@@ -110,14 +108,24 @@ func (r *Result) writeLayout(dir, tag string) (v1.Descriptor, error) {
 		return v1.Descriptor{}, fmt.Errorf("writing the index to %s: %w", dir, err)
 	}
 	d := v1.Descriptor{MediaType: types.OCIImageIndex, Size: int64(len(raw)), Digest: h,
-		Annotations: map[string]string{refNameAnnotation: tag}}
-	if err := p.RemoveDescriptors(match.Annotation(refNameAnnotation, tag)); err != nil {
+		Annotations: map[string]string{remote.AnnotationRefName: tag}}
+	if err := p.RemoveDescriptors(match.Annotation(remote.AnnotationRefName, tag)); err != nil {
 		return v1.Descriptor{}, fmt.Errorf("unlisting the old %s in %s/index.json: %w", tag, dir, err)
 	}
 	if err := p.AppendDescriptor(d); err != nil {
 		return v1.Descriptor{}, fmt.Errorf("listing the index in %s/index.json: %w", dir, err)
 	}
 	return d, nil
+}
+
+// ParseLayoutDest reads an OCI layout destination, oci:DIR[:TAG]
+// (remote.ParseLayoutRef, without a digest: a build writes a tag).
+func ParseLayoutDest(dest string) (remote.LayoutRef, error) {
+	l, err := remote.ParseLayoutRef(dest)
+	if err == nil && l.Digest != nil {
+		err = fmt.Errorf("%w: %q: a build is written under a tag: want oci:DIR[:TAG]", remote.ErrBadReference, dest)
+	}
+	return l, err
 }
 
 // layoutTag is the tag of image (latest when it has none).

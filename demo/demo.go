@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tailor-dev/tailor/build"
 	"github.com/tailor-dev/tailor/detect"
@@ -178,15 +177,15 @@ func resolveAndRun(ctx context.Context, w io.Writer, dir, host, ref string, o Op
 			generic = c
 		}
 	}
-	r, err := name.ParseReference(ref, name.Insecure)
+	idx, err := client.Get(ctx, ref)
 	if err != nil {
 		return err
 	}
-	genBin, err := pullBinary(ctx, client, r, generic.Descriptor.Digest, filepath.Join(dir, "generic"))
+	genBin, err := pullBinary(ctx, client, idx, generic.Descriptor.Digest, filepath.Join(dir, "generic"))
 	if err != nil {
 		return err
 	}
-	tailBin, err := pullBinary(ctx, client, r, res.Digest, filepath.Join(dir, "tailored"))
+	tailBin, err := pullBinary(ctx, client, idx, res.Digest, filepath.Join(dir, "tailored"))
 	if err != nil {
 		return err
 	}

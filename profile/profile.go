@@ -75,7 +75,7 @@ func New(target string) (*Profile, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	p := &Profile{OS: "linux", GPUs: []GPU{}}
-	p.SetCPU(t, t.Features)
+	p.SetCPU(t, t.FeatureList())
 	return p, nil
 }
 
@@ -85,12 +85,12 @@ func New(target string) (*Profile, error) {
 func (p *Profile) SetCPU(t *catalog.Target, features []string) {
 	p.Architecture = t.Architecture()
 	p.Variant = t.Variant()
-	p.CPU.Microarchitecture = t.Name
+	p.CPU.Microarchitecture = t.Name()
 	p.CPU.Ancestors = t.Ancestors()
 	p.CPU.Level = t.Level()
-	p.CPU.Generation = t.Generation
+	p.CPU.Generation = t.Generation()
 	if p.CPU.Vendor == "" {
-		p.CPU.Vendor = t.Vendor
+		p.CPU.Vendor = t.Vendor()
 	}
 	fs := slices.Clone(features)
 	sort.Strings(fs)
@@ -115,7 +115,7 @@ func (p *Profile) HasFeature(f string) bool {
 	if slices.Contains(p.CPU.Features, f) {
 		return true
 	}
-	alias, ok := catalog.FeatureAliases()[f]
+	alias, ok := catalog.LookupFeatureAlias(f)
 	if !ok {
 		return false
 	}
@@ -141,7 +141,7 @@ func (p *Profile) Validate() error {
 		return fmt.Errorf("%w: cpu.microarchitecture: %w", ErrInvalid, err)
 	}
 	if p.Architecture != "" && p.Architecture != t.Architecture() {
-		return fmt.Errorf("%w: architecture %q does not match target %s (%s)", ErrInvalid, p.Architecture, t.Name, t.Architecture())
+		return fmt.Errorf("%w: architecture %q does not match target %s (%s)", ErrInvalid, p.Architecture, t.Name(), t.Architecture())
 	}
 	for i, g := range p.GPUs {
 		if err := g.Validate(); err != nil {
@@ -160,7 +160,7 @@ func (p *Profile) Normalize() error {
 	t, _ := p.Target()
 	features := p.CPU.Features
 	if features == nil {
-		features = t.Features
+		features = t.FeatureList()
 	}
 	p.SetCPU(t, features)
 	if p.GPUs == nil {

@@ -73,7 +73,7 @@ func ParseSpec(spec string) (*Profile, error) {
 	if len(labels) > 0 {
 		p.Labels = labels
 	}
-	p.SetCPU(t, append(t.Features, features...))
+	p.SetCPU(t, append(t.FeatureList(), features...))
 	for _, g := range gpus {
 		gpu, err := specGPU(g, driver, cuda)
 		if err != nil {

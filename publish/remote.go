@@ -95,7 +95,7 @@ func Resolve(ctx context.Context, ref string, opts ...Option) (Source, error) {
 		Ref: r.Context().Digest(desc.Digest.String()),
 	}
 	if t, err := catalog.LevelTarget(cf.Architecture, cf.Variant); err == nil && cf.Variant != "" {
-		s.Requirements = requirement.Requirements{Target: t.Name, Source: requirement.SourceVariant}
+		s.Requirements = requirement.Requirements{Target: t.Name(), Source: requirement.SourceVariant}
 	}
 	o.log.Debug("resolved entry", "ref", ref, "digest", desc.Digest, "platform", p.OS+"/"+p.Architecture)
 	return s, nil

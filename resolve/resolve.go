@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tailor-dev/tailor/match"
 	"github.com/tailor-dev/tailor/profile"
@@ -58,7 +57,9 @@ type Result struct {
 	// Candidates are every entry's verdicts, best first (see match.Match).
 	Candidates []match.Candidate `json:"candidates"`
 
-	ref name.Reference
+	// from is the manifest the result was resolved from: where its image
+	// is read.
+	from *remote.Manifest
 }
 
 // Resolve chooses, for host p, the entry of the index ref names (a tag or
@@ -92,7 +93,7 @@ func Resolve(ctx context.Context, c *remote.Client, ref string, p *profile.Profi
 		Platform:   best.Descriptor.Platform,
 		Chosen:     best,
 		Candidates: all,
-		ref:        m.Ref,
+		from:       m,
 	}, nil
 }
 
@@ -132,8 +133,12 @@ func imageDescriptor(ctx context.Context, c *remote.Client, m *remote.Manifest) 
 }
 
 // Repository returns the repository part of a reference as spelled:
-// without its tag or digest ("localhost:5000/app:1" → "localhost:5000/app").
+// without its tag or digest ("localhost:5000/app:1" → "localhost:5000/app",
+// "oci:DIR:1" → "oci:DIR").
 func Repository(ref string) string {
+	if l, err := remote.ParseLayoutRef(ref); err == nil {
+		return l.Repository()
+	}
 	repo, _, _ := strings.Cut(ref, "@")
 	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
 		repo = repo[:i]

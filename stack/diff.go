@@ -45,7 +45,8 @@ type Change struct {
 	Components []string `json:"components"`
 }
 
-// Diff compares the indexes old and new (references c reads) entry by
+// Diff compares the indexes old and new (references c reads: registry
+// references or OCI layouts, oci:DIR[:TAG]) entry by
 // entry: an entry is the same entry in both when its platform and
 // requirements are; its components are the layers' AnnotationComponent
 // (the base image's layers are the manifest's AnnotationBase).
@@ -117,7 +118,7 @@ func entries(ctx context.Context, c *remote.Client, ref string) ([]indexEntry, s
 			return nil, "", fmt.Errorf("%s: %w", ref, err)
 		}
 		e := indexEntry{key: platformKey(d.Platform) + " " + r.String(), digest: d.Digest}
-		child, err := c.GetReference(ctx, m.Ref.Context().Digest(d.Digest.String()))
+		child, err := c.Get(ctx, byDigest(m, d.Digest))
 		if err != nil {
 			return nil, "", err
 		}
@@ -132,7 +133,20 @@ func entries(ctx context.Context, c *remote.Client, ref string) ([]indexEntry, s
 		e.layers = layersOf(mf)
 		out = append(out, e)
 	}
-	return out, m.Ref.Context().Digest(m.Digest.String()).String(), nil
+	return out, byDigest(m, m.Digest), nil
+}
+
+// byDigest names the manifest with digest h where m came from: its
+// registry repository or its OCI layout.
+func byDigest(m *remote.Manifest, h v1.Hash) string {
+	if m.Ref != nil {
+		return m.Ref.Context().Digest(h.String()).String()
+	}
+	l, err := remote.ParseLayoutRef(m.Source)
+	if err != nil {
+		return m.Source + "@" + h.String() // not reached: m was read by this reference
+	}
+	return l.Repository() + "@" + h.String()
 }
 
 func platformKey(p *v1.Platform) string {

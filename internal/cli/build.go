@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/tailor-dev/tailor/build"
 	"github.com/tailor-dev/tailor/detect"
+	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/stack"
 )
 
@@ -204,7 +204,10 @@ func (o *buildOptions) checkDest(dest string) error {
 	if dest == "" {
 		return usageError(errors.New("no --dest and no image: in the build file: say where the images go"))
 	}
-	if strings.HasPrefix(dest, "oci:") {
+	if remote.IsLayout(dest) {
+		if _, err := build.ParseLayoutDest(dest); err != nil {
+			return usageError(fmt.Errorf("--dest: %w", err))
+		}
 		return nil
 	}
 	client, err := o.registry.client()

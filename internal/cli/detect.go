@@ -75,9 +75,14 @@ func (o *detectOptions) profile(cmd *cobra.Command) (*profile.Profile, error) {
 	if err != nil {
 		return nil, usageError(err)
 	}
-	p, err := detect.Host(cmd.Context(), opts...)
+	dump := o.cpuinfo + o.sysctl
+	host := hostProfile
+	if dump != "" {
+		host = detect.Host // a dump describes another machine: its CPU only
+	}
+	p, err := host(cmd.Context(), opts...)
 	if err != nil {
-		if dump := o.cpuinfo + o.sysctl; dump != "" {
+		if dump != "" {
 			return nil, usageError(fmt.Errorf("%s: %w", dump, err))
 		}
 		return nil, err

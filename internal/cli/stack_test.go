@@ -202,7 +202,7 @@ func TestStackExample(t *testing.T) {
 	// Two hosts that differ only in the label get two entries.
 	got := map[string]string{}
 	for _, fabric := range []string{"ucx", "ofi"} {
-		code, out, errs := runCLI(t, "resolve", host+"/numstack:1.0", "--profile", "cpu=haswell,label.fabric="+fabric)
+		code, out, errs := runCLI(t, "resolve", "oci:"+dir, "--profile", "cpu=haswell,label.fabric="+fabric)
 		if code != 0 {
 			t.Fatalf("resolve fabric=%s: exit %d: %s", fabric, code, errs)
 		}
@@ -223,6 +223,8 @@ func TestStackDiff(t *testing.T) {
 	dir := filepath.Dir(file)
 	buildStack(t, file, host+"/numstack:1")
 	p := plan(t, "-f", file)
+	layoutDir := filepath.Join(t.TempDir(), "layout")
+	buildStack(t, file, "oci:"+layoutDir+":1")
 
 	// The ucx configuration: only the ucx entries, only conf.
 	conf := filepath.Join(dir, "conf/ucx/etc/numstack/fabric.conf")
@@ -230,6 +232,7 @@ func TestStackDiff(t *testing.T) {
 		t.Fatal(err)
 	}
 	buildStack(t, file, host+"/numstack:2")
+	buildStack(t, file, "oci:"+layoutDir+":2")
 	// The library: every entry, num and the application linked with it.
 	lib := filepath.Join(dir, "num/num.c")
 	src, _ := os.ReadFile(lib)
@@ -245,16 +248,19 @@ func TestStackDiff(t *testing.T) {
 			ucx = append(ucx, e.Name)
 		}
 	}
+	reg, lay := host+"/numstack:", "oci:"+layoutDir+":"
 	for _, tc := range []struct {
 		old, new   string
 		entries    []string
 		components []string
 	}{
-		{"1", "2", ucx, []string{"conf"}},
-		{"2", "3", all, []string{"num", "app"}},
-		{"1", "1", nil, nil},
+		{reg + "1", reg + "2", ucx, []string{"conf"}},
+		{reg + "2", reg + "3", all, []string{"num", "app"}},
+		{reg + "1", reg + "1", nil, nil},
+		{lay + "1", lay + "2", ucx, []string{"conf"}},
+		{lay + "2", reg + "3", all, []string{"num", "app"}},
 	} {
-		code, out, errs := runCLI(t, "stack", "diff", host+"/numstack:"+tc.old, host+"/numstack:"+tc.new, "-o", "json")
+		code, out, errs := runCLI(t, "stack", "diff", tc.old, tc.new, "-o", "json")
 		if code != 0 {
 			t.Fatalf("stack diff: exit %d: %s", code, errs)
 		}
