@@ -73,6 +73,9 @@ func Expand(s Stack) (*Matrix, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
+	if n := combinations(s.Axes); n > MaxCombinations {
+		return nil, fmt.Errorf("%w: the axes make %d combinations, more than %d: split the stack, or drop values", ErrStack, n, MaxCombinations)
+	}
 	m := &Matrix{Stack: s}
 	seen := map[string]string{}
 	for _, vs := range product(s.Axes) {
@@ -96,6 +99,24 @@ func Expand(s Stack) (*Matrix, error) {
 	}
 	m.Builds = s.builds(m.Entries)
 	return m, nil
+}
+
+// MaxCombinations bounds the product of a stack's axes (before the
+// exclude rules): an index that large is a mistake, and expanding it would
+// take the memory of the machine.
+const MaxCombinations = 4096
+
+// combinations is the size of the product of axes, capped above
+// MaxCombinations.
+func combinations(axes []Axis) int {
+	n := 1
+	for _, a := range axes {
+		n *= len(a.Values)
+		if n > MaxCombinations {
+			return MaxCombinations + 1
+		}
+	}
+	return n
 }
 
 // product lists every combination of one value per axis, the first axis

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -229,6 +230,15 @@ func TestExpandRefuses(t *testing.T) {
 		}},
 		{"no arch", "no value says the architecture", func(s *Stack) { s.Axes = s.Axes[1:]; s.Components = s.Components[3:] }},
 		{"bad label value", "label", func(s *Stack) { s.Axes[1].Values[1] = label("fabric", "a,b") }},
+		{"too many combinations", "more than 4096", func(s *Stack) {
+			for i := range 5 {
+				a := Axis{Name: fmt.Sprintf("l%d", i)}
+				for j := range 6 {
+					a.Values = append(a.Values, label(a.Name, fmt.Sprint(j)))
+				}
+				s.Axes = append(s.Axes, a)
+			}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := example()

@@ -7,6 +7,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -94,9 +95,9 @@ func (p planJSON) axis(name string) []string {
 
 // buildStack runs tailor build -o json and returns the printed reference
 // and report.
-func buildStack(t *testing.T, file, dest string) (string, reportJSON) {
+func buildStack(t *testing.T, file, dest string, extra ...string) (string, reportJSON) {
 	t.Helper()
-	code, out, errs := runCLI(t, "build", "-f", file, "--dest", dest, "-j2", "-o", "json")
+	code, out, errs := runCLI(t, append([]string{"build", "-f", file, "--dest", dest, "-j2", "-o", "json"}, extra...)...)
 	if code != 0 {
 		t.Fatalf("build %s: exit %d\n%s", file, code, errs)
 	}
@@ -358,4 +359,163 @@ func countingProxy(t *testing.T, host string) (string, *atomic.Int64) {
 	}))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://"), &writes
+}
+
+// TestBuildPlan checks --plan without building: text and JSON agree with
+// the example (7 entries of 4 components, 14 builds), and the skipped
+// optional CPU value is listed with its reason.
+func TestBuildPlan(t *testing.T) {
+	needCC(t)
+	p := plan(t, "-f", stackFile)
+	if len(p.Entries) < 7 || p.Layers != 4*len(p.Entries) || len(p.Builds) >= p.Layers {
+		t.Errorf("plan: %d entries, %d layers, %d builds", len(p.Entries), p.Layers, len(p.Builds))
+	}
+	if e := p.Entries[0]; e.Name != "x86_64+tcp" || e.Builds["num"] != "num[x86_64]" || e.Builds["base"] != "base" || e.Builds["conf"] != "conf[tcp]" {
+		t.Errorf("first entry %+v", e)
+	}
+	code, out, errs := runCLI(t, "build", "-f", stackFile, "--plan")
+	if code != 0 {
+		t.Fatalf("build --plan: exit %d: %s", code, errs)
+	}
+	for _, w := range []string{"entries × 4 components: ",
+		"x86_64_v3+ucx  linux/amd64     cpu=x86_64_v3,requires=fabric=ucx  base  num[x86_64_v3]  app[x86_64_v3+ucx]  conf[ucx]",
+		"num[x86_64_v3]      command  3", "excluded  x86_64+ucx (rule cpu=x86_64,fabric=ucx|ofi)"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("build --plan lacks %q:\n%s", w, out)
+		}
+	}
+	_, cross := exec.LookPath("aarch64-linux-gnu-gcc")
+	if cross != nil && !strings.Contains(out, "skipped   cpu=neoverse_n1 (optional): missing toolchain: no C compiler for arm64") {
+		t.Errorf("build --plan does not say why neoverse_n1 is skipped:\n%s", out)
+	}
+}
+
+// TestBuildProfiles prunes the example to a fleet: only the entries some
+// host gets, plus the generic one, are planned and built.
+func TestBuildProfiles(t *testing.T) {
+	needCC(t)
+	fleet := filepath.Join(t.TempDir(), "fleet.txt")
+	host := `{"os":"linux","architecture":"amd64","cpu":{"microarchitecture":"zen4"},"labels":{"fabric":"ofi"}}`
+	if err := os.WriteFile(fleet, []byte("# two kinds of nodes\ncpu=haswell,label.fabric=ucx\n"+host+"\ncpu=neoverse_v2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := plan(t, "-f", stackFile, "--profiles", fleet)
+	if p.Pruning == nil || !slices.Equal(p.Pruning.Kept, []string{"x86_64+tcp", "x86_64_v3+ucx", "x86_64_v4+ofi"}) {
+		t.Fatalf("pruning %+v, want x86_64+tcp, x86_64_v3+ucx, x86_64_v4+ofi kept", p.Pruning)
+	}
+	var given []string
+	for _, g := range p.Pruning.Given {
+		given = append(given, g.Entry)
+	}
+	if !slices.Equal(given, []string{"x86_64_v3+ucx", "x86_64_v4+ofi", ""}) || len(p.Entries) != 3 || len(p.Builds) != 1+3+3+3 {
+		t.Errorf("given %q, %d entries, %d builds; want 3 entries, 10 builds", given, len(p.Entries), len(p.Builds))
+	}
+	code, out, errs := runCLI(t, "build", "-f", stackFile, "--profiles", fleet, "--plan")
+	if code != 0 || !strings.Contains(out, "pruned    x86_64_v3+tcp: no host of the fleet would be given it") ||
+		!strings.Contains(out, "host      cpu=neoverse_v2 -> nothing fits") {
+		t.Errorf("build --profiles --plan: exit %d\n%s%s", code, out, errs)
+	}
+	_, rep := buildStack(t, stackFile, "oci:"+filepath.Join(t.TempDir(), "pruned"), "--profiles", fleet)
+	var built []string
+	for _, e := range rep.Entries {
+		built = append(built, e.Name)
+	}
+	if !slices.Equal(built, p.Pruning.Kept) {
+		t.Errorf("build --profiles built %q, want %q", built, p.Pruning.Kept)
+	}
+}
+
+// stackFileWith writes a copy of the example whose tailor.yaml is yaml.
+func stackFileWith(t *testing.T, yaml string) string {
+	t.Helper()
+	f := copyStack(t)
+	if err := os.WriteFile(f, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestBuildStackBadInput(t *testing.T) {
+	needCC(t)
+	dir := t.TempDir()
+	fleet := filepath.Join(dir, "fleet.txt")
+	os.WriteFile(fleet, []byte("cpu=zen4\ncpu=pentium9000\n"), 0o644)
+	const axes = "axes: {cpu: [x86_64], fabric: [tcp]}\n"
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+		code int
+		says string
+	}{
+		{"varies on no axis", []string{"-f", stackFileWith(t, axes+"components: [{name: a, dir: base, varies: [phase]}]\n")}, "", exitUsage, `varies on "phase", which is no axis`},
+		{"missing dir", []string{"-f", stackFileWith(t, axes+"components: [{name: a, dir: nosuch}]\n")}, "", exitUsage, "nosuch is no directory"},
+		{"bad fleet line", []string{"-f", stackFile, "--profiles", fleet}, "", exitUsage, "line 2"},
+		{"no fleet file", []string{"-f", stackFile, "--profiles", filepath.Join(dir, "none")}, "", exitUsage, "--profiles"},
+		{"bad output", []string{"-f", stackFile, "-o", "yaml"}, "", exitUsage, `-o "yaml"`},
+		{"bake of a stack", []string{"-f", stackFile, "--emit-bake"}, "", exitUsage, "cannot be written as a bake file"},
+		{"digest dest", []string{"-f", stackFile, "--dest", "oci:" + dir + "@sha256:" + strings.Repeat("0", 64)}, "", exitUsage, "under a tag"},
+		{"bad epoch", []string{"-f", stackFile}, "yesterday", exitUsage, "SOURCE_DATE_EPOCH"},
+		{"failing component", []string{"-f", stackFileWith(t, axes+"components: [{name: a, varies: [cpu], command: 'echo app.c:1: error: boom >&2; exit 1'}]\n")}, "", exitFailure, "building a[x86_64] failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv("SOURCE_DATE_EPOCH", tc.env)
+			}
+			dest := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"build", "--dest", "oci:" + dest}, tc.args...)
+			if slices.Contains(tc.args, "--dest") {
+				args = append([]string{"build"}, tc.args...)
+			}
+			code, out, errs := runCLI(t, args...)
+			var lines []string
+			for _, l := range strings.Split(strings.TrimSpace(errs), "\n") {
+				if strings.HasPrefix(l, "tailor: ") {
+					lines = append(lines, l)
+				}
+			}
+			if code != tc.code || out != "" || len(lines) != 1 || !strings.Contains(lines[0], tc.says) || strings.Contains(errs, "panic") {
+				t.Errorf("build %v: exit %d, stdout %q, stderr:\n%s\nwant exit %d and one tailor: line saying %q", tc.args, code, out, errs, tc.code, tc.says)
+			}
+			if _, err := os.Stat(dest); err == nil {
+				t.Errorf("build %v wrote %s", tc.args, dest)
+			}
+		})
+	}
+}
+
+// TestBuildLogs: a build leaves no log directory behind, unless it
+// failed (then the error names the log) or --log-dir chose where.
+func TestBuildLogs(t *testing.T) {
+	needCC(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	leftovers := func() []string {
+		m, _ := filepath.Glob(filepath.Join(tmp, "tailor-build*"))
+		return m
+	}
+	buildStack(t, stackFile, "oci:"+filepath.Join(t.TempDir(), "ok"))
+	if l := leftovers(); len(l) != 0 {
+		t.Errorf("a successful build left %v", l)
+	}
+	keep := filepath.Join(t.TempDir(), "logs")
+	buildStack(t, stackFile, "oci:"+filepath.Join(t.TempDir(), "ok2"), "--log-dir", keep)
+	commands := 0
+	for _, b := range plan(t, "-f", stackFile).Builds {
+		if b.Kind == "command" {
+			commands++
+		}
+	}
+	if logs, _ := filepath.Glob(filepath.Join(keep, "*.log")); len(logs) != commands || commands == 0 {
+		t.Errorf("--log-dir kept %d logs, want one per command build (%d): %v", len(logs), commands, logs)
+	}
+	f := stackFileWith(t, "axes: {cpu: [x86_64]}\ncomponents: [{name: a, varies: [cpu], command: 'echo boom >&2; exit 1'}]\n")
+	code, _, errs := runCLI(t, "build", "-f", f, "--dest", "oci:"+filepath.Join(t.TempDir(), "bad"))
+	l := leftovers()
+	if code != exitFailure || len(l) != 1 || !strings.Contains(errs, filepath.Join(l[0], "a-x86_64.log")) {
+		t.Fatalf("failed build: exit %d, left %v, stderr:\n%s\nwant its logs kept and named", code, l, errs)
+	}
+	if b, err := os.ReadFile(filepath.Join(l[0], "a-x86_64.log")); err != nil || !strings.Contains(string(b), "boom") {
+		t.Errorf("the failed build's log: %q, %v", b, err)
+	}
 }
