@@ -385,3 +385,26 @@ func TestLayerReproducible(t *testing.T) {
 		t.Errorf("the same tree packed twice: %s and %s", digests[0], digests[1])
 	}
 }
+
+// TestPlanHost resolves "host" in a stack's cpu axis and in its exclude
+// rules to the detected target.
+func TestPlanHost(t *testing.T) {
+	needCC(t)
+	c := writeStack(t, "axes: {cpu: [x86_64, host], fabric: [{value: tcp, requires: none}, ucx]}\n"+
+		"components: [{name: app, varies: [cpu, fabric], command: 'echo $TAILOR_TARGET > $TAILOR_OUT/t'}]\n"+
+		"exclude: [{cpu: host, fabric: tcp}]\n", map[string]string{})
+	p, err := NewPlan(context.Background(), c, WithHostTarget(func(context.Context) (string, error) { return "haswell", nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range p.Matrix.Entries {
+		names = append(names, e.Name)
+	}
+	if want := []string{"x86_64+tcp", "x86_64+ucx", "haswell+ucx"}; !slices.Equal(names, want) {
+		t.Errorf("entries %q, want %q", names, want)
+	}
+	if _, err := NewPlan(context.Background(), c); err == nil || !strings.Contains(err.Error(), "host detection") {
+		t.Errorf("host without detection: %v", err)
+	}
+}
