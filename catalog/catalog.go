@@ -163,12 +163,14 @@ func computeAncestors(t *Target) []string {
 	return out
 }
 
-// Lookup returns the target called name.
+// Lookup returns the target called name. The x86-64 levels may also be
+// spelled as the psABI does (x86-64-v3 for x86_64_v3). The error for an
+// unknown name suggests the closest target names.
 func Lookup(name string) (*Target, error) {
 	load()
-	t, ok := byName[name]
+	t, ok := byName[canonicalName(name)]
 	if !ok {
-		return nil, fmt.Errorf("%w %q (see 'tailor targets' for the list)", ErrUnknownTarget, name)
+		return nil, unknownTarget(name)
 	}
 	return t, nil
 }

@@ -174,3 +174,26 @@ func TestImmutable(t *testing.T) {
 		t.Error("darwin flags or the target list changed through a caller's copy")
 	}
 }
+
+func TestLookupNames(t *testing.T) {
+	for in, want := range map[string]string{"x86-64": "x86_64", "x86-64-v3": "x86_64_v3", "haswell": "haswell"} {
+		if got, err := Lookup(in); err != nil || got.Name() != want {
+			t.Errorf("Lookup(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for in, hint := range map[string]string{
+		"haswel": "did you mean haswell?", "zen33": "did you mean zen3?", "skylake_avx51": "did you mean skylake_avx512?",
+		"nosuchcpu": "see 'tailor targets'",
+	} {
+		_, err := Lookup(in)
+		if !errors.Is(err, ErrUnknownTarget) || !strings.Contains(err.Error(), hint) {
+			t.Errorf("Lookup(%q) = %v; want ErrUnknownTarget saying %q", in, err, hint)
+		}
+	}
+	if _, err := Lookup("nosuchcpu"); strings.Contains(err.Error(), "did you mean") {
+		t.Errorf("Lookup(nosuchcpu) suggests a far name: %v", err)
+	}
+	if !IsFeature("avx512f") || !IsFeature("sse3") || IsFeature("avx513") {
+		t.Error("IsFeature disagrees with the catalog")
+	}
+}

@@ -154,3 +154,23 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteText(t *testing.T) {
+	p, err := ParseSpec("cpu=zen3,gpu=8.0,label.mpi=openmpi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := p.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"cpu:", "zen3 (AuthenticAMD)", "zen3 > zen2 > zen", "linux/amd64/v3", "x86-64-v3", "gpu 0:", "nvidia, compute capability 8.0", "mpi=openmpi"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("WriteText lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "nvidia ,") {
+		t.Errorf("WriteText prints an empty model:\n%s", out)
+	}
+}

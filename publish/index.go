@@ -102,6 +102,9 @@ func NewIndex(entries []Entry, opts ...IndexOption) (*Index, error) {
 	for _, o := range opts {
 		o(&m)
 	}
+	if err := checkNotTailored(&m); err != nil {
+		return nil, err
+	}
 	raw, err := encode(m)
 	if err != nil {
 		return nil, err
