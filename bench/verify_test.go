@@ -1,0 +1,180 @@
+package bench
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/tailor-dev/tailor/internal/gcctest"
+)
+
+// TestVerifyLargeImage times `tailor verify` on an image of more than
+// 500 MB beside the floor of any tool that looks at every file: gunzip of
+// every layer to /dev/null (gzip -dc), in the same run. The image is five
+// layers of 110 MB of incompressible data in 1 MiB files, one layer of 200
+// copies of a static ELF program (each head read, each scanned for CUDA
+// fat binaries), and the program the entry runs; gzip level 1. It runs
+// only with TAILOR_BENCH_VERIFY=1:
+//
+//	TAILOR_BENCH_VERIFY=1 go test -run VerifyLargeImage -v -timeout 30m ./bench/
+func TestVerifyLargeImage(t *testing.T) {
+	if os.Getenv("TAILOR_BENCH_VERIFY") == "" {
+		t.Skip("set TAILOR_BENCH_VERIFY=1 to run")
+	}
+	setupOnce.Do(func() { shared, setupErr = newEnv() })
+	if setupErr != nil {
+		t.Fatal(setupErr)
+	}
+	prog := gcctest.Build(t, gcctest.Kernels(t), "forces", "x86-64-v3", "-static")
+	dir := t.TempDir()
+	blobs := largeLayout(t, dir, prog)
+
+	runs := 3
+	var rows []string
+	for i := 0; i < runs; i++ {
+		v := measure(t, exec.Command(shared.tailor, "verify", "oci:"+dir, "-o", "json"))
+		var results []struct {
+			Verdict  string   `json:"verdict"`
+			Reasons  []string `json:"reasons"`
+			Evidence struct {
+				BytesRead    int64 `json:"bytes_read"`
+				Uncompressed int64 `json:"bytes_uncompressed"`
+				Extracted    int64 `json:"bytes_extracted"`
+				Files        int   `json:"files"`
+				ELF          int   `json:"elf_files"`
+			} `json:"evidence"`
+		}
+		if err := json.Unmarshal(v.stdout, &results); err != nil || len(results) != 1 {
+			t.Fatalf("verify -o json: %v\n%s", err, v.stdout)
+		}
+		r := results[0]
+		if r.Verdict != "ok" {
+			t.Errorf("verdict %s: %v", r.Verdict, r.Reasons)
+		}
+		floor := measure(t, exec.Command("sh", "-c", "for b in "+strings.Join(blobs, " ")+"; do gzip -dc $b >/dev/null; done"))
+		rows = append(rows, fmt.Sprintf("| %d | %s | %.2f s | %.2f s | %d MB | %.2f s | %.2f s | %.2f | %.2f | %d MB read, %d MB uncompressed, %d MB extracted, %d files (%d ELF) |",
+			i+1, r.Verdict, v.wall.Seconds(), v.cpu.Seconds(), v.maxRSS>>20, floor.wall.Seconds(), floor.cpu.Seconds(),
+			v.wall.Seconds()/floor.wall.Seconds(), v.cpu.Seconds()/floor.cpu.Seconds(),
+			r.Evidence.BytesRead>>20, r.Evidence.Uncompressed>>20, r.Evidence.Extracted>>20, r.Evidence.Files, r.Evidence.ELF))
+	}
+	t.Logf("\n| run | verdict | verify wall | verify CPU | verify max RSS | gunzip wall | gunzip CPU | wall ratio | CPU ratio | verify read |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n%s", strings.Join(rows, "\n"))
+}
+
+// measured is one process run: wall time, CPU (user+sys) and max RSS.
+type measured struct {
+	wall, cpu time.Duration
+	maxRSS    int64
+	stdout    []byte
+}
+
+func measure(t *testing.T, cmd *exec.Cmd) measured {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil && (cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 1) {
+		t.Fatalf("%v: %v\n%s", cmd.Args[:2], err, errb.String())
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return measured{wall: wall, cpu: cpu, maxRSS: ru.Maxrss << 10, stdout: out.Bytes()}
+}
+
+// largeLayout writes the image to an OCI layout at dir and returns the
+// paths of its layer blobs.
+func largeLayout(t *testing.T, dir, prog string) []string {
+	t.Helper()
+	elf, err := os.ReadFile(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var layers []v1.Layer
+	chunk := make([]byte, 1<<20)
+	for l := 0; l < 5; l++ {
+		layers = append(layers, tarLayer(t, func(tw *tar.Writer) {
+			for f := 0; f < 110; f++ {
+				_, _ = rand.Read(chunk)
+				writeFile(t, tw, fmt.Sprintf("data/%d/%d.bin", l, f), chunk)
+			}
+		}))
+	}
+	layers = append(layers, tarLayer(t, func(tw *tar.Writer) {
+		for f := 0; f < 200; f++ {
+			writeFile(t, tw, fmt.Sprintf("usr/libexec/tool%d", f), elf)
+		}
+	}))
+	layers = append(layers, tarLayer(t, func(tw *tar.Writer) { writeFile(t, tw, "forces", elf) }))
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	cf.Config.Entrypoint, cf.Config.Cmd = []string{"/forces"}, []string{"200", "1"}
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+		Platform: &v1.Platform{OS: "linux", Architecture: "amd64", Variant: "v3"}}})
+	if _, err := layout.Write(dir, idx); err != nil {
+		t.Fatal(err)
+	}
+	var blobs []string
+	for _, l := range layers {
+		d, _ := l.Digest()
+		blobs = append(blobs, filepath.Join(dir, "blobs", d.Algorithm, d.Hex))
+	}
+	return blobs
+}
+
+// tarLayer makes a gzip (level 1) layer of what fill writes, buffered in a
+// temporary file.
+func tarLayer(t *testing.T, fill func(*tar.Writer)) v1.Layer {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "layer-*.tar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(f)
+	fill(tw)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := tarball.LayerFromFile(f.Name(), tarball.WithCompressionLevel(gzip.BestSpeed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func writeFile(t *testing.T, tw *tar.Writer, name string, data []byte) {
+	t.Helper()
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(tw, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+}
