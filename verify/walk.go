@@ -120,7 +120,8 @@ func walkLayer(ctx context.Context, l v1.Layer, t *tree, w *wants) error {
 	}
 	defer rc.Close()
 	t.compressed += size
-	tr := tar.NewReader(countingReader{r: rc, n: &t.uncompressed})
+	counted := countingReader{r: rc, n: &t.uncompressed}
+	tr := tar.NewReader(counted)
 	br := bufio.NewReaderSize(nil, headLen)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -128,6 +129,11 @@ func walkLayer(ctx context.Context, l v1.Layer, t *tree, w *wants) error {
 		}
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			// Read to the end, so the layer's digest is checked (a
+			// corrupted layer is an error, not a verdict).
+			if _, err := io.Copy(io.Discard, counted); err != nil {
+				return fmt.Errorf("reading layer: %w", err)
+			}
 			return nil
 		}
 		if err != nil {

@@ -9,7 +9,10 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/tailor-dev/tailor/internal/gcctest"
+	"github.com/tailor-dev/tailor/remote"
 )
 
 func writeTemp(t *testing.T, name, content string) string {
@@ -124,5 +127,40 @@ func TestUnverified(t *testing.T) {
 	res, err = Images(context.Background(), []Entry{bad})
 	if err != nil || res[0].Verdict != Unverified || !strings.Contains(res[0].Reasons[0], "pentium9000") {
 		t.Errorf("unknown target: %+v, %v", res[0], err)
+	}
+}
+
+// TestCorruptLayer: a layer whose bytes do not match its digest is an
+// error naming the layer, never a verdict.
+func TestCorruptLayer(t *testing.T) {
+	data := writeTemp(t, "d", strings.Repeat("tailor ", 1000))
+	img := image(t, []string{"/d"}, layer(t, entryTar{name: "d", local: data}))
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{remote.AnnotationRefName: "1"})); err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := img.Layers()
+	d, _ := ls[0].Digest()
+	blob := filepath.Join(dir, "blobs", "sha256", d.Hex)
+	b, err := os.ReadFile(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same length, different bytes after the gzip header: still gzip, but
+	// not the layer whose digest the manifest names.
+	b[len(b)-6] ^= 0xff
+	if err := os.WriteFile(blob, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := remote.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Reference(context.Background(), c, "oci:"+dir+":1", WithRun(false)); err == nil || !strings.Contains(err.Error(), "layer 0") {
+		t.Errorf("corrupt layer: err = %v, want an error naming layer 0", err)
 	}
 }
