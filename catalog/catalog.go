@@ -11,7 +11,6 @@ import (
 	"sync"
 )
 
-
 // ErrUnknownTarget is returned (wrapped) when a name is not in the catalog.
 var ErrUnknownTarget = errors.New("unknown target")
 
@@ -41,10 +40,10 @@ type Target struct {
 	flags      []compilerFlags
 
 	// Derived once, when the catalog is first used.
-	ancestors  []string
-	depth      int
-	family     string
-	nFeatures  int // distinct
+	ancestors []string
+	depth     int
+	family    string
+	nFeatures int // distinct
 }
 
 // compilerFlags are one compiler's flags for a target.
