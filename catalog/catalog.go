@@ -44,6 +44,8 @@ type Target struct {
 	depth     int
 	family    string
 	nFeatures int // distinct
+	// genericDepth is the depth of the deepest generic target in t's lineage.
+	genericDepth int
 }
 
 // compilerFlags are one compiler's flags for a target.
