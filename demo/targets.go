@@ -19,12 +19,19 @@ const command = "$CC $CFLAGS -O3 -static -DTAILOR_TARGET=$TAILOR_TARGET -o $TAIL
 	" || $CC $CFLAGS -O3 -DTAILOR_TARGET=$TAILOR_TARGET -o $TAILOR_OUT/forces forces.c -lm"
 
 // levels are the generic targets of arch the demo builds: the family
-// root (the generic entry, required) and its levels (optional).
+// root (the generic entry, required) and, on amd64 and arm64, levels
+// (optional).
 func levels(arch string) []string {
-	if arch == "arm64" {
+	switch arch {
+	case "amd64":
+		return []string{"x86_64", "x86_64_v2", "x86_64_v3", "x86_64_v4"}
+	case "arm64":
 		return []string{"aarch64", "armv8.2a", "armv8.4a", "armv9.0a"}
 	}
-	return []string{"x86_64", "x86_64_v2", "x86_64_v3", "x86_64_v4"}
+	if fam, ok := catalog.FamilyOf(arch); ok {
+		return []string{fam}
+	}
+	return []string{arch}
 }
 
 // namedCandidates are the named microarchitectures of host's lineage
