@@ -11,7 +11,7 @@ import (
 // and the speedup of the tailored build: CPU time first (it holds still
 // when other work shares the machine), wall time beside it.
 func compare(ctx context.Context, w io.Writer, ts []*Timing, o Options, rep *Report) error {
-	fmt.Fprintf(w, "running    forces %d %d, %d runs each, alternating; CPU = user+sys of the process (rusage), median\n", o.Size, o.Steps, o.Runs)
+	fmt.Fprintf(w, "running    forces %d %d, %d runs each, alternating (medians; CPU = user+sys, rusage)\n", o.Size, o.Steps, o.Runs)
 	if err := measure(ctx, ts, o); err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func compare(ctx context.Context, w io.Writer, ts []*Timing, o Options, rep *Rep
 	rep.Speedup, rep.WallSpeedup = ratio(g.MedianCPU, tl.MedianCPU), ratio(g.MedianWall, tl.MedianWall)
 	line := fmt.Sprintf("speedup    %s vs generic: %.2fx CPU time (%.2fx wall)", tl.Target, rep.Speedup, rep.WallSpeedup)
 	if lv := rep.Level; lv != nil {
-		line += fmt.Sprintf("; vs the %s level: %.2fx CPU (%.2fx wall)", lv.Target, ratio(lv.MedianCPU, tl.MedianCPU), ratio(lv.MedianWall, tl.MedianWall))
+		line += fmt.Sprintf("; vs %s: %.2fx (%.2fx wall)", lv.Target, ratio(lv.MedianCPU, tl.MedianCPU), ratio(lv.MedianWall, tl.MedianWall))
 	}
 	fmt.Fprintln(w, line)
 	return nil

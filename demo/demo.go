@@ -123,8 +123,7 @@ func withDefaults(o Options) Options {
 // loop is the demo with tailor serve listening on addr.
 func loop(ctx context.Context, w io.Writer, dir, addr string, p *profile.Profile, o Options) (*Report, error) {
 	rep := &Report{Server: addr, Host: p.CPU.Microarchitecture}
-	fmt.Fprintf(w, "serve      tailor serve on %s: embedded registry in %s, clients without a profile get this host's (%s)\n",
-		addr, filepath.Join(dir, "serve"), p.CPU.Microarchitecture)
+	fmt.Fprintf(w, "serve      %s: tailor serve in this process, embedded registry, --profile host (%s)\n", addr, p.CPU.Microarchitecture)
 	client, err := remote.New(remote.WithLogger(o.Logger))
 	if err != nil {
 		return nil, err
@@ -161,7 +160,7 @@ func buildAndPush(ctx context.Context, w io.Writer, dir, ref string, p *profile.
 	}
 	named := "none: this host's CPU is only known by its level"
 	if len(ts.named) > 0 {
-		named = strings.Join(ts.named, " ") + " (this host's, then its most specific ancestor per level)"
+		named = strings.Join(ts.named, " ") + " (this host's lineage, one per level)"
 	}
 	fmt.Fprintf(w, "targets    levels %s; named %s\n", strings.Join(ts.levels, " "), named)
 	for _, s := range ts.plan.Skipped {
@@ -196,7 +195,7 @@ func buildAndPush(ctx context.Context, w io.Writer, dir, ref string, p *profile.
 		return nil, fmt.Errorf("pushing to tailor serve: %w", err)
 	}
 	_, dgst, _ := strings.Cut(rep.Index, "@")
-	fmt.Fprintf(w, "pushed     %s, index %s (%d entries, generic first)\n", ref, dgst, len(res.Images))
+	fmt.Fprintf(w, "pushed     %s = %s (%d entries, generic first)\n", ref, dgst[:min(len(dgst), 19)], len(res.Images))
 	return entries, nil
 }
 
@@ -220,7 +219,7 @@ func tailoring(ctx context.Context, w io.Writer, dir, ref string, p *profile.Pro
 		return nil, fmt.Errorf("resolving %s for this host: %w", ref, err)
 	}
 	rep.Resolved = pick{Profile: "host", Target: targetOf(res.Chosen), Digest: res.Digest}
-	fmt.Fprintf(w, "tailor     tailor's client (whole index, matched here): entry %d of %d, %s -> %s\n",
+	fmt.Fprintf(w, "tailor     tailor resolve (whole index, matched here): entry %d of %d, %s -> %s\n",
 		res.Chosen.Index, len(res.Candidates), rep.Resolved.Target, short(res.Digest))
 	stock, err := remote.New(remote.WithServerProfile(""), remote.WithLogger(o.Logger))
 	if err != nil {
@@ -232,7 +231,7 @@ func tailoring(ctx context.Context, w io.Writer, dir, ref string, p *profile.Pro
 	}
 	sp.Profile = "serve's --profile host"
 	rep.Stock = sp
-	fmt.Fprintf(w, "stock      a stock client through serve (names no profile): the %s entry of the tailored view, %s -> %s\n",
+	fmt.Fprintf(w, "stock      stock pull via serve (no profile; the tailored view's %s entry): %s -> %s\n",
 		platformKey(p.Platform), sp.Target, short(sp.Digest))
 	if sp.Digest != res.Digest {
 		return nil, fmt.Errorf("tailor's client chose %s (%s) but tailor serve gave a stock client %s (%s) for the same host",
@@ -245,9 +244,9 @@ func tailoring(ctx context.Context, w io.Writer, dir, ref string, p *profile.Pro
 	if len(rep.Others) > 0 {
 		var parts []string
 		for _, pk := range rep.Others {
-			parts = append(parts, pk.Profile+" -> "+pk.Target)
+			parts = append(parts, strings.TrimPrefix(pk.Profile, "cpu=")+" -> "+pk.Target)
 		}
-		fmt.Fprintf(w, "others     serve, Tailor-Profile header: %s\n", strings.Join(parts, ", "))
+		fmt.Fprintf(w, "others     via serve (Tailor-Profile): %s\n", strings.Join(parts, ", "))
 	}
 	return pullAll(ctx, w, dir, client, tailored, res, entries)
 }

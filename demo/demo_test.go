@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -99,5 +100,20 @@ func TestOtherHosts(t *testing.T) {
 		if _, err := catalog.Lookup(n); err != nil {
 			t.Errorf("other host %s: %v", n, err)
 		}
+	}
+}
+
+func TestQuiet(t *testing.T) {
+	var buf bytes.Buffer
+	l := quiet(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	l.Warn("manifest by tag failed")
+	l.With("k", "v").Error("disk full")
+	if s := buf.String(); strings.Contains(s, "manifest by tag") || !strings.Contains(s, "disk full") || !strings.Contains(s, "k=v") {
+		t.Errorf("quiet logged %q, want the error only", s)
+	}
+	buf.Reset()
+	quiet(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))).Warn("kept with -v")
+	if !strings.Contains(buf.String(), "kept with -v") {
+		t.Errorf("quiet dropped a warning of a debug logger")
 	}
 }

@@ -26,7 +26,7 @@ import (
 // start), the server is the same serve.Server the command runs, and the
 // only child processes left are the ones whose CPU time is measured.
 func startServe(ctx context.Context, storage string, p *profile.Profile, log *slog.Logger) (addr string, stop func() error, err error) {
-	s, err := serve.New(serve.WithStorage(storage), serve.WithProfile(p), serve.WithLogger(log))
+	s, err := serve.New(serve.WithStorage(storage), serve.WithProfile(p), serve.WithLogger(quiet(log)))
 	if err != nil {
 		return "", nil, fmt.Errorf("starting tailor serve: %w", err)
 	}
@@ -42,6 +42,33 @@ func startServe(ctx context.Context, storage string, p *profile.Profile, log *sl
 		return <-done
 	}, nil
 }
+
+// quiet keeps the server's errors, and its warnings only when l logs at
+// debug level (tailor -v): the server warns of every manifest by tag it
+// lacks, which a first push asks for, and the demo's output is its own.
+func quiet(l *slog.Logger) *slog.Logger {
+	if l.Enabled(context.Background(), slog.LevelDebug) {
+		return l
+	}
+	return slog.New(minLevel{l.Handler(), slog.LevelError})
+}
+
+// minLevel is h without the records below level.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+var _ slog.Handler = minLevel{}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.level && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{m.Handler.WithAttrs(a), m.level}
+}
+func (m minLevel) WithGroup(g string) slog.Handler { return minLevel{m.Handler.WithGroup(g), m.level} }
 
 // pick is one entry of the index as some client was given it.
 type pick struct {
