@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -113,4 +114,27 @@ func TestMedian(t *testing.T) {
 			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
+}
+
+// FuzzParseOutput: no input panics the parser, and what it accepts is a
+// result: one line, finite numbers, and the same result when the fields
+// are printed back as the example prints them.
+func FuzzParseOutput(f *testing.F) {
+	f.Add([]byte(goodLine))
+	f.Add([]byte("target=icelake n=2 steps=1 energy=nan checksum=1 time=0s\n"))
+	f.Add([]byte("Segmentation fault\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		o, err := parseOutput(in)
+		if err != nil {
+			return
+		}
+		if math.IsNaN(o.Energy) || math.IsInf(o.Energy, 0) || math.IsNaN(o.Checksum) || math.IsInf(o.Checksum, 0) ||
+			math.IsNaN(o.Seconds) || math.IsInf(o.Seconds, 0) || strings.Count(string(in), "\n") != 1 {
+			t.Fatalf("parseOutput(%q) accepted %+v", in, o)
+		}
+		again := fmt.Sprintf("target=%s n=%d steps=%d energy=%.17g checksum=%.17g time=%.17gs\n", o.Target, o.N, o.Steps, o.Energy, o.Checksum, o.Seconds)
+		if o2, err := parseOutput([]byte(again)); err != nil || o2 != o {
+			t.Fatalf("parseOutput(%q) = %+v; printed back %q it reads %+v, %v", in, o, again, o2, err)
+		}
+	})
 }
