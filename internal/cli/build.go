@@ -74,7 +74,8 @@ the index's push; default 30m).
 
 Before anything is published, the built images are verified as tailor
 verify does: a matrix whose labels lie (a command that ignored the
-target's flags) is refused, naming the entries; --verify=false publishes
+target's flags) is refused, naming the entries (each entry's run under qemu is
+bounded by 2 s: a SIGILL comes early); --verify=false publishes
 anyway.
 
 --emit-bake prints a docker buildx bake file of a targets: matrix instead.`,
