@@ -198,7 +198,7 @@ func (s *state) notes(d *declared) (int, []string) {
 			}
 		}
 	}
-	max := 0
+	highest := 0
 	var lies []string
 	paths := make([]string, 0, len(counted))
 	for p := range counted {
@@ -212,7 +212,7 @@ func (s *state) notes(d *declared) (int, []string) {
 		}
 		n := f.elf.ISANeeded
 		ev.Notes = append(ev.Notes, NoteEvidence{Path: p, Level: levelName(n), Role: counted[p]})
-		max = maxInt(max, n)
+		highest = max(highest, n)
 		if !d.hasLevel(n) {
 			lies = append(lies, fmt.Sprintf("%s: the ISA level note of %s (%s) says so, and ld.so refuses to load it below (\"CPU ISA level is lower than required\"); the declared %s is below it", levelName(n), p, counted[p], d.target.Name()))
 		}
@@ -231,14 +231,7 @@ func (s *state) notes(d *declared) (int, []string) {
 		}
 		ev.OtherNotes = append(ev.OtherNotes, NoteEvidence{Path: p, Level: levelName(s.tree.files[p].elf.ISANeeded)})
 	}
-	return max, lies
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
+	return highest, lies
 }
 
 // codeLie says which extensions beyond the declaration the code uses, and

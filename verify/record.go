@@ -115,7 +115,12 @@ type rawManifest struct {
 	mt  types.MediaType
 }
 
-func (m rawManifest) RawManifest() ([]byte, error)        { return m.raw, nil }
+var _ ggcr.Taggable = rawManifest{}
+
+// RawManifest returns the manifest's bytes.
+func (m rawManifest) RawManifest() ([]byte, error) { return m.raw, nil }
+
+// MediaType returns the manifest's media type.
 func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
 
 // recordLayout writes raw into the layout dst names: as the blob of the
