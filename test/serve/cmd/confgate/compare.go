@@ -105,3 +105,26 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// printBetter prints the categories where tailor passes more, and the
+// tests, counted by the group (first name component) they are in.
+func printBetter(w io.Writer, t, ref string, better []string) {
+	groups := map[string]int{}
+	var keys []string
+	for _, b := range better {
+		if strings.HasPrefix(b, "category ") {
+			fmt.Fprintf(w, "%s passes more than %s: %s\n", t, ref, b)
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(b, "test "), ":")
+		key, _, _ := strings.Cut(name, "/")
+		if groups[key] == 0 {
+			keys = append(keys, key)
+		}
+		groups[key]++
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "%s passes more than %s: %d tests under %s\n", t, ref, groups[k], k)
+	}
+}

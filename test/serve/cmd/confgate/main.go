@@ -110,9 +110,7 @@ func gate(w io.Writer, runs []runFlag, pairs [][2]string) bool {
 		for _, s := range worse {
 			fail("%s vs %s: %s", p[0], p[1], s)
 		}
-		for _, s := range better {
-			fmt.Fprintf(w, "%s passes more than %s: %s\n", p[0], p[1], s)
-		}
+		printBetter(w, p[0], p[1], better)
 	}
 	if ok {
 		fmt.Fprintln(w, "conformance gate: pass")
