@@ -118,15 +118,15 @@ func buildAndPush(ctx context.Context, w io.Writer, dir, ref string, o Options, 
 	}
 	cc := ""
 	for _, b := range res.Images {
-		rep.Built = append(rep.Built, b.Job.Label)
-		cc = b.Job.Compiler.Kind + " " + b.Job.Compiler.Version
+		rep.Built = append(rep.Built, b.Entry.Name)
+		cc = b.Compiler.Kind + " " + b.Compiler.Version
 	}
 	fmt.Fprintf(w, "built      %v with %s in %.1fs\n", rep.Built, cc, time.Since(start).Seconds())
-	pushed, err := res.Push(ctx, ref)
+	pushed, err := res.Publish(ctx, ref)
 	if err != nil {
 		return err
 	}
-	rep.Index = pushed.String()
+	rep.Index = pushed
 	fmt.Fprintf(w, "pushed     %s (%d entries, generic first)\n", pushed, len(res.Images))
 	return nil
 }

@@ -148,6 +148,25 @@ func (p *Profile) Validate() error {
 			return fmt.Errorf("%w: gpus[%d]: %w", ErrInvalid, i, err)
 		}
 	}
+	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
+		if err := CheckLabel(k, p.Labels[k]); err != nil {
+			return fmt.Errorf("%w: labels: %w", ErrInvalid, err)
+		}
+	}
+	return nil
+}
+
+// CheckLabel rejects a host label that a profile spec string
+// (label.KEY=VALUE) and a requirement (requires=KEY=VALUE) could not
+// carry: a key must be letters, digits and ._/- (starting with a letter or
+// digit); a value must not hold a comma or a control character.
+func CheckLabel(k, v string) error {
+	switch {
+	case !labelKey.MatchString(k):
+		return fmt.Errorf("label key %.64q: want letters, digits and ._/- (no space, comma or '=')", k)
+	case strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == ',' || r == 0x7f }):
+		return fmt.Errorf("value %.64q of label %s holds a comma or control character", v, k)
+	}
 	return nil
 }
 

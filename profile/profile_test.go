@@ -174,3 +174,18 @@ func TestWriteText(t *testing.T) {
 		t.Errorf("WriteText prints an empty model:\n%s", out)
 	}
 }
+
+func TestLabelsValidated(t *testing.T) {
+	for _, in := range []string{
+		`{"cpu":{"microarchitecture":"zen3"},"labels":{"a=b":"c"}}`,
+		`{"cpu":{"microarchitecture":"zen3"},"labels":{"x y":"z"}}`,
+		`{"cpu":{"microarchitecture":"zen3"},"labels":{"mpi":"a,b"}}`,
+	} {
+		if _, err := Load(in); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Load(%s) = %v, want ErrInvalid", in, err)
+		}
+	}
+	if p, err := Load(`{"cpu":{"microarchitecture":"zen3"},"labels":{"fabric":"infiniband"}}`); err != nil || p.Labels["fabric"] != "infiniband" {
+		t.Errorf("Load with a good label: %v, %v", p, err)
+	}
+}

@@ -35,8 +35,8 @@ func ParseSpec(spec string) (*Profile, error) {
 			return nil, fmt.Errorf("%w: spec %q: field %q is not key=value", ErrInvalid, spec, field)
 		}
 		if lk, isLabel := strings.CutPrefix(key, "label."); isLabel {
-			if !labelKey.MatchString(lk) {
-				return nil, fmt.Errorf("%w: spec %q: bad label key %q", ErrInvalid, spec, lk)
+			if err := CheckLabel(lk, value); err != nil {
+				return nil, fmt.Errorf("%w: spec %q: %w", ErrInvalid, spec, err)
 			}
 			labels[lk] = value
 			continue
