@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -244,8 +245,7 @@ func (s *Store) Open(ctx context.Context, d digest.Digest) (*Blob, error) {
 		f.Close()
 		return nil, sysErr("stat", d, err)
 	}
-	b := &Blob{SectionReader: io.NewSectionReader(f, 0, fi.Size()), f: f, s: s,
-		info: Info{Digest: d, Size: fi.Size(), ModTime: fi.ModTime()}}
+	b := &Blob{f: f, s: s, info: Info{Digest: d, Size: fi.Size(), ModTime: fi.ModTime()}}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -355,16 +355,40 @@ func (s *Store) unpin(e *entry) {
 	}
 }
 
-// Blob is an open blob: an io.ReadSeeker and io.ReaderAt over exactly
-// its bytes (HTTP Range requests work with http.ServeContent). Close it.
+// Blob is an open blob: an io.ReadSeeker and io.ReaderAt over exactly its
+// bytes (HTTP Range requests work with http.ServeContent). It is a
+// syscall.Conn too, so that net/http sends it with sendfile(2) where the
+// platform has it. Close it.
 type Blob struct {
-	*io.SectionReader
 	f    *os.File
 	s    *Store
 	e    *entry
 	info Info
 	once sync.Once
 }
+
+var (
+	_ io.ReadSeekCloser = (*Blob)(nil)
+	_ io.ReaderAt       = (*Blob)(nil)
+	_ syscall.Conn      = (*Blob)(nil)
+)
+
+// Read reads from the current offset. Blobs never change: reading the
+// file itself is reading exactly the blob.
+func (b *Blob) Read(p []byte) (int, error) { return b.f.Read(p) }
+
+// Seek sets the offset of the next Read.
+func (b *Blob) Seek(offset int64, whence int) (int64, error) { return b.f.Seek(offset, whence) }
+
+// ReadAt reads at off, leaving the offset alone.
+func (b *Blob) ReadAt(p []byte, off int64) (int, error) { return b.f.ReadAt(p, off) }
+
+// SyscallConn gives the file's descriptor to the network code's sendfile;
+// it reads from the current offset, as Read does.
+func (b *Blob) SyscallConn() (syscall.RawConn, error) { return b.f.SyscallConn() }
+
+// Size returns the blob's size.
+func (b *Blob) Size() int64 { return b.info.Size }
 
 // Info returns the blob's digest, size and time.
 func (b *Blob) Info() Info { return b.info }
