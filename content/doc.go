@@ -21,7 +21,7 @@
 //	w, err := s.NewWriter(ctx); w.Write(...); info, err := w.Commit(ctx, dgst, size); w.Close()
 //	info, err := s.Put(ctx, dgst, size, r)         // Writer, copy, Commit in one
 //	b, err := s.Fill(ctx, dgst, size, fetch)       // single-flight fill, then Open
-//	b, err := s.Open(ctx, dgst)                    // io.ReadSeeker + io.ReaderAt (+ sendfile), Size; Close it
+//	b, err := s.Open(ctx, dgst)                    // io.ReadSeeker + io.ReaderAt, Size; Close it
 //	info, err := s.Stat(ctx, dgst); err = s.Delete(ctx, dgst); err = s.Walk(ctx, fn)
 //	n, bytes := s.Usage(); s.Close()
 //
