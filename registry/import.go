@@ -52,6 +52,8 @@ func (reg *Registry) ImportDistribution(ctx context.Context, dir string) (Import
 		return done, nil
 	}
 	reg.o.logger.InfoContext(ctx, "importing the distribution registry's storage", "source", v2)
+	reg.gc.RLock()
+	defer reg.gc.RUnlock()
 	if err := reg.importBlobs(ctx, filepath.Join(v2, "blobs"), &st); err != nil {
 		return st, err
 	}

@@ -1,13 +1,17 @@
 package registry
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // runJanitor drops stale upload sessions and leftover temporary files
-// now and then.
+// now and then, and collects unlinked blobs (gc.go).
 func (reg *Registry) runJanitor() {
 	defer reg.janitor.Done()
 	t := time.NewTicker(reg.o.janitorEvery)
 	defer t.Stop()
+	lastGC := time.Now()
 	for {
 		select {
 		case <-reg.stop:
@@ -18,6 +22,10 @@ func (reg *Registry) runJanitor() {
 				reg.o.logger.Warn("registry: removing leftover temporary files", "err", err)
 			} else if n > 0 {
 				reg.o.logger.Info("registry: removed leftover temporary files", "count", n)
+			}
+			if time.Since(lastGC) >= reg.o.gcEvery {
+				lastGC = time.Now()
+				reg.runGC()
 			}
 		}
 	}
@@ -48,4 +56,25 @@ func (reg *Registry) expireUploads() int {
 		reg.o.logger.Info("registry: dropped stale upload sessions", "count", n)
 	}
 	return n
+}
+
+func (reg *Registry) runGC() {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-reg.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	defer cancel()
+	n, size, ran, err := reg.collectGarbage(ctx)
+	switch {
+	case err != nil:
+		reg.o.logger.Warn("registry: collecting unlinked blobs", "err", err)
+	case !ran:
+		reg.o.logger.Info("registry: pushes in progress; unlinked blobs collected later")
+	case n > 0:
+		reg.o.logger.Info("registry: removed blobs no repository links", "count", n, "bytes", size)
+	}
 }

@@ -166,6 +166,8 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, name st
 			return newError(http.StatusBadRequest, CodeTagInvalid, "invalid tag: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}", quoted(t))
 		}
 	}
+	reg.gc.RLock()
+	defer reg.gc.RUnlock()
 	if rerr := reg.checkReferences(name, m); rerr != nil {
 		return rerr
 	}

@@ -12,13 +12,15 @@ type Option func(*options) error
 
 // options holds what the Options set. Defaults: blobs up to 64 GiB, at
 // most 1000 upload sessions, each dropped after 1 h without a request or
-// 24 h in all, a janitor every 10 minutes, a discarding logger.
+// 24 h in all, a janitor every 10 minutes, blobs no repository links
+// removed hourly once an hour old, a discarding logger.
 type options struct {
 	maxBlobSize    int64
 	maxUploads     int
 	uploadIdle     time.Duration
 	uploadMaxAge   time.Duration
 	janitorEvery   time.Duration
+	gcEvery        time.Duration
 	orphanGrace    time.Duration
 	logger         *slog.Logger
 	now            func() time.Time
@@ -33,6 +35,7 @@ func newOptions(opts []Option) (*options, error) {
 		uploadIdle:     time.Hour,
 		uploadMaxAge:   24 * time.Hour,
 		janitorEvery:   10 * time.Minute,
+		gcEvery:        time.Hour,
 		orphanGrace:    time.Hour,
 		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		now:            time.Now,

@@ -20,6 +20,7 @@ type Registry struct {
 	o     *options
 	blobs *content.Store
 	locks [64]sync.Mutex // writers of one repository's metadata, by name hash
+	gc    sync.RWMutex   // read: a request linking a blob; write: the garbage collector (gc.go)
 
 	up uploads
 

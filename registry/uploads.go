@@ -41,12 +41,10 @@ func (reg *Registry) startUpload(w http.ResponseWriter, r *http.Request, rt rout
 	}
 	q := r.URL.Query()
 	if mount := q.Get("mount"); mount != "" {
-		if d, err := content.ParseDigest(mount); err == nil && reg.mountable(r, d, q.Get("from")) {
-			if err := reg.linkBlob(rt.name, d); err != nil {
-				return reg.storageError(r, err)
+		if d, err := content.ParseDigest(mount); err == nil {
+			if done, rerr := reg.mount(w, r, rt.name, d, q.Get("from")); done || rerr != nil {
+				return rerr
 			}
-			blobCreated(w, rt.name, d)
-			return nil
 		}
 		// Not mountable: a session, as the spec says.
 	}
@@ -65,14 +63,22 @@ func (reg *Registry) startUpload(w http.ResponseWriter, r *http.Request, rt rout
 	return nil
 }
 
-// mountable reports whether blob d can be mounted: it is in repository
-// from, or, without from, stored at all.
-func (reg *Registry) mountable(r *http.Request, d digest.Digest, from string) bool {
-	if from != "" {
-		return validName(from) && reg.hasLayer(from, d)
+// mount links blob d into name when it is in repository from or, without
+// from, stored at all; done is false when it is not.
+func (reg *Registry) mount(w http.ResponseWriter, r *http.Request, name string, d digest.Digest, from string) (done bool, err *Error) {
+	reg.gc.RLock()
+	defer reg.gc.RUnlock()
+	if from != "" && (!validName(from) || !reg.hasLayer(from, d)) {
+		return false, nil
 	}
-	_, err := reg.blobs.Stat(r.Context(), d)
-	return err == nil
+	if _, err := reg.blobs.Stat(r.Context(), d); err != nil {
+		return false, nil
+	}
+	if err := reg.linkBlob(name, d); err != nil {
+		return false, reg.storageError(r, err)
+	}
+	blobCreated(w, name, d)
+	return true, nil
 }
 
 // putMonolithic stores the request body as blob d.
@@ -81,6 +87,8 @@ func (reg *Registry) putMonolithic(w http.ResponseWriter, r *http.Request, name 
 		return errBlobTooLarge(reg.o.maxBlobSize)
 	}
 	body := &bodyReader{r: r.Body, left: reg.o.maxBlobSize}
+	reg.gc.RLock()
+	defer reg.gc.RUnlock()
 	if _, err := reg.blobs.Put(r.Context(), d, r.ContentLength, body); err != nil {
 		return reg.uploadError(r, err, body)
 	}
@@ -209,6 +217,8 @@ func (reg *Registry) finishUpload(w http.ResponseWriter, r *http.Request, s *ses
 			return err
 		}
 	}
+	reg.gc.RLock()
+	defer reg.gc.RUnlock()
 	if _, err := s.w.Commit(r.Context(), d, -1); err != nil {
 		reg.dropSession(s)
 		return reg.uploadError(r, err, nil)
