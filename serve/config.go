@@ -17,6 +17,7 @@ import (
 //	htpasswd: /etc/tailor/htpasswd
 //	tls: {cert: server.crt, key: server.key}
 //	upstreamTimeout: 30s
+//	tagTTL: 5s                 # how long an upstream tag read is reused
 //	upstreams:
 //	  - {name: docker.io, url: https://registry-1.docker.io}
 //	profiles:                  # names clients may use instead of a spec
@@ -30,6 +31,7 @@ type Config struct {
 	Htpasswd        string            `json:"htpasswd,omitempty"`
 	TLS             TLSConfig         `json:"tls,omitempty"`
 	UpstreamTimeout string            `json:"upstreamTimeout,omitempty"`
+	TagTTL          string            `json:"tagTTL,omitempty"`
 	Upstreams       []Upstream        `json:"upstreams,omitempty"`
 	Profiles        map[string]string `json:"profiles,omitempty"`
 }

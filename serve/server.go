@@ -26,7 +26,9 @@ type Server struct {
 	defaultRemote *upstreamBackend
 	emb           *embedded
 	store         *store
-	answers       *memCache[any] // tailored answers by answerKey and by digest
+	answers       *memCache[any]                // tailored answers by answerKey and by digest
+	recent        *lru.Cache[string, *tagState] // upstream tags as last read
+	tagRecords    *tagRecords
 	m             *metrics
 	metricsH      http.Handler
 
@@ -46,6 +48,9 @@ const (
 	tailoredStoreBytes = 64 << 20
 	// answersMemBytes bounds the tailored answers kept in memory.
 	answersMemBytes = 32 << 20
+	// maxRecentTags bounds the upstream tags kept in memory (their
+	// sources, up to 4 MiB each, are mostly a few KiB).
+	maxRecentTags = 4096
 )
 
 // cleanTemp removes the temporary files a crash left at the top of the
@@ -75,6 +80,10 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.answers = newMemCache[any](answersMemBytes)
+	s.recent, _ = lru.New[string, *tagState](maxRecentTags)
+	if s.tagRecords, err = newTagRecords(o.storage); err != nil {
+		return nil, err
+	}
 	cleanTemp(o.storage)
 	if o.htpasswd != nil {
 		key, err := loadTokenKey(o.storage)

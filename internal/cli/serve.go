@@ -20,7 +20,7 @@ type serveFlags struct {
 	upstreams                        []string
 	tlsCert, tlsKey, htpasswd        string
 	login                            bool
-	upstreamTimeout                  time.Duration
+	upstreamTimeout, tagTTL          time.Duration
 	logFormat                        string
 }
 
@@ -54,7 +54,7 @@ token for that profile.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:5000", "address to listen on")
 	fl.StringVar(&f.config, "config", "", "config file (YAML); flags override it")
-	fl.StringVar(&f.profile, "profile", "host", "default profile of clients: "+profileFlagUsage)
+	fl.StringVar(&f.profile, "profile", "host", "default profile of clients: "+profileFlagUsage+`; "none": untouched indexes (a plain mirror)`)
 	fl.StringArrayVar(&f.upstreams, "upstream", nil, "upstream registry NAME=URL (repeatable; the first is the default)")
 	fl.StringVar(&f.storage, "storage", defaultStorage(), "directory of tailored indexes and the embedded registry")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file")
@@ -62,6 +62,7 @@ token for that profile.`,
 	fl.StringVar(&f.htpasswd, "htpasswd", "", "htpasswd file (bcrypt): only its users may push (turns on the bearer token flow)")
 	fl.BoolVar(&f.login, "login", false, "challenge clients for a login whose user name is their profile")
 	fl.DurationVar(&f.upstreamTimeout, "upstream-timeout", 30*time.Second, "timeout to connect to an upstream and get its answer's headers")
+	fl.DurationVar(&f.tagTTL, "tag-ttl", serve.DefaultTagTTL, "how long a tag read from an upstream is reused before it is read again (0: every request)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	return cmd
 }
@@ -106,6 +107,13 @@ func mergeConfig(cmd *cobra.Command, f *serveFlags) (map[string]string, error) {
 		}
 		f.upstreamTimeout = d
 	}
+	if c.TagTTL != "" && !cmd.Flags().Changed("tag-ttl") {
+		d, err := time.ParseDuration(c.TagTTL)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("config tagTTL: %w", err))
+		}
+		f.tagTTL = d
+	}
 	if !cmd.Flags().Changed("upstream") {
 		for _, u := range c.Upstreams {
 			f.upstreams = append(f.upstreams, u.Name+"="+u.URL)
@@ -125,7 +133,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		return err
 	}
 	opts := []serve.Option{serve.WithStorage(f.storage), serve.WithLogger(logger), serve.WithLogin(f.login),
-		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey)}
+		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey), serve.WithTagTTL(f.tagTTL)}
 	var upstreams []string // for the log, without credentials
 	for _, s := range f.upstreams {
 		u, err := serve.ParseUpstream(s)
@@ -135,7 +143,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		opts = append(opts, serve.WithUpstreams(u))
 		upstreams = append(upstreams, u.String())
 	}
-	if f.profile != "" && f.profile != "none" {
+	switch f.profile {
+	case "":
+	case serve.ProfileNone:
+		opts = append(opts, serve.WithDefaultNone())
+	default:
 		p, err := loadProfile(ctx, f.profile)
 		if err != nil {
 			return err
