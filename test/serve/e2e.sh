@@ -161,6 +161,73 @@ if grep -q -e secret -e Bearer "$work/serve-c.log"; then
 	failures=$((failures + 1))
 fi
 
+echo "== the untailored view: byte for byte what the upstream holds"
+upstream_sum=$(curl -fsS -H "Accept: application/vnd.oci.image.index.v1+json" "http://$UPSTREAM_ADDR/v2/app/manifests/v1" | sha256sum)
+for how in "-H Tailor-Profile:none http://${ADDR[a]}/v2/app/manifests/v1" "http://${ADDR[a]}/v2/_p/none/app/manifests/v1"; do
+	# shellcheck disable=SC2086
+	got=$(curl -fsS -H "Accept: application/vnd.oci.image.index.v1+json" $how | sha256sum)
+	if [ "$got" = "$upstream_sum" ]; then
+		echo "ok   untailored view ($how) is the upstream's index byte for byte"
+	else
+		echo "FAIL untailored view ($how) differs from the upstream's index"
+		failures=$((failures + 1))
+	fi
+done
+entries=$("$TAILOR" inspect "${ADDR[a]}/app:v1" -o json | jq '.entries | length')
+if [ "$entries" = 3 ]; then
+	echo "ok   tailor inspect through server A sees all 3 entries"
+else
+	echo "FAIL tailor inspect through server A sees $entries entries, want 3"
+	failures=$((failures + 1))
+fi
+
+echo "== a 2-hop chain: node mirror (cpu=haswell) -> central tailor (cpu=icelake) -> registry"
+# The node names its upstream example.test, as the mirrored registry; the
+# central server names it differently (up). containerd sends ?ns=example.test
+# to the node, which consumes it and asks the central server for the
+# untailored view; the node tailors for its own profile.
+start_serve "$work/central.log" --storage "$work/central" --profile cpu=icelake --upstream "up=http://$UPSTREAM_ADDR"
+CENTRAL=$SERVE_ADDR
+WANT[node]=haswell
+start_serve "$work/node.log" --storage "$work/node" --profile cpu=haswell --upstream "example.test=http://$CENTRAL"
+ADDR[node]=$SERVE_ADDR
+echo "central $CENTRAL, node ${ADDR[node]}"
+accept="Accept: application/vnd.oci.image.index.v1+json"
+target=$(curl -fsS -H "$accept" "http://${ADDR[node]}/v2/app/manifests/v1?ns=example.test" |
+	jq -r '.manifests[] | select(.platform.architecture=="amd64") | .annotations["dev.tailor.selected.target"]')
+if [ "$target" = haswell ]; then echo "ok   curl through node -> central: tailored for the node (haswell)"; else
+	echo "FAIL curl through node -> central: selected target '$target', want haswell"; failures=$((failures + 1)); fi
+chosen=$(curl -fsS -H "$accept" "http://${ADDR[node]}/v2/app/manifests/v1?ns=example.test" |
+	jq -r '.manifests[] | select(.platform.architecture=="amd64") | .digest')
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+	"http://${ADDR[node]}/v2/app/manifests/$chosen?ns=example.test")
+if [ "$code" = 200 ]; then echo "ok   curl by digest with ?ns= through node -> central: 200"; else
+	echo "FAIL curl by digest with ?ns= through node -> central: $code"; failures=$((failures + 1)); fi
+hosts=$work/hosts-node/example.test
+mkdir -p "$hosts"
+"$TAILOR" mirror-config --for containerd --server "http://${ADDR[node]}" example.test |
+	sed 's|server = "https://example.test"|server = "http://example.test.invalid"|' >"$hosts/hosts.toml"
+ctr -n e2e-node image pull --snapshotter "$snap" --hosts-dir "$work/hosts-node" example.test/app:v1 >/dev/null
+ctr -n e2e-node image export --platform linux/amd64 "$work/export-node.tar" example.test/app:v1
+mkdir -p "$work/export-node"
+tar -xf "$work/export-node.tar" -C "$work/export-node"
+check node "ctr pull through node -> central (exported)" "$(run_from_layout "$work/export-node")"
+"$TAILOR" mirror-config --for skopeo --server "http://${ADDR[node]}" example.test >"$work/registries-node.conf"
+skopeo --insecure-policy --registries-conf "$work/registries-node.conf" copy -q docker://example.test/app:v1 "oci:$work/skopeo-node:app"
+check node "skopeo through node -> central" "$(run_from_layout "$work/skopeo-node")"
+# The central server's own clients still get its profile's choice.
+target=$(curl -fsS -H "$accept" "http://$CENTRAL/v2/app/manifests/v1" |
+	jq -r '.manifests[] | select(.platform.architecture=="amd64") | .annotations["dev.tailor.selected.target"]')
+if [ "$target" = skylake_avx512 ]; then echo "ok   central's own clients: skylake_avx512"; else
+	echo "FAIL central's own clients got '$target'"; failures=$((failures + 1)); fi
+# A node in front of server C (embedded registry, token flow): the node
+# fetches an anonymous pull token from C.
+WANT[nodec]=generic
+start_serve "$work/nodec.log" --storage "$work/nodec" --profile cpu=x86_64 --upstream "example.test=http://${ADDR[c]}"
+ADDR[nodec]=$SERVE_ADDR
+skopeo --insecure-policy copy -q --src-tls-verify=false "docker://${ADDR[nodec]}/team/app:v1" "oci:$work/skopeo-nodec:app"
+check nodec "skopeo through node -> C (embedded, token flow)" "$(run_from_layout "$work/skopeo-nodec")"
+
 echo "== metrics of server A"
 curl -s "http://${ADDR[a]}/metrics" | grep -E '^tailor_serve_selections_total' || true
 
