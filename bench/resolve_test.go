@@ -22,6 +22,7 @@ import (
 // env is the registry, the counting proxy in front of it and the two
 // binaries, set up once for every benchmark.
 type env struct {
+	dir              string // temporary: binaries and registry storage
 	proxy            string // host:port of the counting proxy
 	tailor, ggcr     string // binaries
 	requests         atomic.Int64
@@ -34,6 +35,16 @@ var (
 	shared    *env
 	setupErr  error
 )
+
+// TestMain removes the benchmarks' temporary directory (two binaries and
+// a registry's storage) when they are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		_ = os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
 
 func setup(b *testing.B) *env {
 	b.Helper()
@@ -49,7 +60,7 @@ func newEnv() (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{tailor: filepath.Join(dir, "tailor"), ggcr: filepath.Join(dir, "ggcrdigest")}
+	e := &env{dir: dir, tailor: filepath.Join(dir, "tailor"), ggcr: filepath.Join(dir, "ggcrdigest")}
 	for out, pkg := range map[string]string{e.tailor: "../cmd/tailor", e.ggcr: "./ggcrdigest"} {
 		if msg, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)

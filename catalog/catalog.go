@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -29,8 +31,27 @@ type FlagEntry struct {
 	Flags    string `json:"flags"`
 }
 
-// Target is one microarchitecture of the catalog.
+// Target is one microarchitecture of the catalog. Targets are shared and
+// immutable: their facts are read through methods, and what a method
+// returns is the caller's own (a slice is a copy; an iterator yields
+// values), so no caller can change the catalog for another.
 type Target struct {
+	name       string
+	vendor     string
+	parents    []string
+	generation int
+	cpuParts   []string
+	features   []string
+	flags      map[string][]FlagEntry
+
+	ancestors  []string
+	depth      int
+	family     string
+	featureSet map[string]bool
+}
+
+// targetJSON is a target as targets.json stores it.
+type targetJSON struct {
 	Name       string                 `json:"name"`
 	Vendor     string                 `json:"vendor"`
 	Parents    []string               `json:"parents"`
@@ -38,12 +59,37 @@ type Target struct {
 	CPUParts   []string               `json:"cpu_parts,omitempty"`
 	Features   []string               `json:"features"`
 	Flags      map[string][]FlagEntry `json:"flags"`
-
-	ancestors []string
-	depth     int
-	family    string
-	features  map[string]bool
 }
+
+// Name is the target's archspec name (haswell, zen4, neoverse_v2).
+func (t *Target) Name() string { return t.name }
+
+// Vendor is the CPU vendor as /proc/cpuinfo names it (GenuineIntel,
+// AuthenticAMD, ARM, ...), or GenericVendor.
+func (t *Target) Vendor() string { return t.vendor }
+
+// Parents are the targets t directly descends from (a copy).
+func (t *Target) Parents() []string { return slices.Clone(t.parents) }
+
+// Generation is the POWER generation (9 for power9); 0 elsewhere.
+func (t *Target) Generation() int { return t.generation }
+
+// CPUParts are the ARM "CPU part" codes of t (a copy).
+func (t *Target) CPUParts() []string { return slices.Clone(t.cpuParts) }
+
+// HasCPUPart reports whether part is one of t's ARM "CPU part" codes.
+func (t *Target) HasCPUPart(part string) bool { return slices.Contains(t.cpuParts, part) }
+
+// Features yields every feature t requires (Linux /proc/cpuinfo names), in
+// the catalog's order.
+func (t *Target) Features() iter.Seq[string] { return slices.Values(t.features) }
+
+// FeatureList is Features as a new slice.
+func (t *Target) FeatureList() []string { return slices.Clone(t.features) }
+
+// NumFeatures is the number of distinct features t requires (a few
+// archspec lists name one twice).
+func (t *Target) NumFeatures() int { return len(t.featureSet) }
 
 // FeatureAlias describes a feature name that is satisfied by other features
 // or implied by an architecture family (archspec's feature_aliases).
@@ -53,7 +99,8 @@ type FeatureAlias struct {
 }
 
 type catalogData struct {
-	Targets        []*Target               `json:"targets"`
+	Targets        []*Target               `json:"-"`
+	Raw            []targetJSON            `json:"targets"`
 	FeatureAliases map[string]FeatureAlias `json:"feature_aliases"`
 	ARMVendors     map[string]string       `json:"arm_vendors"`
 	DarwinFlags    map[string]string       `json:"darwin_flags"`
@@ -70,26 +117,30 @@ func load() {
 		if err := json.Unmarshal(targetsJSON, &data); err != nil {
 			panic(fmt.Sprintf("catalog: embedded targets.json is invalid: %v", err))
 		}
-		byName = make(map[string]*Target, len(data.Targets))
+		byName = make(map[string]*Target, len(data.Raw))
 		// targets.json lists parents before children, so one pass derives everything.
-		for _, t := range data.Targets {
-			for _, p := range t.Parents {
+		for _, r := range data.Raw {
+			t := &Target{name: r.Name, vendor: r.Vendor, parents: r.Parents, generation: r.Generation,
+				cpuParts: r.CPUParts, features: r.Features, flags: r.Flags}
+			for _, p := range t.parents {
 				if byName[p] == nil {
-					panic(fmt.Sprintf("catalog: target %q listed before its parent %q", t.Name, p))
+					panic(fmt.Sprintf("catalog: target %q listed before its parent %q", t.name, p))
 				}
 			}
 			t.ancestors = computeAncestors(t)
-			t.family = t.Name
-			for _, p := range t.Parents {
+			t.family = t.name
+			for _, p := range t.parents {
 				t.depth = max(t.depth, byName[p].depth+1)
 				t.family = byName[p].family
 			}
-			t.features = make(map[string]bool, len(t.Features))
-			for _, f := range t.Features {
-				t.features[f] = true
+			t.featureSet = make(map[string]bool, len(t.features))
+			for _, f := range t.features {
+				t.featureSet[f] = true
 			}
-			byName[t.Name] = t
+			byName[t.name] = t
+			data.Targets = append(data.Targets, t)
 		}
+		data.Raw = nil
 	})
 }
 
@@ -100,7 +151,7 @@ func load() {
 func computeAncestors(t *Target) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, p := range t.Parents {
+	for _, p := range t.parents {
 		for _, n := range append([]string{p}, byName[p].ancestors...) {
 			if !seen[n] {
 				seen[n] = true
@@ -112,12 +163,14 @@ func computeAncestors(t *Target) []string {
 	return out
 }
 
-// Lookup returns the target called name.
+// Lookup returns the target called name. The x86-64 levels may also be
+// spelled as the psABI does (x86-64-v3 for x86_64_v3). The error for an
+// unknown name suggests the closest target names.
 func Lookup(name string) (*Target, error) {
 	load()
-	t, ok := byName[name]
+	t, ok := byName[canonicalName(name)]
 	if !ok {
-		return nil, fmt.Errorf("%w %q (see 'tailor targets' for the list)", ErrUnknownTarget, name)
+		return nil, unknownTarget(name)
 	}
 	return t, nil
 }
@@ -142,7 +195,7 @@ func Names() []string {
 	load()
 	names := make([]string, 0, len(data.Targets))
 	for _, t := range data.Targets {
-		names = append(names, t.Name)
+		names = append(names, t.name)
 	}
 	sort.Strings(names)
 	return names
@@ -153,7 +206,7 @@ func (t *Target) Children() []*Target {
 	load()
 	var out []*Target
 	for _, c := range data.Targets {
-		if slices.Contains(c.Parents, t.Name) {
+		if slices.Contains(c.parents, t.name) {
 			out = append(out, c)
 		}
 	}
@@ -165,12 +218,14 @@ func (t *Target) Children() []*Target {
 func (t *Target) Ancestors() []string { return slices.Clone(t.ancestors) }
 
 // Lineage returns t followed by its ancestors.
-func (t *Target) Lineage() []string { return append([]string{t.Name}, t.ancestors...) }
+func (t *Target) Lineage() []string {
+	return append(append(make([]string, 0, len(t.ancestors)+1), t.name), t.ancestors...)
+}
 
 // IsDescendantOf reports whether other is t or one of t's ancestors, that is
 // whether code built for other runs where t runs (within the DAG).
 func (t *Target) IsDescendantOf(other string) bool {
-	return t.Name == other || slices.Contains(t.ancestors, other)
+	return t.name == other || slices.Contains(t.ancestors, other)
 }
 
 // Depth is the length of the longest path from t to the root of its family.
@@ -180,16 +235,27 @@ func (t *Target) Depth() int { return t.depth }
 func (t *Target) Family() string { return t.family }
 
 // Generic reports whether t is vendor-neutral (a family root or a level).
-func (t *Target) Generic() bool { return t.Vendor == GenericVendor }
+func (t *Target) Generic() bool { return t.vendor == GenericVendor }
 
 // HasFeature reports whether t requires feature f (its own list only; the
 // catalog lists every feature of a target, not just the new ones).
-func (t *Target) HasFeature(f string) bool { return t.features[f] }
+func (t *Target) HasFeature(f string) bool { return t.featureSet[f] }
 
-// FeatureAliases returns the catalog's feature aliases.
+// LookupFeatureAlias returns (a copy of) the alias named f, if f is one.
+func LookupFeatureAlias(f string) (FeatureAlias, bool) {
+	load()
+	a, ok := data.FeatureAliases[f]
+	return FeatureAlias{AnyOf: slices.Clone(a.AnyOf), Families: slices.Clone(a.Families)}, ok
+}
+
+// FeatureAliases returns (a copy of) the catalog's feature aliases.
 func FeatureAliases() map[string]FeatureAlias {
 	load()
-	return data.FeatureAliases
+	out := make(map[string]FeatureAlias, len(data.FeatureAliases))
+	for k, a := range data.FeatureAliases {
+		out[k] = FeatureAlias{AnyOf: slices.Clone(a.AnyOf), Families: slices.Clone(a.Families)}
+	}
+	return out
 }
 
 // ARMVendor maps an ARM "CPU implementer" code (0x41) to a vendor name (ARM).
@@ -199,8 +265,9 @@ func ARMVendor(code string) (string, bool) {
 	return v, ok
 }
 
-// DarwinFlags maps macOS sysctl feature names to Linux cpuinfo names.
+// DarwinFlags maps macOS sysctl feature names to Linux cpuinfo names (a
+// copy).
 func DarwinFlags() map[string]string {
 	load()
-	return data.DarwinFlags
+	return maps.Clone(data.DarwinFlags)
 }

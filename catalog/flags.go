@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,10 +13,16 @@ import (
 // cannot build for a target.
 var ErrNoFlags = errors.New("no compiler flags")
 
+// FlagEntries returns (a copy of) t's flags for compiler by version range,
+// as archspec lists them; nil for a compiler t has none for.
+func (t *Target) FlagEntries(compiler string) []FlagEntry {
+	return slices.Clone(t.flags[compiler])
+}
+
 // Compilers lists the compilers t has flags for, sorted.
 func (t *Target) Compilers() []string {
-	out := make([]string, 0, len(t.Flags))
-	for c := range t.Flags {
+	out := make([]string, 0, len(t.flags))
+	for c := range t.flags {
 		out = append(out, c)
 	}
 	sort.Strings(out)
@@ -26,9 +33,9 @@ func (t *Target) Compilers() []string {
 // version build code for t. When several version ranges hold, the one with
 // the newest lower bound wins, since newer compilers know the target by name.
 func (t *Target) CompilerFlags(compiler, version string) (string, error) {
-	entries, ok := t.Flags[compiler]
+	entries, ok := t.flags[compiler]
 	if !ok || len(entries) == 0 {
-		return "", fmt.Errorf("%w: target %s has none for compiler %q (it has: %s)", ErrNoFlags, t.Name, compiler, strings.Join(t.Compilers(), ", "))
+		return "", fmt.Errorf("%w: target %s has none for compiler %q (it has: %s)", ErrNoFlags, t.Name(), compiler, strings.Join(t.Compilers(), ", "))
 	}
 	v, err := parseVersion(version)
 	if err != nil {
@@ -57,7 +64,7 @@ func (t *Target) CompilerFlags(compiler, version string) (string, error) {
 		for _, e := range entries {
 			ranges = append(ranges, e.Versions)
 		}
-		return "", fmt.Errorf("%w: %s %s cannot build for %s (supported versions: %s)", ErrNoFlags, compiler, version, t.Name, strings.Join(ranges, ", "))
+		return "", fmt.Errorf("%w: %s %s cannot build for %s (supported versions: %s)", ErrNoFlags, compiler, version, t.Name(), strings.Join(ranges, ", "))
 	}
 	return entries[best].Flags, nil
 }

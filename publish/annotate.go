@@ -1,16 +1,12 @@
 package publish
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tailor-dev/tailor/requirement"
 )
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // Annotate returns m with the requirements of the entry whose digest
 // starts with digest (sha256:abc... or abc...; it must name exactly one

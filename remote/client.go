@@ -39,7 +39,7 @@ func New(opts ...Option) (*Client, error) {
 func (c *Client) baseOptions() []ggcr.Option {
 	return []ggcr.Option{
 		ggcr.WithAuthFromKeychain(c.o.keychain),
-		ggcr.WithTransport(&tailorTransport{inner: c.o.transport, profile: c.o.profile}),
+		ggcr.WithTransport(&tailorTransport{inner: &logTransport{inner: c.o.transport, log: c.o.log, timeout: c.o.timeout, slow: c.o.slow}, profile: c.o.profile}),
 		ggcr.WithRetryBackoff(c.o.backoff),
 		ggcr.WithUserAgent(c.o.userAgent),
 		ggcr.WithJobs(c.o.jobs),

@@ -3,6 +3,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -43,6 +44,10 @@ type options struct {
 	userAgent string
 	// profile is the Tailor-Profile header sent ("" none).
 	profile string
+	// log receives what the client does (discarded by default).
+	log *slog.Logger
+	// slow is when a waiting request is first logged (SlowAnswer).
+	slow time.Duration
 	// jobs is ggcr's parallelism for layer transfers.
 	jobs int
 }
@@ -121,6 +126,19 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
+// WithLogger makes the client log each request at debug level, and warn
+// while a registry keeps a request waiting (see SlowAnswer). Default:
+// silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("logger: nil")
+		}
+		o.log = l
+		return nil
+	}
+}
+
 // WithServerProfile sets the profile a tailor server is asked to tailor
 // answers for (the Tailor-Profile header). The default, ProfileNone, asks
 // for every index whole, as published: tailor matches entries itself, so
@@ -146,6 +164,8 @@ func newOptions(opts []Option) (*options, error) {
 		backoff:   DefaultBackoff,
 		userAgent: DefaultUserAgent,
 		profile:   ProfileNone,
+		log:       slog.New(slog.DiscardHandler),
+		slow:      SlowAnswer,
 		jobs:      4,
 	}
 	for _, opt := range opts {

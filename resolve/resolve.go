@@ -71,29 +71,60 @@ func Resolve(ctx context.Context, c *remote.Client, ref string, p *profile.Profi
 	if p == nil {
 		return nil, ErrNoProfile
 	}
-	o := newOptions(opts)
+	e, err := Fetch(ctx, c, ref)
+	if err != nil {
+		return nil, err
+	}
+	return e.Resolve(p, opts...)
+}
+
+// Entries are the entries of a reference, fetched once, to resolve for
+// many hosts (Resolve is Fetch then Entries.Resolve).
+type Entries struct {
+	ref   string
+	m     *remote.Manifest
+	descs []v1.Descriptor
+	index *v1.Hash
+}
+
+// Fetch reads the entries ref names: an index's, or a single image
+// described by its config's platform.
+func Fetch(ctx context.Context, c *remote.Client, ref string) (*Entries, error) {
 	m, err := c.Get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	entries, index, err := candidatesOf(ctx, c, m)
+	descs, index, err := candidatesOf(ctx, c, m)
 	if err != nil {
 		return nil, err
 	}
-	best, all, err := match.Best(entries, p, o.match...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ref, err)
+	return &Entries{ref: ref, m: m, descs: descs, index: index}, nil
+}
+
+// Digest is the digest of the manifest the reference names.
+func (e *Entries) Digest() v1.Hash { return e.m.Digest }
+
+// Resolve chooses the entry that fits host p best, as the package's
+// Resolve does, with no I/O.
+func (e *Entries) Resolve(p *profile.Profile, opts ...Option) (*Result, error) {
+	if p == nil {
+		return nil, ErrNoProfile
 	}
-	repo := Repository(ref)
+	o := newOptions(opts)
+	best, all, err := match.Best(e.descs, p, o.match...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", e.ref, err)
+	}
+	repo := Repository(e.ref)
 	return &Result{
 		Repository: repo,
 		Reference:  repo + "@" + best.Descriptor.Digest.String(),
 		Digest:     best.Descriptor.Digest,
-		Index:      index,
+		Index:      e.index,
 		Platform:   best.Descriptor.Platform,
 		Chosen:     best,
 		Candidates: all,
-		from:       m,
+		from:       e.m,
 	}, nil
 }
 

@@ -103,7 +103,7 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	if len(o.upstreams) == 0 {
-		if s.emb, err = newEmbedded(context.Background(), o.storage); err != nil {
+		if s.emb, err = newEmbedded(context.Background(), o.storage, o.logger); err != nil {
 			return nil, err
 		}
 	}

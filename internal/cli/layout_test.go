@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/tailor-dev/tailor/internal/registrytest"
 )
 
 // TestLayoutRoundTrip reads with inspect, resolve and pull the OCI layout
@@ -90,5 +91,39 @@ func TestLayoutRoundTrip(t *testing.T) {
 	code, _, errs = runCLI(t, "resolve", "oci:"+dir+":nosuch", "--profile", "cpu=haswell")
 	if code != 1 || !strings.Contains(errs, `no image tagged "nosuch"`) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 		t.Errorf("resolve of a missing tag: exit %d, stderr %q; want 1 and one line naming the tag", code, errs)
+	}
+}
+
+// TestIndexCreateFromLayout publishes builds kept in an OCI layout: the
+// entries are copied from the layout into the registry, then indexed.
+func TestIndexCreateFromLayout(t *testing.T) {
+	needCC(t)
+	dir := filepath.Join(t.TempDir(), "forces")
+	f := buildFile(t, "targets: [x86_64, x86_64_v3]\n")
+	if code, _, errs := runCLI(t, "build", "-f", f, "--dest", "oci:"+dir+":1", "--log-dir", t.TempDir()); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, errs)
+	}
+	lp, _ := layout.FromPath(dir)
+	top, _ := lp.ImageIndex()
+	tm, _ := top.IndexManifest()
+	idx, _ := top.ImageIndex(tm.Manifests[0].Digest)
+	entries, _ := idx.IndexManifest()
+	generic, v3 := entries.Manifests[0].Digest.String(), entries.Manifests[1].Digest.String()
+
+	host := registrytest.New(t, "")
+	code, out, errs := runCLI(t, "index", "create", host+"/forces:1",
+		"--entry", "oci:"+dir+"@"+generic, "--entry", "oci:"+dir+"@"+v3+"=cpu=x86_64_v3")
+	if code != 0 {
+		t.Fatalf("index create: exit %d\n%s", code, errs)
+	}
+	if !strings.HasPrefix(out, host+"/forces@sha256:") {
+		t.Errorf("index create printed %q", out)
+	}
+	code, out, errs = runCLI(t, "resolve", host+"/forces:1", "--profile", "cpu=zen2")
+	if code != 0 || strings.TrimSpace(out) != host+"/forces@"+v3 {
+		t.Errorf("resolve of the published index: exit %d %q %s; want the v3 entry %s", code, out, errs, v3)
+	}
+	if code, _, errs := runCLI(t, "pull", host+"/forces:1", "--profile", "cpu=x86_64", "--dest", "oci:"+t.TempDir()); code != 0 {
+		t.Errorf("pull of the copied generic entry: exit %d\n%s", code, errs)
 	}
 }
