@@ -18,6 +18,7 @@ import (
 //	tls: {cert: server.crt, key: server.key}
 //	upstreamTimeout: 30s
 //	tagTTL: 5s                 # how long an upstream tag read is reused
+//	cacheSize: 20G             # content cache of a proxying server; 0: none
 //	upstreams:
 //	  - {name: docker.io, url: https://registry-1.docker.io}
 //	profiles:                  # names clients may use instead of a spec
@@ -32,6 +33,7 @@ type Config struct {
 	TLS             TLSConfig         `json:"tls,omitempty"`
 	UpstreamTimeout string            `json:"upstreamTimeout,omitempty"`
 	TagTTL          string            `json:"tagTTL,omitempty"`
+	CacheSize       string            `json:"cacheSize,omitempty"`
 	Upstreams       []Upstream        `json:"upstreams,omitempty"`
 	Profiles        map[string]string `json:"profiles,omitempty"`
 }

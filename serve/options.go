@@ -38,6 +38,7 @@ type options struct {
 	publicUpstreams bool          // test seam: loopback upstreams count as public (redirect policy)
 	bodyIdle        time.Duration // test seam: how long a request body may stall (bodyIdle)
 	tagTTL          time.Duration
+	cacheSize       int64
 }
 
 // WithUpstreams adds upstream registries; the first is the default for
@@ -158,6 +159,24 @@ func WithTagTTL(d time.Duration) Option {
 	}
 }
 
+// DefaultCacheSize bounds the content cache of a proxying server.
+const DefaultCacheSize = 20 << 30
+
+// WithCacheSize bounds the content cache of a proxying server (blobs and
+// manifests by digest under <storage>/cache, least recently used evicted
+// first; default DefaultCacheSize). 0 turns the cache off: content is
+// passed through and a tag whose upstream is down serves its last known
+// index, but the blobs it names must come from the upstream.
+func WithCacheSize(n int64) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return errors.New("cache size must not be negative")
+		}
+		o.cacheSize = n
+		return nil
+	}
+}
+
 // WithKeychain sets where upstream credentials come from (default: the
 // docker config, authn.DefaultKeychain).
 func WithKeychain(k authn.Keychain) Option {
@@ -183,6 +202,7 @@ func newOptions(opts []Option) (*options, error) {
 		keychain:        authn.DefaultKeychain,
 		bodyIdle:        bodyIdle,
 		tagTTL:          DefaultTagTTL,
+		cacheSize:       DefaultCacheSize,
 	}
 	for _, opt := range opts {
 		if opt == nil {

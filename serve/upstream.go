@@ -66,6 +66,8 @@ type upstreamBackend struct {
 	privateOnce sync.Once
 	isPrivate   bool
 	forcePublic bool // test seam: treat a loopback upstream as public
+
+	cache *cache // manifests by digest; nil when off
 }
 
 var _ backend = (*upstreamBackend)(nil)
@@ -74,7 +76,7 @@ var _ backend = (*upstreamBackend)(nil)
 // repository: a token's scope is one repository).
 const maxTransports = 4096
 
-func newRemote(up Upstream, o *options, m *metrics) (*upstreamBackend, error) {
+func newRemote(up Upstream, o *options, m *metrics, c *cache) (*upstreamBackend, error) {
 	u, err := url.Parse(up.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("upstream %s: URL %q: want http(s)://host[:port][/repository-prefix]", up.Name, redactUserinfo(up.URL))
@@ -104,7 +106,7 @@ func newRemote(up Upstream, o *options, m *metrics) (*upstreamBackend, error) {
 	}
 	b := &upstreamBackend{
 		up: up, base: u, prefix: prefix, reg: reg, authReg: authReg, keychain: o.keychain, creds: creds,
-		pingTO: o.upstreamTimeout, m: m, log: o.logger, forcePublic: o.publicUpstreams,
+		pingTO: o.upstreamTimeout, m: m, log: o.logger, forcePublic: o.publicUpstreams, cache: c,
 	}
 	b.transports, _ = lru.New[string, http.RoundTripper](maxTransports)
 	// Every request (token requests included) asks a tailor upstream for
@@ -220,7 +222,27 @@ func forwardQuery(q url.Values) url.Values {
 	return out
 }
 
+// getManifest reads a manifest by tag or digest: one by digest from the
+// cache when it holds it; what is fetched is kept there by its digest (a
+// tag's too, so the untailored view of a tag read before works offline).
 func (u *upstreamBackend) getManifest(ctx context.Context, repo, ref string) (*manifest, error) {
+	d, byDigest := digest.Parse(ref)
+	if byDigest == nil && u.cache != nil {
+		if m := u.cache.manifest(ctx, d); m != nil {
+			return m, nil
+		}
+	}
+	m, err := u.fetchManifest(ctx, repo, ref)
+	if err == nil && u.cache != nil {
+		if err := u.cache.putManifest(context.WithoutCancel(ctx), m); err != nil {
+			u.log.Warn("manifest not cached", "upstream", u.up.Name, "digest", m.digest.String(), "err", err)
+		}
+	}
+	return m, err
+}
+
+// fetchManifest GETs a manifest from the upstream, bounded and checked.
+func (u *upstreamBackend) fetchManifest(ctx context.Context, repo, ref string) (*manifest, error) {
 	resp, err := u.do(ctx, http.MethodGet, repo, "manifests/"+ref, nil, allManifestTypes)
 	if err != nil {
 		return nil, err
@@ -338,13 +360,25 @@ func copyHeaders(dst, src http.Header, keys ...string) {
 // Content-Type the backend sent.
 func mediaTypeOf(body []byte, contentType string) string {
 	var probe struct {
-		MediaType string `json:"mediaType"`
+		MediaType     string          `json:"mediaType"`
+		SchemaVersion int             `json:"schemaVersion"`
+		Manifests     json.RawMessage `json:"manifests"`
+		FSLayers      json.RawMessage `json:"fsLayers"`
 	}
-	if err := jsonUnmarshal(body, &probe); err == nil && probe.MediaType != "" {
+	err := jsonUnmarshal(body, &probe)
+	if err == nil && probe.MediaType != "" {
 		return probe.MediaType
 	}
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil {
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt != "application/json" && mt != "application/octet-stream" {
 		return mt
 	}
-	return contentType
+	switch {
+	case err != nil:
+		return contentType
+	case probe.SchemaVersion == 1 || probe.FSLayers != nil:
+		return mediaDockerSchema1
+	case probe.Manifests != nil:
+		return mediaOCIIndex
+	}
+	return mediaOCIManifest // OCI leaves mediaType optional; the content says which
 }

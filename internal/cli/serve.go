@@ -21,7 +21,7 @@ type serveFlags struct {
 	tlsCert, tlsKey, htpasswd        string
 	login                            bool
 	upstreamTimeout, tagTTL          time.Duration
-	logFormat                        string
+	logFormat, cacheSize             string
 }
 
 func newServeCommand() *cobra.Command {
@@ -62,6 +62,7 @@ token for that profile.`,
 	fl.StringVar(&f.htpasswd, "htpasswd", "", "htpasswd file (bcrypt): only its users may push (turns on the bearer token flow)")
 	fl.BoolVar(&f.login, "login", false, "challenge clients for a login whose user name is their profile")
 	fl.DurationVar(&f.upstreamTimeout, "upstream-timeout", 30*time.Second, "timeout to connect to an upstream and get its answer's headers")
+	fl.StringVar(&f.cacheSize, "cache-size", "20G", "bound of the content cache of a proxying server (blobs and manifests by digest under --storage; least recently used first); 0: no cache")
 	fl.DurationVar(&f.tagTTL, "tag-ttl", serve.DefaultTagTTL, "how long a tag read from an upstream is reused before it is read again (0: every request)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	return cmd
@@ -107,6 +108,7 @@ func mergeConfig(cmd *cobra.Command, f *serveFlags) (map[string]string, error) {
 		}
 		f.upstreamTimeout = d
 	}
+	set("cache-size", &f.cacheSize, c.CacheSize)
 	if c.TagTTL != "" && !cmd.Flags().Changed("tag-ttl") {
 		d, err := time.ParseDuration(c.TagTTL)
 		if err != nil {
@@ -134,6 +136,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	opts := []serve.Option{serve.WithStorage(f.storage), serve.WithLogger(logger), serve.WithLogin(f.login),
 		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey), serve.WithTagTTL(f.tagTTL)}
+	size, err := serve.ParseSize(f.cacheSize)
+	if err != nil {
+		return usageError(fmt.Errorf("--cache-size: %w", err))
+	}
+	opts = append(opts, serve.WithCacheSize(size))
 	var upstreams []string // for the log, without credentials
 	for _, s := range f.upstreams {
 		u, err := serve.ParseUpstream(s)
@@ -183,8 +190,19 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	case f.login:
 		auth = "Basic login: user name = profile"
 	}
-	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", upstreams, "profile", f.profile, "auth", auth)
+	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", upstreams, "profile", f.profile, "auth", auth, "cache", cacheNote(len(upstreams), f.cacheSize))
 	return s.Run(ctx, ln)
+}
+
+// cacheNote says in the startup log what the content cache is.
+func cacheNote(upstreams int, size string) string {
+	switch {
+	case upstreams == 0:
+		return "none (embedded registry)"
+	case size == "0":
+		return "off"
+	}
+	return "up to " + size
 }
 
 func serveLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
