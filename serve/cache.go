@@ -22,9 +22,9 @@ import (
 // first), kept across restarts. A blob is stored only whole and verified
 // (content commits by rename after the digest matched). Concurrent
 // requests for a blob not cached share one upstream fetch (content.Fill):
-// the first client gets the bytes as they arrive, all but the last chunk,
-// which it gets once the blob is verified and stored; the others are
-// served from disk when it is. Content is addressed by digest alone, so a
+// the first client gets the bytes as they arrive, verified as a
+// pass-through verifies them (the last chunk only once the digest
+// matched); the others are served from disk once the blob is stored. Content is addressed by digest alone, so a
 // blob fetched through one repository or upstream serves every other that
 // names it: every client already reads what the server's own upstream
 // credentials read.
@@ -109,21 +109,31 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, u *upstreamBa
 		return s.fetchBlob(ctx, u, repo, tail, d, cw, lw)
 	})
 	leader := led.Load()
+	if err == nil {
+		lw.release() // a digest only the store's commit checks (sha512)
+	}
+	begun, whole := lw.state()
 	switch {
-	case err == nil && leader && lw.streaming():
+	case whole:
+		// The client has its blob; a failed store only costs the cache.
 		s.m.cache.WithLabelValues("miss").Inc()
-		b.Close()
-		if !lw.finishTail() {
-			panic(http.ErrAbortHandler) // the client went away meanwhile
+		if err != nil {
+			s.m.storeErrors.Inc()
+			s.o.logger.Warn("blob served but not cached", "digest", d.String(), "err", err)
+		} else {
+			b.Close()
 		}
+	case begun:
+		// Part of a blob that failed its digest or was cut off: the client
+		// must not get a complete-looking body.
+		s.o.logger.Warn("blob fill failed after streaming began", "upstream", u.name(), "repo", repo, "digest", d.String(), "err", err)
+		if err == nil {
+			b.Close()
+		}
+		panic(http.ErrAbortHandler)
 	case err == nil:
 		s.m.cache.WithLabelValues(map[bool]string{true: "miss", false: "shared"}[leader]).Inc()
 		serveCached(w, r, b)
-	case lw.started():
-		// The client has part of a blob that failed its digest or was cut
-		// off: it must not get a complete-looking body.
-		s.o.logger.Warn("blob fill failed after streaming began", "upstream", u.name(), "repo", repo, "digest", d.String(), "err", err)
-		panic(http.ErrAbortHandler)
 	case errors.Is(err, errCacheSkip) || errors.Is(err, content.ErrTooLarge) || errors.Is(err, content.ErrNoSpace):
 		c.failed(err)
 		s.m.cache.WithLabelValues("bypass").Inc()
@@ -139,9 +149,13 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, u *upstreamBa
 	}
 }
 
-// fetchBlob is a fill: it GETs the blob from u and copies it into cw (the
-// store's writer, which hashes it) and to the leading client lw, which
-// holds the last chunk back until the store has checked the digest.
+// fetchBlob is a fill: it GETs the blob from u and copies it, in
+// overlapping stages, into cw (the store's writer, which hashes it as it
+// writes) and on to the leading client lw, which keeps the chunk that
+// completes the blob until the hash matched: when the store's running
+// sha256 is the digest, before the store syncs and commits (the client
+// does not wait for the disk to flush); for other digests, after the
+// commit. One hash per byte, as a pass-through.
 func (s *Server) fetchBlob(ctx context.Context, u *upstreamBackend, repo, tail string, d digest.Digest, cw io.Writer, lw *leaderWriter) error {
 	resp, err := u.do(ctx, http.MethodGet, repo, tail, nil, nil)
 	if err != nil {
@@ -156,16 +170,31 @@ func (s *Server) fetchBlob(ctx context.Context, u *upstreamBackend, repo, tail s
 		return fmt.Errorf("%w: %w", errCacheSkip, content.ErrNoSpace)
 	}
 	lw.start(size, d)
+	var stored int64
 	n, err := stages(lw, resp.Body, func(p []byte, rerr error) (int, error) {
 		if len(p) > 0 {
 			if _, err := cw.Write(p); err != nil {
 				return 0, err
 			}
+			stored += int64(len(p))
+		}
+		if size >= 0 && stored > size {
+			return 0, fmt.Errorf("%w: more than the %d bytes announced", errDigestMismatch, size)
 		}
 		return len(p), rerr
 	})
 	u.m.bytes.WithLabelValues(u.up.Name).Add(float64(n))
-	return err
+	if err != nil {
+		return err
+	}
+	if h, ok := cw.(interface{ Digest() digest.Digest }); ok && d.Algorithm() == digest.SHA256 {
+		if h.Digest() != d || (size >= 0 && stored != size) {
+			u.m.upstreamErrors.WithLabelValues(u.up.Name, "digest").Inc()
+			return fmt.Errorf("%w: got %s (%d bytes), want %s", errDigestMismatch, h.Digest(), stored, d)
+		}
+		lw.release() // verified: the client gets its last bytes now
+	}
+	return nil
 }
 
 // serveCached answers from a cached blob, Range requests included.
@@ -182,15 +211,16 @@ func serveCached(w http.ResponseWriter, r *http.Request, b *content.Blob) {
 // leaderWriter is the response of the client whose request started a
 // fill: the fill's goroutine writes to it while the client's handler
 // waits, so every use is under mu, and none after the handler is done.
-// With a known size it streams all bytes but those that complete the
-// blob; those wait in tail for the verdict.
+// With a known size it streams what it is given but the bytes that
+// complete the blob: those wait in tail for release.
 type leaderWriter struct {
 	mu     sync.Mutex
 	w      http.ResponseWriter
-	size   int64 // -1: unknown, nothing streamed
+	size   int64
 	n      int64
 	tail   []byte
 	begun  bool
+	whole  bool // the client has the whole, verified blob
 	broken bool // a write to the client failed: the rest is not sent
 	done   bool // the handler returned
 }
@@ -232,24 +262,28 @@ func (l *leaderWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (l *leaderWriter) streaming() bool {
+// release sends the kept-back bytes of a verified blob and flushes.
+func (l *leaderWriter) release() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.begun
+	if !l.begun || l.broken || l.done || l.whole || l.n != l.size {
+		return
+	}
+	if _, err := l.w.Write(l.tail); err != nil {
+		l.broken = true
+		return
+	}
+	if f, ok := l.w.(http.Flusher); ok {
+		f.Flush()
+	}
+	l.whole = true
 }
 
-func (l *leaderWriter) started() bool { return l.streaming() }
-
-// finishTail sends the kept-back bytes once the blob is verified; false
-// when the client did not get the whole blob.
-func (l *leaderWriter) finishTail() bool {
+// state is what the client got: streaming began, and the whole blob.
+func (l *leaderWriter) state() (begun, whole bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.broken || l.done || l.n != l.size {
-		return false
-	}
-	_, err := l.w.Write(l.tail)
-	return err == nil
+	return l.begun, l.whole
 }
 
 // finish marks the handler done: the fill writes nothing more.

@@ -101,7 +101,7 @@ func run(o opts) error {
 		return err
 	}
 	res := results{}
-	var tailor, proxy *proc
+	var tailor, proxy, nocache *proc
 	for r := range o.rounds {
 		fmt.Printf("round %d\n", r+1)
 		if tailor, err = startTailor("serve", o.tailor, filepath.Join(o.work, fmt.Sprintf("serve%d", r)), up.addr, o.tailorArgs); err != nil {
@@ -110,20 +110,20 @@ func run(o opts) error {
 		if proxy, err = startRegistry("proxy", o.registry, filepath.Join(o.work, fmt.Sprintf("proxy%d", r)), direct); err != nil {
 			return err
 		}
-		steps := []struct {
+		if nocache, err = startTailor("serve", o.tailor, filepath.Join(o.work, fmt.Sprintf("nocache%d", r)), up.addr,
+			append(o.tailorArgs, "--cache-size", "0")); err != nil {
+			return err
+		}
+		type step struct {
 			kind string
 			p    *proc
-		}{{"cold tailor serve", tailor}, {"cold distribution proxy", proxy}}
+		}
+		steps := []step{{"cold tailor serve", tailor}, {"cold distribution proxy", proxy}}
 		if r%2 == 1 {
 			steps[0], steps[1] = steps[1], steps[0]
 		}
-		steps = append(steps, struct {
-			kind string
-			p    *proc
-		}{"repeat tailor serve", tailor}, struct {
-			kind string
-			p    *proc
-		}{"repeat distribution proxy", proxy})
+		steps = append(steps, step{"repeat tailor serve", tailor}, step{"repeat distribution proxy", proxy},
+			step{"tailor serve, no cache", nocache})
 		if err := res.timed("direct", direct, up); err != nil {
 			return err
 		}
@@ -135,6 +135,7 @@ func run(o opts) error {
 		if err := res.timed("direct", direct, up); err != nil {
 			return err
 		}
+		nocache.stop()
 		if r < o.rounds-1 {
 			tailor.stop()
 			proxy.stop()
@@ -160,7 +161,7 @@ func reportPulls(res results, o opts) {
 	fmt.Printf("\npulls of %.0f MB, median of %d (wall s; CPU s per pull: client, upstream, the server pulled through)\n", mb, o.rounds)
 	fmt.Printf("%-26s %8s %8s %8s %8s %8s\n", "", "wall s", "MB/s", "cpu cli", "cpu up", "cpu srv")
 	walls := map[string]float64{}
-	for _, k := range []string{"direct", "cold tailor serve", "cold distribution proxy", "repeat tailor serve", "repeat distribution proxy"} {
+	for _, k := range []string{"direct", "cold tailor serve", "cold distribution proxy", "repeat tailor serve", "repeat distribution proxy", "tailor serve, no cache"} {
 		var w, cc, cu, cs []float64
 		for _, s := range res[k] {
 			w, cc, cu = append(w, s.wall), append(cc, s.cpu["client"]), append(cu, s.cpu["upstream"])
