@@ -50,6 +50,7 @@ declare -A ADDR WANT
 WANT[a]=haswell WANT[b]=skylake_avx512
 start_serve "$work/serve-a.log" --storage "$work/serve-a" --profile cpu=haswell --upstream "example.test=http://$UPSTREAM_ADDR"
 ADDR[a]=$SERVE_ADDR
+ADDR_PID_A=$SERVE_PID
 start_serve "$work/serve-b.log" --storage "$work/serve-b" --profile cpu=icelake --upstream "example.test=http://$UPSTREAM_ADDR"
 ADDR[b]=$SERVE_ADDR
 echo "tailor serve A (cpu=haswell) at ${ADDR[a]}, B (cpu=icelake) at ${ADDR[b]}"
@@ -227,6 +228,52 @@ start_serve "$work/nodec.log" --storage "$work/nodec" --profile cpu=x86_64 --ups
 ADDR[nodec]=$SERVE_ADDR
 skopeo --insecure-policy copy -q --src-tls-verify=false "docker://${ADDR[nodec]}/team/app:v1" "oci:$work/skopeo-nodec:app"
 check nodec "skopeo through node -> C (embedded, token flow)" "$(run_from_layout "$work/skopeo-nodec")"
+
+echo "== 3,000 client-chosen profiles: bounded storage and memory (server D)"
+start_serve "$work/serve-d.log" --storage "$work/serve-d" --profile none --upstream "example.test=http://$UPSTREAM_ADDR"
+ADDR[d]=$SERVE_ADDR
+D_PID=$SERVE_PID
+curl -fsS -o /dev/null "http://${ADDR[d]}/v2/app/manifests/v1"
+before=$(du -sb "$work/serve-d" | cut -f1)
+targets=(haswell skylake_avx512 icelake zen3 x86_64 x86_64_v2 sapphirerapids)
+for i in $(seq 1 3000); do
+	printf 'url = "http://%s/v2/_p/cpu=%s,label.n%d=%s/app/manifests/v1"\noutput = "/dev/null"\n' \
+		"${ADDR[d]}" "${targets[$((i % ${#targets[@]}))]}" "$i" "$(printf 'x%.0s' $(seq 1 100))"
+done >"$work/profiles.curl"
+curl -sS --no-progress-meter --parallel --parallel-max 16 -K "$work/profiles.curl" -w '%{http_code}\n' | sort | uniq -c | sed 's/^/     HTTP /'
+after=$(du -sb "$work/serve-d" | cut -f1)
+rss=$(awk '/^VmRSS/{print $2}' "/proc/$D_PID/status")
+echo "storage grew by $((after - before)) bytes; RSS ${rss} kB"
+if [ $((after - before)) -le 1048576 ] && [ "$rss" -le 65536 ]; then
+	echo "ok   3,000 profiles: storage +$((after - before)) B (<= 1 MiB), RSS $((rss / 1024)) MiB (<= 64 MiB)"
+else
+	echo "FAIL 3,000 profiles: storage +$((after - before)) B, RSS $((rss / 1024)) MiB (want <= 1 MiB, <= 64 MiB)"
+	failures=$((failures + 1))
+fi
+
+echo "== the cache: pull again with the upstream down (server A)"
+kill "$UPSTREAM_PID"
+wait "$UPSTREAM_PID" 2>/dev/null || true
+if curl -fsS -o /dev/null "http://$UPSTREAM_ADDR/v2/" 2>/dev/null; then echo "FAIL the upstream is still up"; failures=$((failures + 1)); fi
+warning=$(curl -sS -D - -o /dev/null -H "$accept" "http://${ADDR[a]}/v2/app/manifests/v1" | tr -d '\r' | sed -n 's/^Warning: //p')
+echo "tag through A with the upstream down: Warning: $warning"
+ctr -n e2e-a-offline image pull --snapshotter "$snap" --hosts-dir "$work/hosts-a" example.test/app:v1 >/dev/null
+ctr -n e2e-a-offline image export --platform linux/amd64 "$work/export-a-offline.tar" example.test/app:v1
+mkdir -p "$work/export-a-offline"
+tar -xf "$work/export-a-offline.tar" -C "$work/export-a-offline"
+check a "ctr pull with the upstream down (exported)" "$(run_from_layout "$work/export-a-offline")"
+skopeo --insecure-policy --registries-conf "$work/registries-a.conf" copy -q docker://example.test/app:v1 "oci:$work/skopeo-a-offline:app"
+check a "skopeo with the upstream down" "$(run_from_layout "$work/skopeo-a-offline")"
+kill "${ADDR_PID_A}" 2>/dev/null || true
+wait "${ADDR_PID_A}" 2>/dev/null || true
+start_serve "$work/serve-a2.log" --storage "$work/serve-a" --profile cpu=haswell --upstream "example.test=http://$UPSTREAM_ADDR"
+ADDR[a]=$SERVE_ADDR
+"$TAILOR" mirror-config --for skopeo --server "http://${ADDR[a]}" example.test >"$work/registries-a2.conf"
+skopeo --insecure-policy --registries-conf "$work/registries-a2.conf" copy -q docker://example.test/app:v1 "oci:$work/skopeo-a-restarted:app"
+check a "skopeo from A restarted with the upstream down" "$(run_from_layout "$work/skopeo-a-restarted")"
+grep -q "last known index" "$work/serve-a.log" && echo "ok   A's log says it served the tag from its last known index" ||
+	{ echo "FAIL A's log does not say it served a stale tag"; failures=$((failures + 1)); }
+curl -s "http://${ADDR[a]}/metrics" | grep -E '^tailor_serve_(stale_answers_total|cache_blobs_total)' || true
 
 echo "== metrics of server A"
 curl -s "http://${ADDR[a]}/metrics" | grep -E '^tailor_serve_selections_total' || true

@@ -29,12 +29,13 @@ start_serve() {
 }
 
 # start_upstream DIR ARGS...: the distribution registry with the example
-# index; sets UPSTREAM_ADDR.
+# index; sets UPSTREAM_ADDR and UPSTREAM_PID.
 start_upstream() {
 	local dir=$1
 	shift
 	"$UPSTREAM" -dir "$dir/data" -addr-file "$dir/addr" "$@" >"$dir/log" 2>&1 &
-	PIDS+=("$!")
+	UPSTREAM_PID=$!
+	PIDS+=("$UPSTREAM_PID")
 	wait_file "$dir/addr"
 	UPSTREAM_ADDR=$(cat "$dir/addr")
 }
