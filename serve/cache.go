@@ -101,7 +101,9 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, u *upstreamBa
 		u.forward(w, r, repo, tail)
 		return
 	}
-	lw := &leaderWriter{w: w}
+	// A Range request is answered from disk once the blob is there: only
+	// a stored blob can be cut into verified ranges.
+	lw := &leaderWriter{w: w, noStream: r.Header.Get("Range") != ""}
 	defer lw.finish()
 	var led atomic.Bool // this request's fetch ran (on the fill's goroutine)
 	b, err := c.store.Fill(r.Context(), d, -1, func(ctx context.Context, cw io.Writer) error {
@@ -214,15 +216,16 @@ func serveCached(w http.ResponseWriter, r *http.Request, b *content.Blob) {
 // With a known size it streams what it is given but the bytes that
 // complete the blob: those wait in tail for release.
 type leaderWriter struct {
-	mu     sync.Mutex
-	w      http.ResponseWriter
-	size   int64
-	n      int64
-	tail   []byte
-	begun  bool
-	whole  bool // the client has the whole, verified blob
-	broken bool // a write to the client failed: the rest is not sent
-	done   bool // the handler returned
+	mu       sync.Mutex
+	w        http.ResponseWriter
+	size     int64
+	n        int64
+	tail     []byte
+	begun    bool
+	noStream bool // the client is served from disk after the fill
+	whole    bool // the client has the whole, verified blob
+	broken   bool // a write to the client failed: the rest is not sent
+	done     bool // the handler returned
 }
 
 // start sends the headers when the size is known (else the client is
@@ -231,7 +234,7 @@ func (l *leaderWriter) start(size int64, d digest.Digest) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.size = size
-	if size < 0 || l.done {
+	if size < 0 || l.done || l.noStream {
 		return
 	}
 	h := l.w.Header()

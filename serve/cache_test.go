@@ -136,9 +136,13 @@ func TestCacheRange(t *testing.T) {
 	dg := pushRawBlob(t, up, "app", data)
 	_, srv := newTestServer(t, WithUpstreams(Upstream{Name: "up", URL: "http://" + up}))
 	u := "http://" + srv + "/v2/app/blobs/" + dg.String()
-	resp := get(t, u, nil) // fills
-	io.Copy(io.Discard, resp.Body)
+	// The first request, a Range one, fills the cache and gets its range.
+	resp := get(t, u, http.Header{"Range": {"bytes=10-19"}})
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data[10:20]) {
+		t.Errorf("Range on a blob not cached yet: %d, %d bytes, want 206 and bytes 10-19", resp.StatusCode, len(body))
+	}
 	for _, c := range []struct {
 		rng      string
 		from, to int

@@ -223,6 +223,9 @@ func manifestPhases(o opts, up, tailor, proxy *proc) error {
 			fmt.Printf("  first error: %v", first)
 		}
 		fmt.Println()
+		if errs > 0 {
+			return fmt.Errorf("%s: %d of %d concurrent manifest requests failed", t.name, errs, o.clients*o.each)
+		}
 	}
 	return nil
 }
