@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -12,9 +10,6 @@ import (
 	"strings"
 	"sync"
 )
-
-//go:embed targets.json
-var targetsJSON []byte
 
 // ErrUnknownTarget is returned (wrapped) when a name is not in the catalog.
 var ErrUnknownTarget = errors.New("unknown target")
@@ -42,23 +37,27 @@ type Target struct {
 	generation int
 	cpuParts   []string
 	features   []string
-	flags      map[string][]FlagEntry
+	flags      []compilerFlags
 
-	ancestors  []string
-	depth      int
-	family     string
-	featureSet map[string]bool
+	// Derived once, when the catalog is first used.
+	ancestors []string
+	depth     int
+	family    string
+	nFeatures int // distinct
+	// genericDepth is the depth of the deepest generic target in t's lineage.
+	genericDepth int
 }
 
-// targetJSON is a target as targets.json stores it.
-type targetJSON struct {
-	Name       string                 `json:"name"`
-	Vendor     string                 `json:"vendor"`
-	Parents    []string               `json:"parents"`
-	Generation int                    `json:"generation,omitempty"`
-	CPUParts   []string               `json:"cpu_parts,omitempty"`
-	Features   []string               `json:"features"`
-	Flags      map[string][]FlagEntry `json:"flags"`
+// compilerFlags are one compiler's flags for a target.
+type compilerFlags struct {
+	compiler string
+	entries  []FlagEntry
+}
+
+// namedAlias is one feature alias of the generated catalog.
+type namedAlias struct {
+	name  string
+	alias FeatureAlias
 }
 
 // Name is the target's archspec name (haswell, zen4, neoverse_v2).
@@ -89,7 +88,7 @@ func (t *Target) FeatureList() []string { return slices.Clone(t.features) }
 
 // NumFeatures is the number of distinct features t requires (a few
 // archspec lists name one twice).
-func (t *Target) NumFeatures() int { return len(t.featureSet) }
+func (t *Target) NumFeatures() int { return t.nFeatures }
 
 // FeatureAlias describes a feature name that is satisfied by other features
 // or implied by an architecture family (archspec's feature_aliases).
@@ -98,30 +97,23 @@ type FeatureAlias struct {
 	Families []string `json:"families,omitempty"`
 }
 
-type catalogData struct {
-	Targets        []*Target               `json:"-"`
-	Raw            []targetJSON            `json:"targets"`
-	FeatureAliases map[string]FeatureAlias `json:"feature_aliases"`
-	ARMVendors     map[string]string       `json:"arm_vendors"`
-	DarwinFlags    map[string]string       `json:"darwin_flags"`
-}
-
+// The catalog's derived tables, built once by load from the generated
+// data (targets_gen.go).
 var (
 	loadOnce sync.Once
-	data     catalogData
 	byName   map[string]*Target
+	aliases  map[string]FeatureAlias
+	vendors  map[string]string
+	darwin   map[string]string
 )
 
+// load derives what the generated data does not hold: each target's
+// fallback chain, depth and family, and the lookup maps.
 func load() {
 	loadOnce.Do(func() {
-		if err := json.Unmarshal(targetsJSON, &data); err != nil {
-			panic(fmt.Sprintf("catalog: embedded targets.json is invalid: %v", err))
-		}
-		byName = make(map[string]*Target, len(data.Raw))
-		// targets.json lists parents before children, so one pass derives everything.
-		for _, r := range data.Raw {
-			t := &Target{name: r.Name, vendor: r.Vendor, parents: r.Parents, generation: r.Generation,
-				cpuParts: r.CPUParts, features: r.Features, flags: r.Flags}
+		byName = make(map[string]*Target, len(targets))
+		// targets lists parents before children, so one pass derives everything.
+		for _, t := range targets {
 			for _, p := range t.parents {
 				if byName[p] == nil {
 					panic(fmt.Sprintf("catalog: target %q listed before its parent %q", t.name, p))
@@ -133,15 +125,32 @@ func load() {
 				t.depth = max(t.depth, byName[p].depth+1)
 				t.family = byName[p].family
 			}
-			t.featureSet = make(map[string]bool, len(t.features))
-			for _, f := range t.features {
-				t.featureSet[f] = true
+			t.nFeatures = len(slices.Compact(slices.Clone(t.features))) // sorted: duplicates are neighbours
+			if t.Generic() {
+				t.genericDepth = t.depth
+			}
+			for _, a := range t.ancestors {
+				if g := byName[a]; g.Generic() {
+					t.genericDepth = max(t.genericDepth, g.depth)
+				}
 			}
 			byName[t.name] = t
-			data.Targets = append(data.Targets, t)
 		}
-		data.Raw = nil
+		aliases = make(map[string]FeatureAlias, len(featureAliases))
+		for _, a := range featureAliases {
+			aliases[a.name] = a.alias
+		}
+		vendors = pairs(armVendors)
+		darwin = pairs(darwinFlags)
 	})
+}
+
+func pairs(ps [][2]string) map[string]string {
+	m := make(map[string]string, len(ps))
+	for _, p := range ps {
+		m[p[0]] = p[1]
+	}
+	return m
 }
 
 // computeAncestors gives the fallback chain, most specific first: deepest
@@ -187,14 +196,14 @@ func MustLookup(name string) *Target {
 // All returns every target, parents before children.
 func All() []*Target {
 	load()
-	return slices.Clone(data.Targets)
+	return slices.Clone(targets)
 }
 
 // Names returns every target name, sorted.
 func Names() []string {
 	load()
-	names := make([]string, 0, len(data.Targets))
-	for _, t := range data.Targets {
+	names := make([]string, 0, len(targets))
+	for _, t := range targets {
 		names = append(names, t.name)
 	}
 	sort.Strings(names)
@@ -205,7 +214,7 @@ func Names() []string {
 func (t *Target) Children() []*Target {
 	load()
 	var out []*Target
-	for _, c := range data.Targets {
+	for _, c := range targets {
 		if slices.Contains(c.parents, t.name) {
 			out = append(out, c)
 		}
@@ -231,6 +240,13 @@ func (t *Target) IsDescendantOf(other string) bool {
 // Depth is the length of the longest path from t to the root of its family.
 func (t *Target) Depth() int { return t.depth }
 
+// GenericDepth is the depth of the most capable vendor-neutral target in
+// t's lineage (t itself when it is one): the ISA level its code needs,
+// x86_64_v3 for haswell, armv8.2a for neoverse_n1. It tells builds apart
+// by capability where depth alone misleads: ivybridge is deeper in the DAG
+// than x86_64_v3, yet its code uses no AVX2.
+func (t *Target) GenericDepth() int { return t.genericDepth }
+
 // Family is the root of t's DAG: x86_64, aarch64, ppc64le, ppc64, riscv64, ...
 func (t *Target) Family() string { return t.family }
 
@@ -239,20 +255,23 @@ func (t *Target) Generic() bool { return t.vendor == GenericVendor }
 
 // HasFeature reports whether t requires feature f (its own list only; the
 // catalog lists every feature of a target, not just the new ones).
-func (t *Target) HasFeature(f string) bool { return t.featureSet[f] }
+func (t *Target) HasFeature(f string) bool {
+	_, ok := slices.BinarySearch(t.features, f) // the generator sorts them
+	return ok
+}
 
 // LookupFeatureAlias returns (a copy of) the alias named f, if f is one.
 func LookupFeatureAlias(f string) (FeatureAlias, bool) {
 	load()
-	a, ok := data.FeatureAliases[f]
+	a, ok := aliases[f]
 	return FeatureAlias{AnyOf: slices.Clone(a.AnyOf), Families: slices.Clone(a.Families)}, ok
 }
 
 // FeatureAliases returns (a copy of) the catalog's feature aliases.
 func FeatureAliases() map[string]FeatureAlias {
 	load()
-	out := make(map[string]FeatureAlias, len(data.FeatureAliases))
-	for k, a := range data.FeatureAliases {
+	out := make(map[string]FeatureAlias, len(aliases))
+	for k, a := range aliases {
 		out[k] = FeatureAlias{AnyOf: slices.Clone(a.AnyOf), Families: slices.Clone(a.Families)}
 	}
 	return out
@@ -261,7 +280,7 @@ func FeatureAliases() map[string]FeatureAlias {
 // ARMVendor maps an ARM "CPU implementer" code (0x41) to a vendor name (ARM).
 func ARMVendor(code string) (string, bool) {
 	load()
-	v, ok := data.ARMVendors[strings.ToLower(code)]
+	v, ok := vendors[strings.ToLower(code)]
 	return v, ok
 }
 
@@ -269,5 +288,5 @@ func ARMVendor(code string) (string, bool) {
 // copy).
 func DarwinFlags() map[string]string {
 	load()
-	return maps.Clone(data.DarwinFlags)
+	return maps.Clone(darwin)
 }

@@ -16,14 +16,19 @@ var ErrNoFlags = errors.New("no compiler flags")
 // FlagEntries returns (a copy of) t's flags for compiler by version range,
 // as archspec lists them; nil for a compiler t has none for.
 func (t *Target) FlagEntries(compiler string) []FlagEntry {
-	return slices.Clone(t.flags[compiler])
+	for _, c := range t.flags {
+		if c.compiler == compiler {
+			return slices.Clone(c.entries)
+		}
+	}
+	return nil
 }
 
 // Compilers lists the compilers t has flags for, sorted.
 func (t *Target) Compilers() []string {
 	out := make([]string, 0, len(t.flags))
-	for c := range t.flags {
-		out = append(out, c)
+	for _, c := range t.flags {
+		out = append(out, c.compiler)
 	}
 	sort.Strings(out)
 	return out
@@ -33,8 +38,8 @@ func (t *Target) Compilers() []string {
 // version build code for t. When several version ranges hold, the one with
 // the newest lower bound wins, since newer compilers know the target by name.
 func (t *Target) CompilerFlags(compiler, version string) (string, error) {
-	entries, ok := t.flags[compiler]
-	if !ok || len(entries) == 0 {
+	entries := t.FlagEntries(compiler)
+	if len(entries) == 0 {
 		return "", fmt.Errorf("%w: target %s has none for compiler %q (it has: %s)", ErrNoFlags, t.Name(), compiler, strings.Join(t.Compilers(), ", "))
 	}
 	v, err := parseVersion(version)

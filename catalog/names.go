@@ -29,12 +29,12 @@ func IsFeature(f string) bool {
 	featureOnce.Do(func() {
 		load()
 		featureNames = map[string]bool{}
-		for _, t := range data.Targets {
+		for _, t := range targets {
 			for _, x := range t.features {
 				featureNames[x] = true
 			}
 		}
-		for a := range data.FeatureAliases {
+		for a := range aliases {
 			featureNames[a] = true
 		}
 	})
