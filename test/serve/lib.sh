@@ -15,6 +15,7 @@ wait_file() {
 start_serve() {
 	local log=$1
 	shift
+	: >"$log" # there before the background shell opens it: sed below must not fail
 	"$TAILOR" serve --listen 127.0.0.1:0 "$@" 2>"$log" &
 	SERVE_PID=$!
 	PIDS+=("$SERVE_PID")
