@@ -149,7 +149,7 @@ func withToken(t *testing.T, method, url, tok string) (int, string) {
 
 func TestTokenFlow(t *testing.T) {
 	path := writeHtpasswd(t, map[string]string{"alice": "alice-pw"})
-	var logs bytes.Buffer
+	var logs logBuffer
 	storage := t.TempDir()
 	s, srv := newTestServer(t, WithHtpasswd(path), WithStorage(storage), WithProfile(mustProfile(t, "cpu=haswell")),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))

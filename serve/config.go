@@ -17,6 +17,8 @@ import (
 //	htpasswd: /etc/tailor/htpasswd
 //	tls: {cert: server.crt, key: server.key}
 //	upstreamTimeout: 30s
+//	tagTTL: 5s                 # how long an upstream tag read is reused
+//	cacheSize: 20G             # content cache of a proxying server; 0: none
 //	upstreams:
 //	  - {name: docker.io, url: https://registry-1.docker.io}
 //	profiles:                  # names clients may use instead of a spec
@@ -30,6 +32,8 @@ type Config struct {
 	Htpasswd        string            `json:"htpasswd,omitempty"`
 	TLS             TLSConfig         `json:"tls,omitempty"`
 	UpstreamTimeout string            `json:"upstreamTimeout,omitempty"`
+	TagTTL          string            `json:"tagTTL,omitempty"`
+	CacheSize       string            `json:"cacheSize,omitempty"`
 	Upstreams       []Upstream        `json:"upstreams,omitempty"`
 	Profiles        map[string]string `json:"profiles,omitempty"`
 }

@@ -70,7 +70,9 @@ func TestFaults(t *testing.T) {
 	dead.Close()
 
 	storage := t.TempDir()
-	_, srv := newTestServer(t, WithStorage(storage), WithUpstreamTimeout(500*time.Millisecond),
+	// No cache: the faults must reach the client's stream (the cache is
+	// TestLargeBlobCutOff's and TestCache's).
+	_, srv := newTestServer(t, WithStorage(storage), WithUpstreamTimeout(500*time.Millisecond), WithCacheSize(0), WithTagTTL(0),
 		WithProfile(mustProfile(t, "cpu=haswell")),
 		WithUpstreams(Upstream{Name: "faulty", URL: fs.URL}, Upstream{Name: "dead", URL: dead.URL},
 			Upstream{Name: "good", URL: "http://" + up}))

@@ -2,10 +2,12 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/profile"
@@ -55,6 +57,9 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, rt *route
 		s.o.logger.Warn("manifest by tag failed", "backend", rt.be.name(), "repo", rt.repo, "tag", rt.ref, "err", redactURL(err.Error()))
 		writeError(w, r, err)
 		return
+	}
+	if src.stale {
+		w.Header().Set("Warning", `110 tailor "upstream unreachable: the tag's last known index"`)
 	}
 	kind := s.profileKind(r, rt, p)
 	if p == untailored || src.idx == nil {
@@ -112,21 +117,84 @@ func (s *Server) manifestByDigest(ctx context.Context, rt *route, d digest.Diges
 	return rt.be.getManifest(ctx, rt.repo, d.String())
 }
 
-// source fetches the manifest a tag names, once for identical requests in
-// flight, parsed for tailoring.
+// source is the manifest a tag names, parsed for tailoring: fetched once
+// for identical requests in flight; from an upstream, reused for
+// s.o.tagTTL after it was read, and recorded, so that when the upstream
+// fails (unreachable, 5xx, timeout, rate limit) a tag read before resolves
+// to its last known manifest (logged and counted).
 func (s *Server) source(ctx context.Context, rt *route) (*source, error) {
 	key := rt.be.name() + "\x00" + rt.repo + "\x00" + rt.ref
+	up, isUp := rt.be.(*upstreamBackend)
+	if isUp && s.o.tagTTL > 0 {
+		if st, ok := s.recent.Get(key); ok && time.Since(st.checked) < s.o.tagTTL {
+			return st.src, nil
+		}
+	}
 	v, err, _ := s.flight.Do(key, func() (any, error) {
 		m, err := rt.be.getManifest(context.WithoutCancel(ctx), rt.repo, rt.ref)
 		if err != nil {
+			if isUp && upstreamDown(err) {
+				if src := s.lastKnown(key, up, rt, err); src != nil {
+					return src, nil
+				}
+			}
 			return nil, err
 		}
-		return parseSource(m)
+		src, err := parseSource(m)
+		if err != nil || !isUp {
+			return src, err
+		}
+		s.recent.Add(key, &tagState{src: src, checked: time.Now()})
+		if err := s.tagRecords.put(up.name(), rt.repo, rt.ref, m); err != nil {
+			s.m.storeErrors.Inc()
+			s.o.logger.Warn("tag record not written", "err", err)
+		}
+		return src, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return v.(*source), nil
+}
+
+// tagState is a tag's source as last read from its upstream.
+type tagState struct {
+	src     *source
+	checked time.Time
+}
+
+// upstreamDown reports whether err means the upstream could not answer
+// (rather than answered no): unreachable, 5xx, timeout, rate limit.
+func upstreamDown(err error) bool {
+	var re *regError
+	if !errors.As(err, &re) {
+		return false
+	}
+	return re.Code == codeUnavailable || re.Status == http.StatusTooManyRequests
+}
+
+// lastKnown is the manifest the tag key named when last read (in memory,
+// else its record on disk), marked stale; nil when none is known.
+func (s *Server) lastKnown(key string, up *upstreamBackend, rt *route, cause error) *source {
+	var src *source
+	if st, ok := s.recent.Get(key); ok {
+		src = st.src
+	} else if m, err := s.tagRecords.get(up.name(), rt.repo, rt.ref); m != nil {
+		if src, err = parseSource(m); err != nil {
+			return nil
+		}
+	} else if err != nil {
+		s.o.logger.Warn("tag record unreadable", "err", err)
+	}
+	if src == nil {
+		return nil
+	}
+	s.m.stale.WithLabelValues(up.name()).Inc()
+	s.o.logger.Warn("upstream failed: serving the tag from its last known index", "upstream", up.name(),
+		"repo", rt.repo, "tag", rt.ref, "digest", src.m.digest.String(), "err", cause.Error())
+	stale := *src
+	stale.stale = true
+	return &stale
 }
 
 // tailorFor is src's answer for p: the entry p gets, rewritten once per

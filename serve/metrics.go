@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/tailor-dev/tailor/content"
 )
 
 // metrics are the server's Prometheus series.
@@ -17,10 +18,13 @@ type metrics struct {
 	served         *prometheus.CounterVec
 	storeErrors    prometheus.Counter
 	stale          *prometheus.CounterVec
+	cache          *prometheus.CounterVec
+	reg            prometheus.Registerer
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
+		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tailor_serve_requests_total", Help: "Registry API requests by route, method and status code.",
 		}, []string{"route", "method", "code"}),
@@ -46,7 +50,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.stale = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tailor_serve_stale_answers_total", Help: "Tags served from their last known index because the upstream failed.",
 	}, []string{"upstream"})
-	for _, c := range []prometheus.Collector{m.requests, m.selections, m.upstreamErrors, m.bytes, m.logins, m.served, m.storeErrors, m.stale} {
+	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tailor_serve_cache_blobs_total", Help: "Blob requests of a proxying server by cache result: hit, miss (fetched, stored), shared (waited for another request's fetch), bypass (passed through).",
+	}, []string{"result"})
+	for _, c := range []prometheus.Collector{m.requests, m.selections, m.upstreamErrors, m.bytes, m.logins, m.served, m.storeErrors, m.stale, m.cache} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -58,4 +65,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// cacheUsage registers the size of the content cache as gauges.
+func (m *metrics) cacheUsage(st *content.Store) {
+	count := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tailor_serve_cache_blobs", Help: "Blobs and manifests in the content cache.",
+	}, func() float64 { n, _ := st.Usage(); return float64(n) })
+	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tailor_serve_cache_bytes", Help: "Bytes in the content cache (bounded by --cache-size).",
+	}, func() float64 { _, b := st.Usage(); return float64(b) })
+	_ = m.reg.Register(count)
+	_ = m.reg.Register(size)
 }

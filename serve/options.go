@@ -37,6 +37,8 @@ type options struct {
 	tlsKey          string
 	publicUpstreams bool          // test seam: loopback upstreams count as public (redirect policy)
 	bodyIdle        time.Duration // test seam: how long a request body may stall (bodyIdle)
+	tagTTL          time.Duration
+	cacheSize       int64
 }
 
 // WithUpstreams adds upstream registries; the first is the default for
@@ -67,6 +69,12 @@ func WithStorage(dir string) Option {
 // WithProfile sets the profile of clients that name none.
 func WithProfile(p *profile.Profile) Option {
 	return func(o *options) error { o.profile = p; return nil }
+}
+
+// WithDefaultNone gives clients that name no profile the untailored view
+// (ProfileNone): the server is a plain mirror unless a client asks.
+func WithDefaultNone() Option {
+	return func(o *options) error { o.profile = untailored; return nil }
 }
 
 // WithProfiles names profiles clients may choose by login or path prefix.
@@ -133,6 +141,42 @@ func WithUpstreamTimeout(d time.Duration) Option {
 	}
 }
 
+// DefaultTagTTL is how long a tag read from an upstream is reused before
+// it is read again.
+const DefaultTagTTL = 5 * time.Second
+
+// WithTagTTL sets how long a tag read from an upstream is reused before
+// the upstream is asked again (default DefaultTagTTL; 0: every request
+// reads it). Tags move: a client sees a moved tag at most d late. The
+// embedded registry's tags are always read fresh.
+func WithTagTTL(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return errors.New("tag TTL must not be negative")
+		}
+		o.tagTTL = d
+		return nil
+	}
+}
+
+// DefaultCacheSize bounds the content cache of a proxying server.
+const DefaultCacheSize = 20 << 30
+
+// WithCacheSize bounds the content cache of a proxying server (blobs and
+// manifests by digest under <storage>/cache, least recently used evicted
+// first; default DefaultCacheSize). 0 turns the cache off: content is
+// passed through and a tag whose upstream is down serves its last known
+// index, but the blobs it names must come from the upstream.
+func WithCacheSize(n int64) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return errors.New("cache size must not be negative")
+		}
+		o.cacheSize = n
+		return nil
+	}
+}
+
 // WithKeychain sets where upstream credentials come from (default: the
 // docker config, authn.DefaultKeychain).
 func WithKeychain(k authn.Keychain) Option {
@@ -157,6 +201,8 @@ func newOptions(opts []Option) (*options, error) {
 		upstreamTimeout: 30 * time.Second,
 		keychain:        authn.DefaultKeychain,
 		bodyIdle:        bodyIdle,
+		tagTTL:          DefaultTagTTL,
+		cacheSize:       DefaultCacheSize,
 	}
 	for _, opt := range opts {
 		if opt == nil {

@@ -24,12 +24,19 @@ const pipelineDepth = 1
 // stages to stop; a stage blocked in the source's Read ends when the
 // source does (the caller closes it, or the request's context ends).
 func pipeline(dst io.Writer, v *verifyingReader) (int64, error) {
+	return stages(dst, v.r, v.check)
+}
+
+// stages copies src to dst through check (see pipeline): check gets each
+// chunk read and the read's error, and returns how many of its bytes go on
+// to dst and the error to stop with (io.EOF: done).
+func stages(dst io.Writer, src io.Reader, check func([]byte, error) (int, error)) (int64, error) {
 	done := make(chan struct{})
 	defer close(done)
 	read := make(chan chunk, pipelineDepth)
 	checked := make(chan chunk, pipelineDepth)
-	go readChunks(v.r, read, done)
-	go checkChunks(v, read, checked, done)
+	go readChunks(src, read, done)
+	go checkChunks(check, read, checked, done)
 	var written int64
 	for c := range checked {
 		if c.n > 0 {
@@ -72,9 +79,10 @@ func readChunks(src io.Reader, out chan<- chunk, done <-chan struct{}) {
 	}
 }
 
-// checkChunks passes each chunk through v.check: it is hashed and handed
-// on with what check releases, until check reports an error or io.EOF.
-func checkChunks(v *verifyingReader, in <-chan chunk, out chan<- chunk, done <-chan struct{}) {
+// checkChunks passes each chunk through check: it is hashed (or stored)
+// and handed on with what check releases, until check reports an error or
+// io.EOF.
+func checkChunks(check func([]byte, error) (int, error), in <-chan chunk, out chan<- chunk, done <-chan struct{}) {
 	for {
 		var c chunk
 		select {
@@ -82,7 +90,7 @@ func checkChunks(v *verifyingReader, in <-chan chunk, out chan<- chunk, done <-c
 		case <-done:
 			return
 		}
-		c.n, c.err = v.check((*c.buf)[:c.n], c.err)
+		c.n, c.err = check((*c.buf)[:c.n], c.err)
 		select {
 		case out <- c:
 		case <-done:

@@ -110,7 +110,10 @@ func TestPipelineWriterFailsStops(t *testing.T) {
 }
 
 // TestLargeBlobCutOff is TestFaults' corrupt and reset cases for a blob
-// large enough to be streamed by the pipeline.
+// large enough to be streamed by the pipeline, passed through (no cache)
+// and filling the cache: a bad blob is cut off short and never stored; a
+// good one, once stored, is served from the cache whatever the upstream
+// does next.
 func TestLargeBlobCutOff(t *testing.T) {
 	up := registrytest.New(t, "")
 	data := bigBody(t)
@@ -119,29 +122,36 @@ func TestLargeBlobCutOff(t *testing.T) {
 	f := &faulty{next: httputil.NewSingleHostReverseProxy(target)}
 	fs := httptest.NewServer(f)
 	t.Cleanup(fs.Close)
-	_, srv := newTestServer(t, WithUpstreams(Upstream{Name: "up", URL: fs.URL}))
-	blobURL := "http://" + srv + "/v2/big/blob/blobs/" + dg.String()
-	for _, mode := range []string{"", "corrupt", "reset"} {
-		t.Run("mode="+mode, func(t *testing.T) {
-			f.mode.Store(mode)
-			defer f.mode.Store("")
-			resp, err := http.Get(blobURL)
-			if err != nil {
-				if mode == "" {
-					t.Fatal(err)
+	for _, c := range []struct {
+		name  string
+		size  int64
+		modes []string
+		whole []bool // whether mode i must give the whole, right blob
+	}{
+		{"pass-through", 0, []string{"", "corrupt", "reset"}, []bool{true, false, false}},
+		{"cache", DefaultCacheSize, []string{"corrupt", "reset", "", "corrupt", "reset"}, []bool{false, false, true, true, true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, srv := newTestServer(t, WithUpstreams(Upstream{Name: "up", URL: fs.URL}), WithCacheSize(c.size))
+			blobURL := "http://" + srv + "/v2/big/blob/blobs/" + dg.String()
+			for i, mode := range c.modes {
+				f.mode.Store(mode)
+				resp, err := http.Get(blobURL)
+				var body []byte
+				var rerr error
+				if err == nil {
+					body, rerr = io.ReadAll(resp.Body)
+					resp.Body.Close()
 				}
-				return
-			}
-			body, rerr := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if mode == "" {
-				if rerr != nil || !bytes.Equal(body, data) {
-					t.Fatalf("good blob: %d bytes, err %v", len(body), rerr)
+				f.mode.Store("")
+				whole := err == nil && rerr == nil && bytes.Equal(body, data)
+				if whole != c.whole[i] {
+					t.Errorf("step %d, upstream %q: got the whole blob %v (%d of %d bytes, %v %v), want %v",
+						i, mode, whole, len(body), len(data), err, rerr, c.whole[i])
 				}
-				return
-			}
-			if rerr == nil || len(body) >= len(data) {
-				t.Errorf("a %s blob was completed (%d of %d bytes, err %v), want it cut off", mode, len(body), len(data), rerr)
+				if !c.whole[i] && err == nil && rerr == nil && len(body) >= len(data) {
+					t.Errorf("step %d: a %s blob was completed, want it cut off", i, mode)
+				}
 			}
 		})
 	}

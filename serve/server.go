@@ -14,6 +14,7 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/opencontainers/go-digest"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tailor-dev/tailor/profile"
 	"golang.org/x/sync/singleflight"
@@ -26,7 +27,10 @@ type Server struct {
 	defaultRemote *upstreamBackend
 	emb           *embedded
 	store         *store
-	answers       *memCache[any] // tailored answers by answerKey and by digest
+	answers       *memCache[any]                // tailored answers by answerKey and by digest
+	recent        *lru.Cache[string, *tagState] // upstream tags as last read
+	tagRecords    *tagRecords
+	cache         *cache // content cache of a proxying server; nil when off
 	m             *metrics
 	metricsH      http.Handler
 
@@ -46,6 +50,9 @@ const (
 	tailoredStoreBytes = 64 << 20
 	// answersMemBytes bounds the tailored answers kept in memory.
 	answersMemBytes = 32 << 20
+	// maxRecentTags bounds the upstream tags kept in memory (their
+	// sources, up to 4 MiB each, are mostly a few KiB).
+	maxRecentTags = 4096
 )
 
 // cleanTemp removes the temporary files a crash left at the top of the
@@ -75,6 +82,10 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.answers = newMemCache[any](answersMemBytes)
+	s.recent, _ = lru.New[string, *tagState](maxRecentTags)
+	if s.tagRecords, err = newTagRecords(o.storage); err != nil {
+		return nil, err
+	}
 	cleanTemp(o.storage)
 	if o.htpasswd != nil {
 		key, err := loadTokenKey(o.storage)
@@ -83,8 +94,14 @@ func New(opts ...Option) (*Server, error) {
 		}
 		s.tokens = &tokens{key: key, now: time.Now}
 	}
+	if len(o.upstreams) > 0 && o.cacheSize > 0 {
+		if s.cache, err = newCache(context.Background(), o.storage, o.cacheSize, o); err != nil {
+			return nil, err
+		}
+		s.m.cacheUsage(s.cache.store)
+	}
 	for _, up := range o.upstreams {
-		r, err := newRemote(up, o, s.m)
+		r, err := newRemote(up, o, s.m, s.cache)
 		if err != nil {
 			return nil, err
 		}
@@ -189,6 +206,10 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c
 	case routeManifest:
 		s.serveManifest(w, r, rt, p)
 	default:
+		if u, ok := rt.be.(*upstreamBackend); ok && rt.kind == routeBlob && s.cache != nil {
+			s.serveBlob(w, r, u, rt.repo, rt.tail, digest.Digest(rt.ref))
+			return
+		}
 		rt.be.forward(w, r, rt.repo, rt.tail)
 	}
 }
@@ -296,6 +317,17 @@ func (r *recorder) Write(b []byte) (int, error) {
 	r.n += int64(n)
 	return n, err
 }
+
+// ReadFrom copies through a pooled 256 KiB buffer (http.ServeContent of
+// a cached blob copies with io.Copy: 32 KiB writes otherwise).
+func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	return io.CopyBuffer(onlyWriter{r}, src, *bp)
+}
+
+// onlyWriter hides ReadFrom, so io.CopyBuffer uses its buffer.
+type onlyWriter struct{ io.Writer }
 
 // Unwrap lets http.ResponseController reach the connection.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

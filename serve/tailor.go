@@ -32,8 +32,9 @@ const (
 
 // source is an upstream index tailor can tell entries of apart, parsed.
 type source struct {
-	m   *manifest
-	idx *v1.IndexManifest // nil when m passes through untouched
+	m     *manifest
+	idx   *v1.IndexManifest // nil when m passes through untouched
+	stale bool              // the upstream failed: m is the tag's last known manifest
 }
 
 // tailored is the answer to a manifest-by-tag request for one profile.

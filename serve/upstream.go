@@ -8,11 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +66,8 @@ type upstreamBackend struct {
 	privateOnce sync.Once
 	isPrivate   bool
 	forcePublic bool // test seam: treat a loopback upstream as public
+
+	cache *cache // manifests by digest; nil when off
 }
 
 var _ backend = (*upstreamBackend)(nil)
@@ -77,7 +76,7 @@ var _ backend = (*upstreamBackend)(nil)
 // repository: a token's scope is one repository).
 const maxTransports = 4096
 
-func newRemote(up Upstream, o *options, m *metrics) (*upstreamBackend, error) {
+func newRemote(up Upstream, o *options, m *metrics, c *cache) (*upstreamBackend, error) {
 	u, err := url.Parse(up.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("upstream %s: URL %q: want http(s)://host[:port][/repository-prefix]", up.Name, redactUserinfo(up.URL))
@@ -107,7 +106,7 @@ func newRemote(up Upstream, o *options, m *metrics) (*upstreamBackend, error) {
 	}
 	b := &upstreamBackend{
 		up: up, base: u, prefix: prefix, reg: reg, authReg: authReg, keychain: o.keychain, creds: creds,
-		pingTO: o.upstreamTimeout, m: m, log: o.logger, forcePublic: o.publicUpstreams,
+		pingTO: o.upstreamTimeout, m: m, log: o.logger, forcePublic: o.publicUpstreams, cache: c,
 	}
 	b.transports, _ = lru.New[string, http.RoundTripper](maxTransports)
 	// Every request (token requests included) asks a tailor upstream for
@@ -223,7 +222,27 @@ func forwardQuery(q url.Values) url.Values {
 	return out
 }
 
+// getManifest reads a manifest by tag or digest: one by digest from the
+// cache when it holds it; what is fetched is kept there by its digest (a
+// tag's too, so the untailored view of a tag read before works offline).
 func (u *upstreamBackend) getManifest(ctx context.Context, repo, ref string) (*manifest, error) {
+	d, byDigest := digest.Parse(ref)
+	if byDigest == nil && u.cache != nil {
+		if m := u.cache.manifest(ctx, d); m != nil {
+			return m, nil
+		}
+	}
+	m, err := u.fetchManifest(ctx, repo, ref)
+	if err == nil && u.cache != nil {
+		if err := u.cache.putManifest(context.WithoutCancel(ctx), m); err != nil {
+			u.log.Warn("manifest not cached", "upstream", u.up.Name, "digest", m.digest.String(), "err", err)
+		}
+	}
+	return m, err
+}
+
+// fetchManifest GETs a manifest from the upstream, bounded and checked.
+func (u *upstreamBackend) fetchManifest(ctx context.Context, repo, ref string) (*manifest, error) {
 	resp, err := u.do(ctx, http.MethodGet, repo, "manifests/"+ref, nil, allManifestTypes)
 	if err != nil {
 		return nil, err
@@ -337,96 +356,29 @@ func copyHeaders(dst, src http.Header, keys ...string) {
 	}
 }
 
-// unreachable turns a transport error into a registry error. What went
-// wrong (addresses, names inside the network) goes to the log, not to
-// the client.
-func (u *upstreamBackend) unreachable(err error) error {
-	var re *regError
-	if errors.As(err, &re) {
-		return re
-	}
-	var te *transport.Error
-	if errors.As(err, &te) {
-		u.m.upstreamErrors.WithLabelValues(u.up.Name, strconv.Itoa(te.StatusCode)).Inc()
-		u.log.Warn("upstream error", "upstream", u.up.Name, "status", te.StatusCode, "err", redactURL(te.Error()))
-		return u.mapStatus(te.StatusCode, "")
-	}
-	var ne net.Error
-	status, kind, msg := http.StatusBadGateway, "network", "upstream "+u.up.Name+" unreachable"
-	switch {
-	case errors.Is(err, errRedirectOffHost), errors.Is(err, errRedirectPrivate), errors.Is(err, errRedirectLoop):
-		kind, msg = "redirect", "upstream "+u.up.Name+" redirected where this server does not follow"
-	case errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded):
-		status, kind = http.StatusGatewayTimeout, "timeout"
-	}
-	u.m.upstreamErrors.WithLabelValues(u.up.Name, kind).Inc()
-	u.log.Warn("upstream unreachable", "upstream", u.up.Name, "kind", kind, "err", redactURL(err.Error()))
-	return newError(status, codeUnavailable, msg, nil)
-}
-
-// statusError reads (a little of) an upstream error answer, for the log.
-func (u *upstreamBackend) statusError(resp *http.Response, tail string) error {
-	u.m.upstreamErrors.WithLabelValues(u.up.Name, strconv.Itoa(resp.StatusCode)).Inc()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != http.StatusNotFound {
-		u.log.Warn("upstream error", "upstream", u.up.Name, "status", resp.StatusCode, "object", tail, "body", strings.TrimSpace(string(body)))
-	}
-	return u.mapStatus(resp.StatusCode, tail)
-}
-
-func (u *upstreamBackend) mapStatus(status int, tail string) error {
-	code := codeUnknown
-	switch {
-	case status == http.StatusNotFound:
-		code = codeNameUnknown
-		if strings.HasPrefix(tail, "manifests/") {
-			code = codeManifestUnknown
-		} else if strings.HasPrefix(tail, "blobs/") {
-			code = codeBlobUnknown
-		}
-		return newError(http.StatusNotFound, code, "not found upstream ("+u.up.Name+")", nil)
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return newError(http.StatusForbidden, codeDenied, "upstream "+u.up.Name+" refused access (credentials, or no such repository)", nil)
-	case status == http.StatusTooManyRequests:
-		return newError(http.StatusTooManyRequests, codeTooManyRequests, "upstream "+u.up.Name+" rate limit", nil)
-	case status >= 500:
-		return newError(http.StatusBadGateway, codeUnavailable, fmt.Sprintf("upstream %s answered %d", u.up.Name, status), nil)
-	}
-	return newError(http.StatusBadGateway, code, fmt.Sprintf("upstream %s answered %d", u.up.Name, status), nil)
-}
-
-// redactURL drops query strings (tokens, signed URLs) from an error text.
-func redactURL(s string) string { return queryRE.ReplaceAllString(s, "$1?REDACTED") }
-
-var queryRE = regexp.MustCompile(`(https?://[^\s?"']+)\?[^\s"']*`)
-
 // mediaTypeOf is the manifest's media type: its mediaType field, else the
 // Content-Type the backend sent.
 func mediaTypeOf(body []byte, contentType string) string {
 	var probe struct {
-		MediaType string `json:"mediaType"`
+		MediaType     string          `json:"mediaType"`
+		SchemaVersion int             `json:"schemaVersion"`
+		Manifests     json.RawMessage `json:"manifests"`
+		FSLayers      json.RawMessage `json:"fsLayers"`
 	}
-	if err := jsonUnmarshal(body, &probe); err == nil && probe.MediaType != "" {
+	err := jsonUnmarshal(body, &probe)
+	if err == nil && probe.MediaType != "" {
 		return probe.MediaType
 	}
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil {
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt != "application/json" && mt != "application/octet-stream" {
 		return mt
 	}
-	return contentType
-}
-
-// asRegError is err as the client sees it: a regError as it is, anything
-// else an internal error without detail (it may hold paths of the server).
-func asRegError(err error) *regError {
-	var re *regError
-	if errors.As(err, &re) {
-		return re
+	switch {
+	case err != nil:
+		return contentType
+	case probe.SchemaVersion == 1 || probe.FSLayers != nil:
+		return mediaDockerSchema1
+	case probe.Manifests != nil:
+		return mediaOCIIndex
 	}
-	return newError(http.StatusInternalServerError, codeUnknown, "internal error (see the server log)", nil)
+	return mediaOCIManifest // OCI leaves mediaType optional; the content says which
 }
-
-// redactUserinfo drops the user:password@ of the URLs in s, for messages
-// and logs.
-func redactUserinfo(s string) string { return userinfoRE.ReplaceAllString(s, "$1") }
-
-var userinfoRE = regexp.MustCompile(`(://)[^/@\s]*@`)

@@ -146,7 +146,7 @@ func TestUpstreamDockerConfigCredentials(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("DOCKER_CONFIG", c.config)
-			var logs bytes.Buffer
+			var logs logBuffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			_, srv := newTestServer(t, WithKeychain(authn.DefaultKeychain), WithLogger(logger),
 				WithUpstreams(Upstream{Name: "up", URL: fs.URL}), WithProfile(mustProfile(t, "cpu=haswell")))

@@ -192,3 +192,40 @@ func BenchmarkManifestByTag(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBlobCold GETs a blob through a fresh tailor serve each time:
+// the cache fill (fetch, verify, store, stream) against distribution's
+// proxy filling its own.
+func BenchmarkBlobCold(b *testing.B) {
+	size := blobSize()
+	up := registrytest.New(b, "")
+	dg := pushBlob(b, up, "bench/big", size)
+	b.Run("tailor-serve", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			b.StopTimer()
+			host := newServe(b, up)
+			b.StartTimer()
+			if n := getAll(b, "http://"+host+"/v2/bench/big/blobs/"+dg, nil); n != size {
+				b.Fatalf("got %d bytes", n)
+			}
+		}
+	})
+	b.Run("distribution-proxy", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			b.StopTimer()
+			host, stop, err := registrytest.Start(context.Background(), b.TempDir(), registrytest.WithProxy("http://"+up))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if n := getAll(b, "http://"+host+"/v2/bench/big/blobs/"+dg, nil); n != size {
+				b.Fatalf("got %d bytes", n)
+			}
+			b.StopTimer()
+			stop()
+			b.StartTimer()
+		}
+	})
+}

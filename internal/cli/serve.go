@@ -20,8 +20,8 @@ type serveFlags struct {
 	upstreams                        []string
 	tlsCert, tlsKey, htpasswd        string
 	login                            bool
-	upstreamTimeout                  time.Duration
-	logFormat                        string
+	upstreamTimeout, tagTTL          time.Duration
+	logFormat, cacheSize             string
 }
 
 func newServeCommand() *cobra.Command {
@@ -54,7 +54,7 @@ token for that profile.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:5000", "address to listen on")
 	fl.StringVar(&f.config, "config", "", "config file (YAML); flags override it")
-	fl.StringVar(&f.profile, "profile", "host", "default profile of clients: "+profileFlagUsage)
+	fl.StringVar(&f.profile, "profile", "host", "default profile of clients: "+profileFlagUsage+`; "none": untouched indexes (a plain mirror)`)
 	fl.StringArrayVar(&f.upstreams, "upstream", nil, "upstream registry NAME=URL (repeatable; the first is the default)")
 	fl.StringVar(&f.storage, "storage", defaultStorage(), "directory of tailored indexes and the embedded registry")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file")
@@ -62,6 +62,8 @@ token for that profile.`,
 	fl.StringVar(&f.htpasswd, "htpasswd", "", "htpasswd file (bcrypt): only its users may push (turns on the bearer token flow)")
 	fl.BoolVar(&f.login, "login", false, "challenge clients for a login whose user name is their profile")
 	fl.DurationVar(&f.upstreamTimeout, "upstream-timeout", 30*time.Second, "timeout to connect to an upstream and get its answer's headers")
+	fl.StringVar(&f.cacheSize, "cache-size", "20G", "bound of the content cache of a proxying server (blobs and manifests by digest under --storage; least recently used first); 0: no cache")
+	fl.DurationVar(&f.tagTTL, "tag-ttl", serve.DefaultTagTTL, "how long a tag read from an upstream is reused before it is read again (0: every request)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	return cmd
 }
@@ -106,6 +108,14 @@ func mergeConfig(cmd *cobra.Command, f *serveFlags) (map[string]string, error) {
 		}
 		f.upstreamTimeout = d
 	}
+	set("cache-size", &f.cacheSize, c.CacheSize)
+	if c.TagTTL != "" && !cmd.Flags().Changed("tag-ttl") {
+		d, err := time.ParseDuration(c.TagTTL)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("config tagTTL: %w", err))
+		}
+		f.tagTTL = d
+	}
 	if !cmd.Flags().Changed("upstream") {
 		for _, u := range c.Upstreams {
 			f.upstreams = append(f.upstreams, u.Name+"="+u.URL)
@@ -125,7 +135,12 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		return err
 	}
 	opts := []serve.Option{serve.WithStorage(f.storage), serve.WithLogger(logger), serve.WithLogin(f.login),
-		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey)}
+		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey), serve.WithTagTTL(f.tagTTL)}
+	size, err := serve.ParseSize(f.cacheSize)
+	if err != nil {
+		return usageError(fmt.Errorf("--cache-size: %w", err))
+	}
+	opts = append(opts, serve.WithCacheSize(size))
 	var upstreams []string // for the log, without credentials
 	for _, s := range f.upstreams {
 		u, err := serve.ParseUpstream(s)
@@ -135,7 +150,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		opts = append(opts, serve.WithUpstreams(u))
 		upstreams = append(upstreams, u.String())
 	}
-	if f.profile != "" && f.profile != "none" {
+	switch f.profile {
+	case "":
+	case serve.ProfileNone:
+		opts = append(opts, serve.WithDefaultNone())
+	default:
 		p, err := loadProfile(ctx, f.profile)
 		if err != nil {
 			return err
@@ -171,8 +190,19 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	case f.login:
 		auth = "Basic login: user name = profile"
 	}
-	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", upstreams, "profile", f.profile, "auth", auth)
+	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", upstreams, "profile", f.profile, "auth", auth, "cache", cacheNote(len(upstreams), f.cacheSize))
 	return s.Run(ctx, ln)
+}
+
+// cacheNote says in the startup log what the content cache is.
+func cacheNote(upstreams int, size string) string {
+	switch {
+	case upstreams == 0:
+		return "none (embedded registry)"
+	case size == "0":
+		return "off"
+	}
+	return "up to " + size
 }
 
 func serveLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {

@@ -15,6 +15,7 @@ wait_file() {
 start_serve() {
 	local log=$1
 	shift
+	: >"$log" # there before the background shell opens it: sed below must not fail
 	"$TAILOR" serve --listen 127.0.0.1:0 "$@" 2>"$log" &
 	SERVE_PID=$!
 	PIDS+=("$SERVE_PID")
@@ -29,12 +30,13 @@ start_serve() {
 }
 
 # start_upstream DIR ARGS...: the distribution registry with the example
-# index; sets UPSTREAM_ADDR.
+# index; sets UPSTREAM_ADDR and UPSTREAM_PID.
 start_upstream() {
 	local dir=$1
 	shift
 	"$UPSTREAM" -dir "$dir/data" -addr-file "$dir/addr" "$@" >"$dir/log" 2>&1 &
-	PIDS+=("$!")
+	UPSTREAM_PID=$!
+	PIDS+=("$UPSTREAM_PID")
 	wait_file "$dir/addr"
 	UPSTREAM_ADDR=$(cat "$dir/addr")
 }
