@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tailor-dev/tailor/stack"
 )
@@ -77,7 +78,8 @@ func (s *stringList) UnmarshalJSON(b []byte) error {
 }
 
 var (
-	componentName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	// componentName is compiled on first use (see axisName).
+	componentName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`) })
 	substitution  = regexp.MustCompile(`\$\{([^}]*)\}`)
 )
 
@@ -102,7 +104,7 @@ func (c *Config) stackDefaults() error {
 
 func (c *Config) componentDefaults(i int) error {
 	comp := &c.Components[i]
-	if !componentName.MatchString(comp.Name) {
+	if !componentName().MatchString(comp.Name) {
 		return fmt.Errorf("%w: component %d: name %q: want a lower-case word (a-z, 0-9, ., _, -)", ErrConfig, i+1, comp.Name)
 	}
 	if slices.IndexFunc(c.Components[:i], func(o ComponentSpec) bool { return o.Name == comp.Name }) >= 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/tailor-dev/tailor/remote"
 )
 
 // Route kinds.
@@ -34,13 +35,49 @@ type route struct {
 var (
 	tailRE = regexp.MustCompile(`^(.+?)/(manifests/[^/]+|blobs/uploads/?[^/]*|blobs/[^/]+|tags/list|referrers/[^/]+)$`)
 	nameRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
-	// tagRE is the distribution spec's tag grammar.
-	tagRE = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
-	// uploadRE is an upload session id (distribution uses UUIDs).
-	uploadRE = regexp.MustCompile(`^[a-zA-Z0-9_=-][a-zA-Z0-9._=-]{0,127}$`)
-	// nsRE is a registry host as containerd sends it in ?ns=.
-	nsRE = regexp.MustCompile(`^[a-zA-Z0-9.-]{1,253}(?::[0-9]{1,5})?$`)
 )
+
+// The other grammars are written out: counted repetitions ({0,127}) compile
+// into regexp programs of hundreds of kilobytes, built at every start of
+// every tailor command.
+
+// validUploadID reports whether s is an upload session id: at most 128 of
+// [a-zA-Z0-9._=-], not starting with '.'.
+func validUploadID(s string) bool {
+	if len(s) == 0 || len(s) > 128 || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(isAlnum(c) || c == '_' || c == '=' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// validNS reports whether s is a registry host as containerd sends it in
+// ?ns=: 1-253 of [a-zA-Z0-9.-], then an optional :port of 1-5 digits.
+func validNS(s string) bool {
+	host, port, hasPort := strings.Cut(s, ":")
+	if len(host) == 0 || len(host) > 253 || hasPort && (len(port) == 0 || len(port) > 5) {
+		return false
+	}
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; !(isAlnum(c) || c == '.' || c == '-') {
+			return false
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // maxProfileLen bounds a profile a client names (path prefix, header,
 // login): profiles are parsed and cached per distinct spelling.
@@ -109,7 +146,7 @@ func (s *Server) parseRoute(r *http.Request) (*route, *regError) {
 func checkRef(rt *route) *regError {
 	switch rt.kind {
 	case routeManifest:
-		if tagRE.MatchString(rt.ref) {
+		if remote.ValidTag(rt.ref) {
 			return nil
 		}
 		if _, err := digest.Parse(rt.ref); err == nil {
@@ -123,7 +160,7 @@ func checkRef(rt *route) *regError {
 		}
 	case routeUpload:
 		id := strings.TrimPrefix(strings.TrimPrefix(rt.tail, "blobs/uploads"), "/")
-		if id != "" && !uploadRE.MatchString(id) {
+		if id != "" && !validUploadID(id) {
 			return newError(http.StatusBadRequest, codeBlobUploadInvalid, "invalid upload id", nil)
 		}
 	}
@@ -136,7 +173,7 @@ func checkRef(rt *route) *regError {
 // ignores it: it is the registry of whatever name it mirrors.
 func (s *Server) pickBackend(r *http.Request, name string) (backend, string, *regError) {
 	if ns := r.URL.Query().Get("ns"); ns != "" && s.emb == nil {
-		if !nsRE.MatchString(ns) {
+		if !validNS(ns) {
 			return nil, "", newError(http.StatusBadRequest, codeNameInvalid, "invalid ?ns= registry host", nil)
 		}
 		u, ok := s.remotes[ns]
