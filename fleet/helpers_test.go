@@ -64,6 +64,7 @@ func testFleet(t *testing.T) ([]Node, map[string]*profile.Profile) {
 		}
 		labels["kubernetes.io/hostname"] = name
 		labels["kubernetes.io/arch"] = p.Architecture
+		labels["kubernetes.io/os"] = "linux"
 		nodes = append(nodes, Node{Name: name, Labels: labels})
 	}
 	return nodes, profiles

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -171,3 +172,6 @@ func Repository(ref string) string {
 	}
 	return repo
 }
+
+// Descriptors returns the entries, in index order (a copy).
+func (e *Entries) Descriptors() []v1.Descriptor { return slices.Clone(e.descs) }
