@@ -35,8 +35,9 @@ import (
 	"github.com/tailor-dev/tailor/remote"
 )
 
-// binPath is where the binary lives in the image.
-const binPath = "/usr/local/bin/tailor"
+// binDir is where the binary lives in the image, named as its package
+// (/usr/local/bin/tailor for ./cmd/tailor).
+const binDir = "/usr/local/bin/"
 
 type options struct {
 	push, dest, pkg, caBundle string
@@ -117,7 +118,7 @@ func build(ctx context.Context, o options) (v1.ImageIndex, error) {
 		if err != nil || plat.OS == "" || plat.Architecture == "" {
 			return nil, fmt.Errorf("platform %q: want os/arch such as linux/arm64", p)
 		}
-		bin := filepath.Join(work, plat.OS+"-"+plat.Architecture, "tailor")
+		bin := filepath.Join(work, plat.OS+"-"+plat.Architecture, filepath.Base(o.pkg))
 		if err := compile(ctx, o.pkg, *plat, bin); err != nil {
 			return nil, err
 		}
@@ -151,6 +152,7 @@ func image(plat v1.Platform, bin, caPath string, ca []byte) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	binPath := binDir + filepath.Base(bin)
 	var files []file
 	files = append(files, file{path: binPath, mode: 0o755, data: exe}, file{path: "/tmp/", mode: 0o1777})
 	if ca != nil {

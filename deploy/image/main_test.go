@@ -56,12 +56,12 @@ func TestImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cf.Architecture != d.Platform.Architecture || cf.OS != "linux" || len(cf.Config.Entrypoint) != 1 || cf.Config.Entrypoint[0] != binPath {
+		if cf.Architecture != d.Platform.Architecture || cf.OS != "linux" || len(cf.Config.Entrypoint) != 1 || cf.Config.Entrypoint[0] != binDir+"hello" {
 			t.Errorf("%s: config %s/%s entrypoint %v", d.Platform.Architecture, cf.OS, cf.Architecture, cf.Config.Entrypoint)
 		}
 		files := layerFiles(t, img)
 		bin := filepath.Join(dir, d.Platform.Architecture)
-		if err := os.WriteFile(bin, files[binPath[1:]], 0o755); err != nil {
+		if err := os.WriteFile(bin, files[binDir[1:]+"hello"], 0o755); err != nil {
 			t.Fatal(err)
 		}
 		ef, err := elf.Open(bin)
