@@ -222,7 +222,7 @@ patches:
               - {name: cache, hostPath: {path: $WORK/tailor-cache}}
 EOF
 # The server checks namespaced objects only in an existing namespace.
-kubectl create namespace tailor-system >/dev/null || fatal "creating namespace tailor-system"
+kubectl apply -f deploy/namespace.yaml >/dev/null || fatal "creating namespace tailor-system"
 if kubectl apply --dry-run=server -k "$WORK/overlay" >/dev/null; then
 	pass "kubectl apply --dry-run=server -k accepts deploy/ with the overlay"
 else
