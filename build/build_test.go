@@ -5,22 +5,23 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/tailor-dev/tailor/catalog"
 	"github.com/tailor-dev/tailor/internal/registrytest"
+	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/requirement"
 )
 
@@ -43,36 +44,63 @@ func exampleConfig(t *testing.T) *Config {
 	return c
 }
 
-// TestBuildExampleToLayout builds the forces example into an OCI layout,
-// unpacks every variant and checks the binary carries its target and runs
-// where the CPU allows it.
-func TestBuildExampleToLayout(t *testing.T) {
-	needCC(t)
-	res, err := Run(context.Background(), exampleConfig(t), WithParallelism(2), WithLogDir(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	d, err := res.WriteLayout(dir, "1.0")
-	if err != nil {
-		t.Fatal(err)
-	}
+// layoutIndex reads the index listed under tag in the layout at dir.
+func layoutIndex(t *testing.T, dir, tag string) (v1.ImageIndex, *v1.IndexManifest) {
+	t.Helper()
 	p, err := layout.FromPath(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := p.ImageIndex()
+	top, err := p.ImageIndex()
 	if err != nil {
 		t.Fatal(err)
 	}
-	top, err := idx.ImageIndex(d.Digest)
+	im, err := top.IndexManifest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := top.IndexManifest()
+	var found []v1.Descriptor
+	for _, d := range im.Manifests {
+		if d.Annotations[remote.AnnotationRefName] == tag {
+			found = append(found, d)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%s/index.json lists %d entries named %s, want 1: %+v", dir, len(found), tag, im.Manifests)
+	}
+	idx, err := top.ImageIndex(found[0].Digest)
 	if err != nil {
 		t.Fatal(err)
 	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx, m
+}
+
+// TestBuildExampleToLayout builds the forces example into an OCI layout,
+// unpacks every variant and checks the binary carries its target and runs
+// where the CPU allows it; a second build into the same layout under the
+// same tag replaces the first's name, with the same digest.
+func TestBuildExampleToLayout(t *testing.T) {
+	needCC(t)
+	res, err := Run(context.Background(), exampleConfig(t), WithParallelism(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.LogDir != "" {
+		t.Errorf("LogDir = %q after a successful build without WithLogDir, want the logs removed", res.LogDir)
+	}
+	dir := t.TempDir()
+	ref, err := res.Publish(context.Background(), "oci:"+dir+":1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "oci:" + dir + "@" + res.Index.Digest().String(); ref != want {
+		t.Errorf("Publish = %s, want %s", ref, want)
+	}
+	top, m := layoutIndex(t, dir, "1.0")
 	want := []string{"x86_64", "x86_64_v2", "x86_64_v3", "x86_64_v4"}
 	if len(m.Manifests) != len(want) {
 		t.Fatalf("index has %d entries, want %d", len(m.Manifests), len(want))
@@ -107,12 +135,23 @@ func TestBuildExampleToLayout(t *testing.T) {
 			}
 		}
 	}
+	again, err := Run(context.Background(), exampleConfig(t), WithParallelism(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Publish(context.Background(), "oci:"+dir+":1.0"); err != nil {
+		t.Fatal(err)
+	}
+	if again.Index.Digest() != res.Index.Digest() {
+		t.Errorf("rebuild gave index %s, the first build %s", again.Index.Digest(), res.Index.Digest())
+	}
+	layoutIndex(t, dir, "1.0") // one entry named 1.0, not two
 }
 
 // canRun reports whether this CPU has every feature of the level target.
 func canRun(cpuinfo, target string) bool {
 	t := catalog.MustLookup(target)
-	for _, f := range t.Features {
+	for _, f := range t.FeatureList() {
 		if !strings.Contains(cpuinfo, " "+f) {
 			return false
 		}
@@ -146,13 +185,13 @@ func TestBuildPushes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := res.Push(context.Background(), host+"/forces:1.0")
+	d, err := res.Publish(context.Background(), host+"/forces:1.0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ref, _ := name.ParseReference(host + "/forces:1.0")
-	got, err := remote.Get(ref)
-	if err != nil || got.Digest.String() != d.DigestStr() {
+	got, err := ggcr.Get(ref)
+	if err != nil || host+"/forces@"+got.Digest.String() != d {
 		t.Fatalf("index at tag: %v, %v; want %s", got, err, d)
 	}
 	raw, _ := res.Index.RawManifest()
@@ -161,34 +200,63 @@ func TestBuildPushes(t *testing.T) {
 	}
 }
 
-// TestBuildReferenceParser checks the base image and the push are parsed
-// with WithReferenceParser's function.
-func TestBuildReferenceParser(t *testing.T) {
+// countingTransport counts the requests a client sends, by method.
+type countingTransport struct {
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.count[r.Method]++
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (c *countingTransport) get(method string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count[method]
+}
+
+// TestBuildClient checks the base image is fetched, and the images
+// pushed, through WithClient's client.
+func TestBuildClient(t *testing.T) {
 	needCC(t)
 	host := registrytest.New(t, "")
 	base := registrytest.Image(t, v1.Platform{OS: "linux", Architecture: "amd64"}, map[string]string{"etc/base": "base"})
-	if err := remote.Write(mustParse(t, host+"/base:1"), base); err != nil {
+	if err := ggcr.Write(mustParse(t, host+"/base:1"), base); err != nil {
 		t.Fatal(err)
 	}
-	var parsed []string
-	parse := func(s string) (name.Reference, error) {
-		parsed = append(parsed, s)
-		return name.ParseReference(s, name.Insecure)
-	}
-	c := exampleConfig(t)
-	c.Targets, c.Base = []TargetSpec{{CPU: "x86_64"}}, host+"/base:1"
-	res, err := Run(context.Background(), c, WithReferenceParser(parse), WithTimeout(time.Minute))
+	ct := &countingTransport{count: map[string]int{}}
+	client, err := remote.New(remote.WithTransport(ct))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := res.Push(context.Background(), host+"/forces:1"); err != nil {
+	c := exampleConfig(t)
+	c.Targets, c.Base = []TargetSpec{{CPU: "x86_64"}}, host+"/base:1"
+	res, err := Run(context.Background(), c, WithClient(client))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{host + "/base:1", host + "/forces:1"}; strings.Join(parsed, " ") != strings.Join(want, " ") {
-		t.Errorf("references parsed: %q, want %q", parsed, want)
+	if ct.get(http.MethodGet) == 0 {
+		t.Errorf("the base image was not fetched through the client")
 	}
-	if _, err := Run(context.Background(), c, WithTimeout(-time.Second)); err == nil {
-		t.Error("Run with a negative timeout: no error")
+	if _, err := res.Publish(context.Background(), host+"/forces:1"); err != nil {
+		t.Fatal(err)
+	}
+	if ct.get(http.MethodPut) == 0 {
+		t.Errorf("nothing was pushed through the client")
+	}
+	img, err := ggcr.Image(mustParse(t, host+"/forces:1"), ggcr.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(extract(t, img, "etc/base")) != "base" || len(extract(t, img, "forces")) == 0 {
+		t.Errorf("the pushed image lacks the base's file or the build's")
+	}
+	if _, err := Run(context.Background(), c, WithClient(nil)); err == nil {
+		t.Error("Run with a nil client: no error")
 	}
 }
 
@@ -221,7 +289,7 @@ func TestBuildRefuses(t *testing.T) {
 			c := exampleConfig(t)
 			c.Targets = c.Targets[:4]
 			tc.edit(c)
-			_, err := Run(context.Background(), c, WithParallelism(2), WithLogDir(t.TempDir()))
+			_, err := Run(context.Background(), c, WithParallelism(2))
 			if err == nil || !strings.Contains(err.Error(), tc.says) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("Run: %v, want one line saying %q", err, tc.says)
 			}
@@ -229,8 +297,15 @@ func TestBuildRefuses(t *testing.T) {
 				t.Errorf("Run: %v, want %v", err, tc.want)
 			}
 			var be *BuildError
-			if tc.want == nil && (!errors.As(err, &be) || !strings.HasSuffix(be.Log, ".log")) {
-				t.Errorf("Run: %v, want a BuildError with its log", err)
+			if tc.want == nil {
+				// Without WithLogDir the logs of a failed build stay, for it.
+				if !errors.As(err, &be) || !strings.HasSuffix(be.Log, ".log") {
+					t.Fatalf("Run: %v, want a BuildError with its log", err)
+				}
+				if _, err := os.Stat(be.Log); err != nil {
+					t.Errorf("the log of the failed build: %v", err)
+				}
+				os.RemoveAll(filepath.Dir(be.Log))
 			}
 		})
 	}
@@ -247,7 +322,7 @@ func TestParseConfig(t *testing.T) {
 			t.Errorf("target %d = %+v, want %+v", i, c.Targets[i], w)
 		}
 	}
-	if c.Base != "scratch" || c.Output != "out" || c.Context != "/src" {
+	if c.Base != "scratch" || c.Output != "out" || c.Context != "/src" || c.IsStack() {
 		t.Errorf("defaults: %+v", c)
 	}
 	for name, tc := range map[string]struct{ yaml, says string }{
@@ -266,144 +341,70 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
-func TestEnv(t *testing.T) {
+func TestCPUEnv(t *testing.T) {
 	for _, tc := range []struct {
 		target, cuda string
 		want         []string
 	}{
-		{"x86_64_v3", "", []string{"CFLAGS=-march=x86-64-v3 -mtune=generic", "GOAMD64=v3", "TAILOR_TARGET=x86_64_v3", "GOARCH=amd64"}},
+		{"x86_64_v3", "", []string{"CFLAGS=-march=x86-64-v3 -mtune=generic", "GOAMD64=v3", "TAILOR_TARGET=x86_64_v3", "GOARCH=amd64", "AR=" + archiver("amd64")}},
 		{"x86_64", "sm_80", []string{"GOAMD64=v1", "CUDA_ARCH=sm_80"}},
 		{"zen4", "", []string{"GOAMD64=v4"}},
-		{"aarch64", "", []string{"GOARM64=v8.0", "GOARCH=arm64"}},
+		{"aarch64", "", []string{"GOARM64=v8.0", "GOARCH=arm64", "AR=" + archiver("arm64")}},
 		{"neoverse_v2", "", []string{"GOARM64=v9.0"}},
 	} {
 		tg := catalog.MustLookup(tc.target)
 		flags, _ := tg.CompilerFlags("gcc", "12.2.0")
-		j := Job{Target: tg, Flags: flags, Compiler: Compiler{Path: "cc", Kind: "gcc", Version: "12.2.0"}}
+		var cuda []requirement.CUDAArch
 		if tc.cuda != "" {
 			a, _ := requirement.ParseCUDAArch(tc.cuda)
-			j.Requirements.CUDA = []requirement.CUDAArch{a}
+			cuda = []requirement.CUDAArch{a}
 		}
-		env := strings.Join(Env(j, nil), "\n")
+		env := CPUEnv(tg, Compiler{Path: "cc", Kind: "gcc", Version: "12.2.0"}, flags, cuda)
 		for _, w := range tc.want {
-			if !strings.Contains(env, w+"\n") && !strings.HasSuffix(env, w) {
-				t.Errorf("Env(%s) lacks %q:\n%s", tc.target, w, env)
+			if !contains(env, w) {
+				t.Errorf("CPUEnv(%s) lacks %q:\n%s", tc.target, w, strings.Join(env, "\n"))
 			}
 		}
 	}
-}
-
-// TestEmitBake checks the bake file against what Run builds and Push
-// would push: per target, the index entry's platform and dev.tailor.*
-// annotations, and the build file's context.
-func TestEmitBake(t *testing.T) {
-	needCC(t)
-	c := exampleConfig(t)
-	c.Targets = c.Targets[:4]
-	jobs, _, err := Plan(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	if err := EmitBake(&b, c, jobs, "reg/forces:1.0"); err != nil {
-		t.Fatal(err)
-	}
-	bake := b.String()
-	for _, w := range []string{`group "default"`, `target "forces-x86_64_v3"`, `TAILOR_TARGET = "x86_64_v3"`,
-		`CFLAGS = "-march=x86-64-v3 -mtune=generic"`, `"reg/forces:1.0-x86_64_v4"`,
-		`context   = "../examples/forces/src"`,
-		"#   tailor index create reg/forces:1.0 \\\n#     --entry reg/forces:1.0-x86_64 \\\n#     --entry reg/forces:1.0-x86_64_v2=cpu=x86_64_v2 \\"} {
-		if !strings.Contains(bake, w) {
-			t.Errorf("bake file lacks %q:\n%s", w, bake)
-		}
-	}
-	res, err := Run(context.Background(), c, WithParallelism(2), WithLogDir(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets := bakeTargets(bake)
-	for _, built := range res.Images {
-		d := indexEntry(t, res, built)
-		bt, ok := targets["forces-"+bakeName(built.Job.Label)]
-		if !ok {
-			t.Errorf("no bake target for %s", built.Job.Label)
-			continue
-		}
-		if want := platformString(d.Platform); bt.platform != want {
-			t.Errorf("bake target %s platform %q, the index has %q", built.Job.Label, bt.platform, want)
-		}
-		var want []string
-		for _, k := range sortedKeys(d.Annotations) {
-			if strings.HasPrefix(k, requirement.AnnotationPrefix) {
-				want = append(want, "manifest-descriptor:"+k+"="+d.Annotations[k])
-			}
-		}
-		if strings.Join(bt.annotations, " ") != strings.Join(want, " ") {
-			t.Errorf("bake target %s annotations %q, the index has %q", built.Job.Label, bt.annotations, want)
-		}
-	}
-	if len(targets) != len(res.Images) {
-		t.Errorf("bake has %d targets, the build %d images", len(targets), len(res.Images))
+	if runtime.GOARCH == "amd64" && (archiver("amd64") != "ar" || archiver("arm64") != "aarch64-linux-gnu-ar") {
+		t.Errorf("archiver: %s, %s", archiver("amd64"), archiver("arm64"))
 	}
 }
 
-type bakeEntry struct {
-	platform    string
-	annotations []string
-}
-
-var (
-	bakeTargetLine = regexp.MustCompile(`(?m)^target "([^"]+)" \{$`)
-	bakeField      = regexp.MustCompile(`(?m)^  (platforms|annotations) += \[(.*)\]$`)
-	bakeQuoted     = regexp.MustCompile(`"([^"]*)"`)
-)
-
-// bakeTargets reads the platform and annotations of each target of a bake
-// file as EmitBake writes it.
-func bakeTargets(bake string) map[string]bakeEntry {
-	out := map[string]bakeEntry{}
-	blocks := bakeTargetLine.FindAllStringSubmatchIndex(bake, -1)
-	for i, m := range blocks {
-		end := len(bake)
-		if i+1 < len(blocks) {
-			end = blocks[i+1][0]
-		}
-		var e bakeEntry
-		for _, f := range bakeField.FindAllStringSubmatch(bake[m[1]:end], -1) {
-			var vals []string
-			for _, q := range bakeQuoted.FindAllStringSubmatch(f[2], -1) {
-				vals = append(vals, q[1])
-			}
-			if f[1] == "platforms" {
-				e.platform = strings.Join(vals, ",")
-			} else {
-				e.annotations = vals
-			}
-		}
-		out[bake[m[2]:m[3]]] = e
-	}
-	return out
-}
-
-func indexEntry(t *testing.T, res *Result, b Built) v1.Descriptor {
-	t.Helper()
-	h, err := b.Image.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range res.Index.Manifest.Manifests {
-		if d.Digest == h {
-			return d
+func contains(list []string, s string) bool {
+	for _, l := range list {
+		if l == s {
+			return true
 		}
 	}
-	t.Fatalf("image %s of %s is not in the index", h, b.Job.Label)
-	return v1.Descriptor{}
+	return false
 }
 
-func platformString(p *v1.Platform) string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
+func TestCUDAGencode(t *testing.T) {
+	var archs []requirement.CUDAArch
+	for _, s := range []string{"sm_80", "sm_90a", "compute_90"} {
+		a, err := requirement.ParseCUDAArch(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		archs = append(archs, a)
 	}
-	return s
+	want := "-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_90,code=compute_90"
+	if got := CUDAGencode(archs); got != want {
+		t.Errorf("CUDAGencode = %q\nwant %q", got, want)
+	}
+}
+
+// TestNVCCRelease reads the version line of recorded nvcc --version outputs.
+func TestNVCCRelease(t *testing.T) {
+	for out, want := range map[string]string{
+		"nvcc: NVIDIA (R) Cuda compiler driver\nCopyright (c) 2005-2024 NVIDIA Corporation\nBuilt on Thu_Mar_28_02:18:24_PDT_2024\nCuda compilation tools, release 12.4, V12.4.131\nBuild cuda_12.4.r12.4/compiler.34097967_0\n": "12.4",
+		"Cuda compilation tools, release 11.8, V11.8.89\n": "11.8",
+		"gcc (Debian 12.2.0-14) 12.2.0\n":                  "",
+	} {
+		got, ok := NVCCRelease([]byte(out))
+		if got != want || ok != (want != "") {
+			t.Errorf("NVCCRelease(%q) = %q, %v; want %q", firstLine([]byte(out)), got, ok, want)
+		}
+	}
 }

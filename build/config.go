@@ -15,7 +15,8 @@ import (
 // ErrConfig is returned (wrapped) for a tailor.yaml that cannot be used.
 var ErrConfig = errors.New("invalid build file")
 
-// Config is a tailor.yaml.
+// Config is a tailor.yaml, in one of two forms. A matrix of targets, one
+// command:
 //
 //	name: forces
 //	image: registry.example/forces:1.0   # where to push (or --dest)
@@ -24,6 +25,22 @@ var ErrConfig = errors.New("invalid build file")
 //	command: $CC $CFLAGS -O3 -o $TAILOR_OUT/forces forces.c -lm
 //	output: out                          # directory packed (default out)
 //	entrypoint: [/forces]
+//
+// Or a stack (README "Stacks"): axes, components in layer order, each
+// varying along some axes, and exclude rules:
+//
+//	axes:
+//	  cpu: [x86_64, x86_64_v3, x86_64_v4]
+//	  fabric: [{value: tcp, requires: none}, ucx, ofi]
+//	components:
+//	  - {name: base, dir: base}
+//	  - {name: num, varies: [cpu], context: num, command: make install}
+//	  - {name: app, varies: [cpu, fabric], uses: [num], context: app, command: make}
+//	exclude:
+//	  - {cpu: x86_64, fabric: [ucx, ofi]}
+//
+// A targets: file is the stack with one axis (cpu: the targets) and one
+// component (the command, on the base image).
 type Config struct {
 	// Name names the software; it prefixes bake targets.
 	Name string `json:"name,omitempty"`
@@ -32,9 +49,9 @@ type Config struct {
 	// Base is the base image reference, or "scratch" (the default).
 	Base string `json:"base,omitempty"`
 	// Targets are the builds of the matrix.
-	Targets []TargetSpec `json:"targets"`
+	Targets []TargetSpec `json:"targets,omitempty"`
 	// Command is run with sh -c in a copy of Context, once per target.
-	Command string `json:"command"`
+	Command string `json:"command,omitempty"`
 	// Context is the directory copied for each build (default: the
 	// directory of the build file).
 	Context string `json:"context,omitempty"`
@@ -47,14 +64,30 @@ type Config struct {
 	// Entrypoint and Cmd set the image config.
 	Entrypoint []string `json:"entrypoint,omitempty"`
 	Cmd        []string `json:"cmd,omitempty"`
-	// Env are extra variables for the build command, KEY: VALUE.
+	// Builder is the image --emit-bake's Dockerfile compiles in
+	// (default DefaultBuilder).
+	Builder string `json:"builder,omitempty"`
+	// Env are extra variables for every build command, KEY: VALUE.
 	Env map[string]string `json:"env,omitempty"`
+
+	// Axes, Components and Exclude make the file a stack.
+	Axes       *Axes           `json:"axes,omitempty"`
+	Components []ComponentSpec `json:"components,omitempty"`
+	Exclude    []ExcludeRule   `json:"exclude,omitempty"`
+
+	// dir is the directory of the build file, which relative paths of
+	// components start from.
+	dir string
 }
 
-// TargetSpec is one entry of targets: a catalog target name, "host" (the
-// target of the building machine), a short requirement string
-// (cpu=x86_64_v3,cuda=sm_80), or a map {cpu:, cuda:, optional:}. An
-// optional target the local compilers cannot build is skipped, not an error.
+// IsStack reports whether c is written as a stack (axes and components).
+func (c *Config) IsStack() bool { return c.Axes != nil || len(c.Components) > 0 }
+
+// TargetSpec is one entry of targets (or a value of a stack's cpu axis): a
+// catalog target name, "host" (the target of the building machine), a
+// short requirement string (cpu=x86_64_v3,cuda=sm_80), or a map {cpu:,
+// cuda:, optional:}. An optional target the local compilers cannot build
+// is skipped, not an error.
 type TargetSpec struct {
 	CPU      string `json:"cpu,omitempty"`
 	CUDA     string `json:"cuda,omitempty"`
@@ -68,10 +101,8 @@ func (t *TargetSpec) UnmarshalJSON(b []byte) error {
 		return t.parseString(s)
 	}
 	type plain TargetSpec
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
 	var p plain
-	if err := dec.Decode(&p); err != nil {
+	if err := strictJSON(b, &p); err != nil {
 		return fmt.Errorf("target %s: %w (want a name or {cpu: NAME, cuda: sm_XY, optional: true})", b, err)
 	}
 	*t = TargetSpec(p)
@@ -107,6 +138,13 @@ func (t TargetSpec) String() string {
 		return "cuda=" + t.CUDA
 	}
 	return "cpu=" + t.CPU + ",cuda=" + t.CUDA
+}
+
+// strictJSON decodes b into v, refusing unknown fields.
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // Load reads the build file at path.
@@ -152,8 +190,12 @@ func lineOf(data []byte, field string) string {
 }
 
 func (c *Config) setDefaults(dir string) error {
+	c.dir = dir
+	if c.IsStack() {
+		return c.stackDefaults()
+	}
 	if strings.TrimSpace(c.Command) == "" {
-		return fmt.Errorf("%w: no command: to build with", ErrConfig)
+		return fmt.Errorf("%w: no command: to build with (or axes: and components: for a stack)", ErrConfig)
 	}
 	if len(c.Targets) == 0 {
 		return fmt.Errorf("%w: no targets: to build for", ErrConfig)
@@ -164,8 +206,8 @@ func (c *Config) setDefaults(dir string) error {
 	if c.Output == "" {
 		c.Output = "out"
 	}
-	if filepath.IsAbs(c.Output) || strings.HasPrefix(filepath.Clean(c.Output), "..") {
-		return fmt.Errorf("%w: output %q must be a directory inside the build's context", ErrConfig, c.Output)
+	if err := insideOutput(c.Output); err != nil {
+		return err
 	}
 	if c.Prefix == "" {
 		c.Prefix = "/"
@@ -177,6 +219,14 @@ func (c *Config) setDefaults(dir string) error {
 	}
 	if c.Name == "" {
 		c.Name = filepath.Base(c.Context)
+	}
+	return nil
+}
+
+// insideOutput checks that output stays inside the build's directory.
+func insideOutput(output string) error {
+	if filepath.IsAbs(output) || strings.HasPrefix(filepath.Clean(output), "..") {
+		return fmt.Errorf("%w: output %q must be a directory inside the build's context", ErrConfig, output)
 	}
 	return nil
 }

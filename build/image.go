@@ -1,102 +1,114 @@
 package build
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path"
-	"path/filepath"
-	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/tailor-dev/tailor/remote"
+	"github.com/tailor-dev/tailor/stack"
 )
 
-// ErrBase is returned (wrapped) when the base image cannot be had.
+// ErrBase is returned (wrapped) when a base image cannot be had.
 var ErrBase = errors.New("base image")
 
-// baseImages fetches the base image once per architecture of jobs, before
-// anything is built.
-func (o *options) baseImages(ctx context.Context, base string, jobs []Job) (map[string]v1.Image, error) {
-	out := map[string]v1.Image{}
-	for _, j := range jobs {
-		arch := j.Target.Architecture()
-		if out[arch] != nil {
-			continue
-		}
-		img, err := o.baseImage(ctx, base, arch)
-		if err != nil {
-			return nil, err
-		}
-		out[arch] = img
-	}
-	return out, nil
+// scratch is the empty OCI image.
+func scratch() v1.Image {
+	return mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
 }
 
-func (o *options) baseImage(ctx context.Context, base, arch string) (v1.Image, error) {
-	if base == "scratch" {
-		img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
-		return mutate.ConfigMediaType(img, types.OCIConfigJSON), nil
-	}
-	ref, err := o.parse(base)
-	if err != nil {
-		return nil, fmt.Errorf("%w %q: %w", ErrBase, base, err)
-	}
-	// The image's layers are read later, while packing and pushing, with
-	// the context it was fetched with: the timeout ends the fetch of its
-	// manifest and config, not that context.
+// baseImage fetches the image of ref for linux/arch through the client:
+// a registry reference or an OCI layout (oci:DIR[:TAG]), an index (its
+// linux/arch entry) or one image. The image's layers are read later, while
+// packing and pushing, with the context it was fetched with: the
+// client's timeout ends the fetch of its manifest and config, not that
+// context.
+func (o *options) baseImage(ctx context.Context, ref, arch string) (v1.Image, error) {
 	fctx, stop := o.phase(ctx)
 	defer stop()
-	p := v1.Platform{OS: "linux", Architecture: arch}
-	img, err := remote.Image(ref, o.remoteOptions(fctx, []remote.Option{remote.WithPlatform(p)})...)
+	m, err := o.client.Get(fctx, ref)
 	if err != nil {
-		return nil, fmt.Errorf("%w %q for linux/%s: %w", ErrBase, base, arch, timedOut(fctx, err))
+		return nil, fmt.Errorf("%w %q for linux/%s: %w", ErrBase, ref, arch, timedOut(fctx, err))
+	}
+	dgst := m.Digest
+	if m.IsIndex() {
+		if dgst, err = platformEntry(m, arch); err != nil {
+			return nil, fmt.Errorf("%w %q: %w", ErrBase, ref, err)
+		}
+	}
+	img, err := o.client.Image(fctx, m, dgst)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q for linux/%s: %w", ErrBase, ref, arch, timedOut(fctx, err))
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		return nil, fmt.Errorf("%w %q: reading its config: %w", ErrBase, base, timedOut(fctx, err))
+		return nil, fmt.Errorf("%w %q: reading its config: %w", ErrBase, ref, timedOut(fctx, err))
 	}
 	if cf.Architecture != arch {
-		return nil, fmt.Errorf("%w %q is %s/%s, a %s build needs linux/%s", ErrBase, base, cf.OS, cf.Architecture, arch, arch)
+		return nil, fmt.Errorf("%w %q is %s/%s, a %s build needs linux/%s", ErrBase, ref, cf.OS, cf.Architecture, arch, arch)
 	}
 	return img, nil
 }
 
-// pack puts the files of dir on base as one layer under c.Prefix and sets
-// the config: platform, entrypoint, cmd. The layer is reproducible: sorted
-// entries, zero times, root owner.
-func pack(base v1.Image, job Job, c *Config, dir string) (v1.Image, error) {
-	data, err := tarDir(dir, c.Prefix)
+// platformEntry is the digest of the index m's linux/arch image (the one
+// without a variant when there are several).
+func platformEntry(m *remote.Manifest, arch string) (v1.Hash, error) {
+	im, err := m.IndexManifest()
 	if err != nil {
-		return nil, fmt.Errorf("packing %s of %s: %w", c.Output, job.Label, err)
+		return v1.Hash{}, err
 	}
+	var found []v1.Descriptor
+	for _, d := range im.Manifests {
+		if p := d.Platform; p != nil && p.OS == "linux" && p.Architecture == arch {
+			found = append(found, d)
+		}
+	}
+	if len(found) == 0 {
+		return v1.Hash{}, fmt.Errorf("no linux/%s image in the index", arch)
+	}
+	for _, d := range found {
+		if d.Platform.Variant == "" {
+			return d.Digest, nil
+		}
+	}
+	return found[0].Digest, nil
+}
+
+// part is one component's contribution to an entry.
+type part struct {
+	component string
+	key       string
+	layer     v1.Layer
+}
+
+// assemble makes entry e's image: base (scratch, or the image
+// component's), then one layer per other component, annotated with its
+// component and build, dated at epoch; the config's platform is the
+// entry's, its entrypoint and cmd the file's; the manifest names the
+// entry and the base component.
+func assemble(base v1.Image, baseName string, parts []part, e stack.Entry, c *Config, epoch time.Time) (v1.Image, error) {
 	mt, err := base.MediaType()
 	if err != nil {
 		return nil, err
 	}
-	layerType := types.OCILayer
-	if mt == types.DockerManifestSchema2 {
-		layerType = types.DockerLayer
+	adds := make([]mutate.Addendum, len(parts))
+	for i, p := range parts {
+		l := p.layer
+		if mt == types.DockerManifestSchema2 {
+			l = typedLayer{Layer: l, mt: types.DockerLayer}
+		}
+		adds[i] = mutate.Addendum{
+			Layer:       l,
+			History:     v1.History{Created: v1.Time{Time: epoch}, CreatedBy: "tailor build " + p.key},
+			Annotations: map[string]string{stack.AnnotationComponent: p.component, stack.AnnotationBuild: p.key},
+		}
 	}
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(data)), nil
-	}, tarball.WithMediaType(layerType))
-	if err != nil {
-		return nil, err
-	}
-	img, err := mutate.Append(base, mutate.Addendum{
-		Layer:   layer,
-		History: v1.History{CreatedBy: "tailor build " + job.Label, Comment: c.Command},
-	})
+	img, err := mutate.Append(base, adds...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,8 +117,8 @@ func pack(base v1.Image, job Job, c *Config, dir string) (v1.Image, error) {
 		return nil, err
 	}
 	cf = cf.DeepCopy()
-	p := job.Requirements.Platform("linux", job.Target.Architecture())
-	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
+	cf.OS, cf.Architecture, cf.Variant = e.Platform.OS, e.Platform.Architecture, e.Platform.Variant
+	cf.Created = v1.Time{Time: epoch}
 	if c.Entrypoint != nil {
 		cf.Config.Entrypoint = c.Entrypoint
 	}
@@ -116,68 +128,14 @@ func pack(base v1.Image, job Job, c *Config, dir string) (v1.Image, error) {
 	if cf.Config.Labels == nil {
 		cf.Config.Labels = map[string]string{}
 	}
-	cf.Config.Labels["dev.tailor.build.target"] = job.Label
-	return mutate.ConfigFile(img, cf)
-}
-
-func tarDir(dir, prefix string) ([]byte, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	prefix = strings.Trim(path.Clean("/"+prefix), "/")
-	if prefix != "" {
-		parts := strings.Split(prefix, "/")
-		for i := range parts {
-			h := &tar.Header{Name: strings.Join(parts[:i+1], "/") + "/", Typeflag: tar.TypeDir, Mode: 0o755}
-			if err := tw.WriteHeader(h); err != nil {
-				return nil, err
-			}
-		}
-	}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == dir {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		return addToTar(tw, p, path.Join(prefix, filepath.ToSlash(rel)), d)
-	})
+	cf.Config.Labels["dev.tailor.build.target"] = e.Name
+	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
 		return nil, err
 	}
-	if err := tw.Close(); err != nil {
-		return nil, err
+	ann := map[string]string{stack.AnnotationEntry: e.Name}
+	if baseName != "" {
+		ann[stack.AnnotationBase] = baseName
 	}
-	return buf.Bytes(), nil
-}
-
-func addToTar(tw *tar.Writer, p, name string, d fs.DirEntry) error {
-	info, err := d.Info()
-	if err != nil {
-		return err
-	}
-	h := &tar.Header{Name: name, Mode: int64(info.Mode().Perm())}
-	switch {
-	case d.IsDir():
-		h.Typeflag, h.Name = tar.TypeDir, name+"/"
-		return tw.WriteHeader(h)
-	case info.Mode()&fs.ModeSymlink != 0:
-		link, err := os.Readlink(p)
-		if err != nil {
-			return err
-		}
-		h.Typeflag, h.Linkname = tar.TypeSymlink, link
-		return tw.WriteHeader(h)
-	case info.Mode().IsRegular():
-		h.Typeflag, h.Size = tar.TypeReg, info.Size()
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
-		return err
-	}
-	return nil
+	return mutate.Annotations(img, ann).(v1.Image), nil
 }

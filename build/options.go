@@ -7,32 +7,36 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/tailor-dev/tailor/remote"
+	"github.com/tailor-dev/tailor/stack"
 )
 
 // Option configures Plan and Run.
 type Option func(*options) error
 
-// options: the defaults are one build at a time, logs in a new temporary
-// directory, no progress, no host detection, the compilers of
-// compilerCommand, default registry options, references parsed by
-// name.ParseReference, no registry timeout, a discarding logger.
+// options: the defaults are one build at a time, logs in a temporary
+// directory removed when the build succeeds, no progress, no host
+// detection, the compilers of compilerCommand and GPU tools on PATH, a
+// registry client with remote's defaults, layers dated at the Unix epoch,
+// no fleet, a discarding logger.
 type options struct {
 	jobs       int
 	logDir     string
 	progress   func(Event)
+	progressMu sync.Mutex
 	hostTarget func(context.Context) (string, error)
 	compilers  map[string]string
-	remote     []remote.Option
-	parse      func(string) (name.Reference, error)
-	timeout    time.Duration
+	tools      map[string]string
+	client     *remote.Client
+	epoch      time.Time
+	hosts      []stack.Host
 	log        *slog.Logger
 }
 
-// WithParallelism builds up to n targets at once (n >= 1).
+// WithParallelism runs up to n component builds at once (n >= 1).
 func WithParallelism(n int) Option {
 	return func(o *options) error {
 		if n < 1 {
@@ -43,12 +47,15 @@ func WithParallelism(n int) Option {
 	}
 }
 
-// WithLogDir writes one log per target into dir (created if needed).
+// WithLogDir writes one log per component build into dir (created if
+// needed) and keeps them. Without it, logs go to a temporary directory
+// that is removed when every build succeeded, and kept (and named in the
+// error) when one failed.
 func WithLogDir(dir string) Option {
 	return func(o *options) error { o.logDir = dir; return nil }
 }
 
-// WithProgress calls f as targets start and finish (from several goroutines, one call at a time).
+// WithProgress calls f as builds start and finish (from several goroutines, one call at a time).
 func WithProgress(f func(Event)) Option {
 	return func(o *options) error { o.progress = f; return nil }
 }
@@ -63,35 +70,49 @@ func WithCompiler(arch, path string) Option {
 	return func(o *options) error { o.compilers[arch] = path; return nil }
 }
 
-// WithRemoteOptions sets the registry options for the base image and pushes.
-func WithRemoteOptions(r ...remote.Option) Option {
-	return func(o *options) error { o.remote = append(o.remote, r...); return nil }
-}
-
-// WithReferenceParser parses the base image and push references with f,
-// such as a tailor remote.Client's ParseReference, which knows the
-// registries that may be reached over plain HTTP (default:
-// name.ParseReference, plain HTTP for loopback registries only).
-func WithReferenceParser(f func(string) (name.Reference, error)) Option {
+// WithTool uses path for a GPU toolchain: ToolNVCC or ToolHIPCC (default:
+// the name on PATH, then /usr/local/cuda/bin/nvcc, /opt/rocm/bin/hipcc).
+func WithTool(name, path string) Option {
 	return func(o *options) error {
-		if f == nil {
-			return errors.New("reference parser: nil")
+		if _, ok := toolFallback[name]; !ok {
+			return fmt.Errorf("tool %q: want %s or %s", name, ToolNVCC, ToolHIPCC)
 		}
-		o.parse = f
+		o.tools[name] = path
 		return nil
 	}
 }
 
-// WithTimeout bounds each registry call of Run and Result.Push: fetching
-// the base image's manifest and config for one architecture, pushing one
-// image (its layers included), pushing the index. 0 (the default) means no
-// bound beyond the caller's context.
-func WithTimeout(d time.Duration) Option {
+// WithClient fetches base images and pushes with c: its credentials,
+// insecure registries, retries, and its timeout bounding each registry
+// call (the base image's manifest and config for one architecture, one
+// image's push with its layers, the index's push).
+func WithClient(c *remote.Client) Option {
 	return func(o *options) error {
-		if d < 0 {
-			return fmt.Errorf("timeout %s: must not be negative", d)
+		if c == nil {
+			return errors.New("registry client: nil")
 		}
-		o.timeout = d
+		o.client = c
+		return nil
+	}
+}
+
+// WithSourceDateEpoch dates every layer entry, image config and history
+// entry at t (SOURCE_DATE_EPOCH, which build commands get too; default
+// the Unix epoch), so the same inputs give the same digests.
+func WithSourceDateEpoch(t time.Time) Option {
+	return func(o *options) error { o.epoch = t.UTC().Truncate(time.Second); return nil }
+}
+
+// WithFleet prunes the matrix to the entries some host would be given
+// (stack.Prune), plus the generic entry.
+func WithFleet(hosts []stack.Host) Option {
+	return func(o *options) error {
+		for _, h := range hosts {
+			if h.Profile == nil {
+				return fmt.Errorf("fleet host %s: no profile", h.Name)
+			}
+		}
+		o.hosts = hosts
 		return nil
 	}
 }
@@ -103,49 +124,52 @@ func WithLogger(l *slog.Logger) Option {
 
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
-		jobs: 1, compilers: map[string]string{}, log: slog.New(slog.DiscardHandler),
-		parse: func(s string) (name.Reference, error) { return name.ParseReference(s) },
+		jobs: 1, compilers: map[string]string{}, tools: map[string]string{},
+		log: slog.New(slog.DiscardHandler), epoch: time.Unix(0, 0).UTC(),
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
 			return nil, fmt.Errorf("build option: %w", err)
 		}
 	}
+	if o.client == nil {
+		c, err := remote.New()
+		if err != nil {
+			return nil, err
+		}
+		o.client = c
+	}
 	return o, nil
 }
 
-// ErrTimeout is returned (wrapped) when a registry call runs past
-// WithTimeout.
+// ErrTimeout is returned (wrapped) when a registry call runs past the
+// client's timeout.
 var ErrTimeout = errors.New("registry call timed out")
 
-// remoteOptions are o's registry options for one call bound to ctx (last,
-// so that it wins over a context among o.remote).
-func (o *options) remoteOptions(ctx context.Context, extra []remote.Option) []remote.Option {
-	out := append(slices.Clone(o.remote), extra...)
-	return append(out, remote.WithContext(ctx))
-}
-
-// bounded runs call with ctx bounded by o's timeout, and says so in the
-// error when the bound ran out.
+// bounded runs call with ctx bounded by the client's timeout, and says so
+// in the error when the bound ran out.
 func (o *options) bounded(ctx context.Context, call func(context.Context) error) error {
-	if o.timeout == 0 {
+	d := o.client.Timeout()
+	if d == 0 {
 		return call(ctx)
 	}
-	cause := fmt.Errorf("%w after %s", ErrTimeout, o.timeout)
-	ctx, cancel := context.WithTimeoutCause(ctx, o.timeout, cause)
+	cause := fmt.Errorf("%w after %s", ErrTimeout, d)
+	ctx, cancel := context.WithTimeoutCause(ctx, d, cause)
 	defer cancel()
 	return timedOut(ctx, call(ctx))
 }
 
-// phase returns ctx bounded by o's timeout until stop is called; after
-// stop it lasts as long as ctx. For a call whose result is read lazily
-// later with the context it was made with (a remote image's layers).
+// phase returns ctx bounded by the client's timeout until stop is called;
+// after stop it lasts as long as ctx. For a call whose result is read
+// lazily later with the context it was made with (a remote image's
+// layers).
 func (o *options) phase(ctx context.Context) (context.Context, func()) {
-	if o.timeout == 0 {
+	d := o.client.Timeout()
+	if d == 0 {
 		return ctx, func() {}
 	}
 	pctx, cancel := context.WithCancelCause(ctx)
-	t := time.AfterFunc(o.timeout, func() { cancel(fmt.Errorf("%w after %s", ErrTimeout, o.timeout)) })
+	t := time.AfterFunc(d, func() { cancel(fmt.Errorf("%w after %s", ErrTimeout, d)) })
 	return pctx, func() { t.Stop() }
 }
 

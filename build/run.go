@@ -1,287 +1,342 @@
 package build
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tailor-dev/tailor/publish"
+	"github.com/tailor-dev/tailor/stack"
 	"golang.org/x/sync/errgroup"
 )
 
-// Event reports progress of one target.
+// Event reports progress of one command build.
 type Event struct {
-	// N is the target's position (1-based) among Total.
+	// N is the build's position (1-based) among Total.
 	N, Total int
-	Label    string
+	// Label is the build's key (num[x86_64_v3]).
+	Label string
 	// State is "building", "built" or "failed".
 	State   string
 	Elapsed time.Duration
-	// Log is the path of the target's log file.
+	// Log is the path of the build's log file.
 	Log string
 	Err error
 }
 
-// Built is one target's image.
+// Built is one entry's image.
 type Built struct {
-	Job      Job
-	Image    v1.Image
-	Log      string
-	Duration time.Duration
+	Entry stack.Entry
+	Image v1.Image
+	// Compiler is the C compiler of the entry's cpu value (nil when no
+	// component compiled for the CPU).
+	Compiler *Compiler
 }
 
-// Result is a finished matrix: every image and the index over them.
+// Result is a finished build: every entry's image, the index over them
+// and the report. Nothing has left the machine yet: Publish does that.
 type Result struct {
-	Images  []Built
-	Skipped []Skipped
-	Index   *publish.Index
-	// LogDir holds one log per target.
+	Plan   *Plan
+	Images []Built
+	Index  *publish.Index
+	Report Report
+	// LogDir holds one log per command build: the WithLogDir directory,
+	// or "" when the temporary one was removed after the build succeeded.
 	LogDir string
 
-	// o are the options Run was given, which Push uses too.
-	o *options
+	// o are the options Run was given, which Publish uses too; tag is
+	// the file's image tag, the default name in an OCI layout.
+	o   *options
+	tag string
 }
 
-// BuildError is a target whose command failed, with the end of its log.
-type BuildError struct {
-	Label string
-	Log   string
-	// Tail is the end of the log, indented, for people.
-	Tail string
-	Err  error
-}
-
-// Error is one line: the target, the failure, the log, and the log's last
-// line (usually the compiler's error).
-func (e *BuildError) Error() string {
-	msg := fmt.Sprintf("building %s failed: %v (log %s)", e.Label, e.Err, e.Log)
-	if last := lastLine(e.Tail); last != "" {
-		msg += ": " + last
-	}
-	return msg
-}
-
-func (e *BuildError) Unwrap() error { return e.Err }
-
-// lastLine is the last line of tail that is not empty.
-func lastLine(tail string) string {
-	lines := strings.Split(tail, "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" {
-			return l
-		}
-	}
-	return ""
-}
-
-// Run builds every target of c, up to WithParallelism at once, and the
-// index over the images. The first failure cancels the rest and is
-// returned; nothing is pushed or written anywhere but the logs.
+// Run builds every component build of c's plan, up to WithParallelism at
+// once, each once however many entries take it, then assembles every
+// entry's image and the index over them. The first failure cancels the
+// rest and is returned; nothing is pushed or written anywhere but the
+// logs.
 func Run(ctx context.Context, c *Config, opts ...Option) (*Result, error) {
-	o, err := newOptions(opts)
+	p, err := NewPlan(ctx, c, opts...)
 	if err != nil {
 		return nil, err
 	}
-	jobs, skipped, err := o.plan(ctx, c)
+	return p.Run(ctx)
+}
+
+// Run builds the plan, as Run does, with the options NewPlan was given.
+func (p *Plan) Run(ctx context.Context) (*Result, error) {
+	o, c := p.o, p.cfg
+	r := &runner{o: o, p: p, c: c, layers: map[string]*built{}}
+	// Base images first: a missing one fails the build before anything
+	// is compiled.
+	if err := r.fetchBases(ctx); err != nil {
+		return nil, err
+	}
+	var err error
+	logDir, keepLogs := o.logDir, o.logDir != ""
+	if keepLogs {
+		err = os.MkdirAll(logDir, 0o755)
+	} else {
+		logDir, err = os.MkdirTemp("", "tailor-build-logs-")
+	}
 	if err != nil {
 		return nil, err
 	}
-	bases, err := o.baseImages(ctx, c.Base, jobs)
+	if r.work, err = os.MkdirTemp("", "tailor-build-"); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(r.work)
+	r.logDir = logDir
+	if err := r.buildAll(ctx); err != nil {
+		return nil, err // the logs stay, for the failure
+	}
+	res, err := r.result()
 	if err != nil {
 		return nil, err
 	}
-	if o.logDir == "" {
-		if o.logDir, err = os.MkdirTemp("", "tailor-build-logs-"); err != nil {
-			return nil, err
+	if !keepLogs {
+		os.RemoveAll(logDir)
+		logDir = ""
+	}
+	res.LogDir = logDir
+	return res, nil
+}
+
+// built is one component build's result; done closes when it is known.
+type built struct {
+	layer v1.Layer
+	image v1.Image // an image component's base
+	// out is the directory of the build's files (for components that
+	// use it), prefix where they go in the image.
+	out, prefix string
+	err         error
+	done        chan struct{}
+}
+
+// runner holds one Run's state.
+type runner struct {
+	o            *options
+	p            *Plan
+	c            *Config
+	work, logDir string
+	layers       map[string]*built
+	mu           sync.Mutex
+	started      int
+}
+
+// fetchBases fetches the image of every build of an image component.
+func (r *runner) fetchBases(ctx context.Context) error {
+	for _, b := range r.p.Matrix.Builds {
+		comp := r.p.Component(b.Component)
+		if comp.Kind() != KindImage {
+			continue
 		}
-	} else if err := os.MkdirAll(o.logDir, 0o755); err != nil {
-		return nil, err
-	}
-	work, err := os.MkdirTemp("", "tailor-build-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(work)
-
-	built := make([]Built, len(jobs))
-	var mu sync.Mutex
-	report := func(e Event) {
-		if o.progress != nil {
-			mu.Lock()
-			defer mu.Unlock()
-			o.progress(e)
-		}
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.jobs)
-	for i, job := range jobs {
-		g.Go(func() error {
-			if gctx.Err() != nil {
-				return gctx.Err() // another target failed: do not start
-			}
-			b, err := o.runJob(gctx, c, job, bases[job.Target.Architecture()], work, func(state string, d time.Duration, log string, err error) {
-				report(Event{N: i + 1, Total: len(jobs), Label: job.Label, State: state, Elapsed: d, Log: log, Err: err})
-			})
-			built[i] = b
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	idx, err := publish.NewIndex(entries(built))
-	if err != nil {
-		return nil, err
-	}
-	return &Result{Images: built, Skipped: skipped, Index: idx, LogDir: o.logDir, o: o}, nil
-}
-
-type reportFunc func(state string, d time.Duration, log string, err error)
-
-func (o *options) runJob(ctx context.Context, c *Config, job Job, base v1.Image, work string, report reportFunc) (Built, error) {
-	logPath := filepath.Join(o.logDir, job.Label+".log")
-	start := time.Now()
-	report("building", 0, logPath, nil)
-	dir := filepath.Join(work, job.Label)
-	err := o.execute(ctx, c, job, dir, logPath)
-	var img v1.Image
-	if err == nil {
-		img, err = pack(base, job, c, filepath.Join(dir, c.Output))
-	}
-	if err != nil {
-		report("failed", time.Since(start), logPath, err)
-		return Built{}, err
-	}
-	d := time.Since(start)
-	report("built", d, logPath, nil)
-	return Built{Job: job, Image: img, Log: logPath, Duration: d}, nil
-}
-
-// execute copies the context to dir and runs the command there, its output
-// in the log.
-func (o *options) execute(ctx context.Context, c *Config, job Job, dir, logPath string) error {
-	if err := copyTree(c.Context, dir); err != nil {
-		return fmt.Errorf("copying the context of %s: %w", job.Label, err)
-	}
-	out := filepath.Join(dir, c.Output)
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "# tailor build %s\n# %s\n", job.Label, strings.Join(job.Env, "\n# "))
-	cmd := exec.CommandContext(ctx, "sh", "-c", c.Command)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), job.Env...), "TAILOR_OUT="+out)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("building %s: cancelled: %w", job.Label, ctx.Err())
-		}
-		return &BuildError{Label: job.Label, Log: logPath, Tail: tail(logPath, 20), Err: err}
-	}
-	entriesLeft, err := os.ReadDir(out)
-	if err == nil && len(entriesLeft) == 0 {
-		return &BuildError{Label: job.Label, Log: logPath, Tail: tail(logPath, 20), Err: fmt.Errorf("the command left %s empty (write the files to pack into $TAILOR_OUT)", c.Output)}
-	}
-	return err
-}
-
-// tail is the last n lines of the command's output in the log at path
-// (not the "# " header execute writes first), indented.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	for len(lines) > 0 && strings.HasPrefix(lines[0], "# ") {
-		lines = lines[1:]
-	}
-	if len(lines) == 0 {
-		return ""
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "  " + strings.Join(lines, "\n  ")
-}
-
-// copyTree copies regular files, directories and symlinks of src to dst.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		img, err := r.o.baseImage(ctx, substitute(comp.Image, b.Values), b.Arch)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir():
-			if d.Name() == ".git" && path != src {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(target, 0o755)
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case d.Type().IsRegular():
-			return copyFile(path, target)
+		r.layers[b.Key] = &built{image: img, done: closed()}
+	}
+	return nil
+}
+
+func closed() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// buildAll runs the dir and command builds, in component order (a build
+// only waits for builds started before it, so the limit cannot deadlock).
+func (r *runner) buildAll(ctx context.Context) error {
+	var todo []stack.Build
+	for _, b := range r.p.Matrix.Builds {
+		if r.layers[b.Key] == nil {
+			r.layers[b.Key] = &built{done: make(chan struct{})}
+			todo = append(todo, b)
 		}
-		return nil
-	})
+	}
+	total := 0
+	for _, b := range todo {
+		if r.p.Component(b.Component).Kind() == KindCommand {
+			total++
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.jobs)
+	for _, b := range todo {
+		g.Go(func() error {
+			res := r.layers[b.Key]
+			defer close(res.done)
+			if gctx.Err() != nil {
+				res.err = gctx.Err() // another build failed: do not start
+				return res.err
+			}
+			res.err = r.build(gctx, b, total)
+			return res.err
+		})
+	}
+	return g.Wait()
 }
 
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+// build makes the layer of b.
+func (r *runner) build(ctx context.Context, b stack.Build, total int) error {
+	comp := r.p.Component(b.Component)
+	res := r.layers[b.Key]
+	res.prefix = comp.Prefix
+	if comp.Kind() == KindDir {
+		res.out = substitute(comp.Dir, b.Values)
+		if st, err := os.Stat(res.out); err != nil || !st.IsDir() {
+			return fmt.Errorf("%w: component %s: dir %s is no directory", ErrConfig, b.Key, res.out)
+		}
+		var err error
+		res.layer, err = newLayer(res.out, comp.Prefix, r.o.epoch)
+		return err
+	}
+	deps, err := r.deps(ctx, b, comp)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	st, err := in.Stat()
+	dir := filepath.Join(r.work, fileName(b.Key))
+	s := step{
+		label: b.Key, command: comp.Command, context: comp.Context, dir: dir,
+		out: filepath.Join(dir, comp.Output), log: filepath.Join(r.logDir, fileName(b.Key)+".log"),
+		env: r.p.Env(b, r.c.Env, r.o.epoch.Unix()),
+	}
+	if len(deps) > 0 {
+		root := dir + ".root"
+		for _, d := range deps {
+			if err := copyTree(d.out, filepath.Join(root, d.prefix)); err != nil {
+				return fmt.Errorf("laying out the components %s uses: %w", b.Key, err)
+			}
+		}
+		s.env = append(s.env, "TAILOR_ROOT="+root)
+	}
+	s.env = append(s.env, "TAILOR_OUT="+s.out)
+	n := r.next()
+	report := func(state string, d time.Duration, err error) {
+		r.o.report(Event{N: n, Total: total, Label: b.Key, State: state, Elapsed: d, Log: s.log, Err: err})
+	}
+	start := time.Now()
+	report("building", 0, nil)
+	err = s.run(ctx)
+	if err == nil {
+		res.out = s.out
+		res.layer, err = newLayer(s.out, comp.Prefix, r.o.epoch)
+	}
 	if err != nil {
+		report("failed", time.Since(start), err)
 		return err
 	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, st.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	report("built", time.Since(start), nil)
+	return nil
 }
 
-func entries(built []Built) []publish.Entry {
-	out := make([]publish.Entry, len(built))
-	for i, b := range built {
-		out[i] = publish.Entry{Name: b.Job.Label, Descriptor: descriptor(b), Requirements: b.Job.Requirements}
-	}
-	return out
+func (r *runner) next() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started++
+	return r.started
 }
 
-func descriptor(b Built) v1.Descriptor {
-	raw, _ := b.Image.RawManifest()
-	mt, _ := b.Image.MediaType()
-	h, size, _ := v1.SHA256(bytes.NewReader(raw))
+func (o *options) report(e Event) {
+	if o.progress != nil {
+		o.progressMu.Lock()
+		defer o.progressMu.Unlock()
+		o.progress(e)
+	}
+}
+
+// deps waits for the builds b's component uses (the ones its entries
+// take) and returns them in component order.
+func (r *runner) deps(ctx context.Context, b stack.Build, comp ComponentSpec) ([]*built, error) {
+	if len(comp.Uses) == 0 {
+		return nil, nil
+	}
+	e := r.entry(b.Entries[0])
+	var out []*built
+	for i, c := range r.p.Components {
+		if !slices.Contains(comp.Uses, c.Name) {
+			continue
+		}
+		d := r.layers[e.Builds[i]]
+		select {
+		case <-d.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if d.err != nil {
+			return nil, d.err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (r *runner) entry(name string) stack.Entry {
+	i := slices.IndexFunc(r.p.Matrix.Entries, func(e stack.Entry) bool { return e.Name == name })
+	return r.p.Matrix.Entries[i]
+}
+
+// result assembles every entry's image, the index and the report.
+func (r *runner) result() (*Result, error) {
+	res := &Result{Plan: r.p, o: r.o, tag: layoutTag(r.c.Image)}
+	for _, e := range r.p.Matrix.Entries {
+		base, baseName := scratch(), ""
+		var parts []part
+		for i, comp := range r.p.Components {
+			b := r.layers[e.Builds[i]]
+			if comp.Kind() == KindImage {
+				base, baseName = b.image, comp.Name
+				continue
+			}
+			parts = append(parts, part{component: comp.Name, key: e.Builds[i], layer: b.layer})
+		}
+		img, err := assemble(base, baseName, parts, e, r.c, r.o.epoch)
+		if err != nil {
+			return nil, fmt.Errorf("assembling %s: %w", e.Name, err)
+		}
+		res.Images = append(res.Images, Built{Entry: e, Image: img, Compiler: r.p.Compiler(e)})
+	}
+	entries := make([]publish.Entry, len(res.Images))
+	for i, b := range res.Images {
+		d, err := descriptor(b)
+		if err != nil {
+			return nil, err
+		}
+		entries[i] = publish.Entry{Name: b.Entry.Name, Descriptor: d, Requirements: b.Entry.Requirements}
+	}
+	idx, err := publish.NewIndex(entries)
+	if err != nil {
+		return nil, err
+	}
+	res.Index = idx
+	if res.Report, err = report(res.Images); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func descriptor(b Built) (v1.Descriptor, error) {
+	raw, err := b.Image.RawManifest()
+	if err != nil {
+		return v1.Descriptor{}, fmt.Errorf("the %s image: %w", b.Entry.Name, err)
+	}
+	mt, err := b.Image.MediaType()
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	d, err := b.Image.Digest()
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
 	return v1.Descriptor{
-		MediaType: mt, Size: size, Digest: h,
-		Platform: &v1.Platform{OS: "linux", Architecture: b.Job.Target.Architecture()},
-	}
+		MediaType: mt, Size: int64(len(raw)), Digest: d,
+		Platform: &v1.Platform{OS: "linux", Architecture: b.Entry.Arch},
+	}, nil
 }

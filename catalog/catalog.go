@@ -1,18 +1,15 @@
 package catalog
 
 import (
-	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 )
-
-//go:embed targets.json
-var targetsJSON []byte
 
 // ErrUnknownTarget is returned (wrapped) when a name is not in the catalog.
 var ErrUnknownTarget = errors.New("unknown target")
@@ -29,21 +26,67 @@ type FlagEntry struct {
 	Flags    string `json:"flags"`
 }
 
-// Target is one microarchitecture of the catalog.
+// Target is one microarchitecture of the catalog. Targets are shared and
+// immutable: their facts are read through methods, and what a method
+// returns is the caller's own (a slice is a copy; an iterator yields
+// values), so no caller can change the catalog for another.
 type Target struct {
-	Name       string                 `json:"name"`
-	Vendor     string                 `json:"vendor"`
-	Parents    []string               `json:"parents"`
-	Generation int                    `json:"generation,omitempty"`
-	CPUParts   []string               `json:"cpu_parts,omitempty"`
-	Features   []string               `json:"features"`
-	Flags      map[string][]FlagEntry `json:"flags"`
+	name       string
+	vendor     string
+	parents    []string
+	generation int
+	cpuParts   []string
+	features   []string
+	flags      []compilerFlags
 
+	// Derived once, when the catalog is first used.
 	ancestors []string
 	depth     int
 	family    string
-	features  map[string]bool
+	nFeatures int // distinct
 }
+
+// compilerFlags are one compiler's flags for a target.
+type compilerFlags struct {
+	compiler string
+	entries  []FlagEntry
+}
+
+// namedAlias is one feature alias of the generated catalog.
+type namedAlias struct {
+	name  string
+	alias FeatureAlias
+}
+
+// Name is the target's archspec name (haswell, zen4, neoverse_v2).
+func (t *Target) Name() string { return t.name }
+
+// Vendor is the CPU vendor as /proc/cpuinfo names it (GenuineIntel,
+// AuthenticAMD, ARM, ...), or GenericVendor.
+func (t *Target) Vendor() string { return t.vendor }
+
+// Parents are the targets t directly descends from (a copy).
+func (t *Target) Parents() []string { return slices.Clone(t.parents) }
+
+// Generation is the POWER generation (9 for power9); 0 elsewhere.
+func (t *Target) Generation() int { return t.generation }
+
+// CPUParts are the ARM "CPU part" codes of t (a copy).
+func (t *Target) CPUParts() []string { return slices.Clone(t.cpuParts) }
+
+// HasCPUPart reports whether part is one of t's ARM "CPU part" codes.
+func (t *Target) HasCPUPart(part string) bool { return slices.Contains(t.cpuParts, part) }
+
+// Features yields every feature t requires (Linux /proc/cpuinfo names), in
+// the catalog's order.
+func (t *Target) Features() iter.Seq[string] { return slices.Values(t.features) }
+
+// FeatureList is Features as a new slice.
+func (t *Target) FeatureList() []string { return slices.Clone(t.features) }
+
+// NumFeatures is the number of distinct features t requires (a few
+// archspec lists name one twice).
+func (t *Target) NumFeatures() int { return t.nFeatures }
 
 // FeatureAlias describes a feature name that is satisfied by other features
 // or implied by an architecture family (archspec's feature_aliases).
@@ -52,45 +95,52 @@ type FeatureAlias struct {
 	Families []string `json:"families,omitempty"`
 }
 
-type catalogData struct {
-	Targets        []*Target               `json:"targets"`
-	FeatureAliases map[string]FeatureAlias `json:"feature_aliases"`
-	ARMVendors     map[string]string       `json:"arm_vendors"`
-	DarwinFlags    map[string]string       `json:"darwin_flags"`
-}
-
+// The catalog's derived tables, built once by load from the generated
+// data (targets_gen.go).
 var (
 	loadOnce sync.Once
-	data     catalogData
 	byName   map[string]*Target
+	aliases  map[string]FeatureAlias
+	vendors  map[string]string
+	darwin   map[string]string
 )
 
+// load derives what the generated data does not hold: each target's
+// fallback chain, depth and family, and the lookup maps.
 func load() {
 	loadOnce.Do(func() {
-		if err := json.Unmarshal(targetsJSON, &data); err != nil {
-			panic(fmt.Sprintf("catalog: embedded targets.json is invalid: %v", err))
-		}
-		byName = make(map[string]*Target, len(data.Targets))
-		// targets.json lists parents before children, so one pass derives everything.
-		for _, t := range data.Targets {
-			for _, p := range t.Parents {
+		byName = make(map[string]*Target, len(targets))
+		// targets lists parents before children, so one pass derives everything.
+		for _, t := range targets {
+			for _, p := range t.parents {
 				if byName[p] == nil {
-					panic(fmt.Sprintf("catalog: target %q listed before its parent %q", t.Name, p))
+					panic(fmt.Sprintf("catalog: target %q listed before its parent %q", t.name, p))
 				}
 			}
 			t.ancestors = computeAncestors(t)
-			t.family = t.Name
-			for _, p := range t.Parents {
+			t.family = t.name
+			for _, p := range t.parents {
 				t.depth = max(t.depth, byName[p].depth+1)
 				t.family = byName[p].family
 			}
-			t.features = make(map[string]bool, len(t.Features))
-			for _, f := range t.Features {
-				t.features[f] = true
-			}
-			byName[t.Name] = t
+			t.nFeatures = len(slices.Compact(slices.Clone(t.features))) // sorted: duplicates are neighbours
+			byName[t.name] = t
 		}
+		aliases = make(map[string]FeatureAlias, len(featureAliases))
+		for _, a := range featureAliases {
+			aliases[a.name] = a.alias
+		}
+		vendors = pairs(armVendors)
+		darwin = pairs(darwinFlags)
 	})
+}
+
+func pairs(ps [][2]string) map[string]string {
+	m := make(map[string]string, len(ps))
+	for _, p := range ps {
+		m[p[0]] = p[1]
+	}
+	return m
 }
 
 // computeAncestors gives the fallback chain, most specific first: deepest
@@ -100,7 +150,7 @@ func load() {
 func computeAncestors(t *Target) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, p := range t.Parents {
+	for _, p := range t.parents {
 		for _, n := range append([]string{p}, byName[p].ancestors...) {
 			if !seen[n] {
 				seen[n] = true
@@ -112,12 +162,14 @@ func computeAncestors(t *Target) []string {
 	return out
 }
 
-// Lookup returns the target called name.
+// Lookup returns the target called name. The x86-64 levels may also be
+// spelled as the psABI does (x86-64-v3 for x86_64_v3). The error for an
+// unknown name suggests the closest target names.
 func Lookup(name string) (*Target, error) {
 	load()
-	t, ok := byName[name]
+	t, ok := byName[canonicalName(name)]
 	if !ok {
-		return nil, fmt.Errorf("%w %q (see 'tailor targets' for the list)", ErrUnknownTarget, name)
+		return nil, unknownTarget(name)
 	}
 	return t, nil
 }
@@ -134,15 +186,15 @@ func MustLookup(name string) *Target {
 // All returns every target, parents before children.
 func All() []*Target {
 	load()
-	return slices.Clone(data.Targets)
+	return slices.Clone(targets)
 }
 
 // Names returns every target name, sorted.
 func Names() []string {
 	load()
-	names := make([]string, 0, len(data.Targets))
-	for _, t := range data.Targets {
-		names = append(names, t.Name)
+	names := make([]string, 0, len(targets))
+	for _, t := range targets {
+		names = append(names, t.name)
 	}
 	sort.Strings(names)
 	return names
@@ -152,8 +204,8 @@ func Names() []string {
 func (t *Target) Children() []*Target {
 	load()
 	var out []*Target
-	for _, c := range data.Targets {
-		if slices.Contains(c.Parents, t.Name) {
+	for _, c := range targets {
+		if slices.Contains(c.parents, t.name) {
 			out = append(out, c)
 		}
 	}
@@ -165,12 +217,14 @@ func (t *Target) Children() []*Target {
 func (t *Target) Ancestors() []string { return slices.Clone(t.ancestors) }
 
 // Lineage returns t followed by its ancestors.
-func (t *Target) Lineage() []string { return append([]string{t.Name}, t.ancestors...) }
+func (t *Target) Lineage() []string {
+	return append(append(make([]string, 0, len(t.ancestors)+1), t.name), t.ancestors...)
+}
 
 // IsDescendantOf reports whether other is t or one of t's ancestors, that is
 // whether code built for other runs where t runs (within the DAG).
 func (t *Target) IsDescendantOf(other string) bool {
-	return t.Name == other || slices.Contains(t.ancestors, other)
+	return t.name == other || slices.Contains(t.ancestors, other)
 }
 
 // Depth is the length of the longest path from t to the root of its family.
@@ -180,27 +234,42 @@ func (t *Target) Depth() int { return t.depth }
 func (t *Target) Family() string { return t.family }
 
 // Generic reports whether t is vendor-neutral (a family root or a level).
-func (t *Target) Generic() bool { return t.Vendor == GenericVendor }
+func (t *Target) Generic() bool { return t.vendor == GenericVendor }
 
 // HasFeature reports whether t requires feature f (its own list only; the
 // catalog lists every feature of a target, not just the new ones).
-func (t *Target) HasFeature(f string) bool { return t.features[f] }
+func (t *Target) HasFeature(f string) bool {
+	_, ok := slices.BinarySearch(t.features, f) // the generator sorts them
+	return ok
+}
 
-// FeatureAliases returns the catalog's feature aliases.
+// LookupFeatureAlias returns (a copy of) the alias named f, if f is one.
+func LookupFeatureAlias(f string) (FeatureAlias, bool) {
+	load()
+	a, ok := aliases[f]
+	return FeatureAlias{AnyOf: slices.Clone(a.AnyOf), Families: slices.Clone(a.Families)}, ok
+}
+
+// FeatureAliases returns (a copy of) the catalog's feature aliases.
 func FeatureAliases() map[string]FeatureAlias {
 	load()
-	return data.FeatureAliases
+	out := make(map[string]FeatureAlias, len(aliases))
+	for k, a := range aliases {
+		out[k] = FeatureAlias{AnyOf: slices.Clone(a.AnyOf), Families: slices.Clone(a.Families)}
+	}
+	return out
 }
 
 // ARMVendor maps an ARM "CPU implementer" code (0x41) to a vendor name (ARM).
 func ARMVendor(code string) (string, bool) {
 	load()
-	v, ok := data.ARMVendors[strings.ToLower(code)]
+	v, ok := vendors[strings.ToLower(code)]
 	return v, ok
 }
 
-// DarwinFlags maps macOS sysctl feature names to Linux cpuinfo names.
+// DarwinFlags maps macOS sysctl feature names to Linux cpuinfo names (a
+// copy).
 func DarwinFlags() map[string]string {
 	load()
-	return data.DarwinFlags
+	return maps.Clone(darwin)
 }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -74,8 +75,8 @@ func TestLevelTargetRoundTrip(t *testing.T) {
 			continue
 		}
 		back, err := LevelTarget(tg.Architecture(), tg.Variant())
-		if err != nil || back.Name != tg.Name {
-			t.Errorf("LevelTarget(%s, %s) = %v, %v; want %s", tg.Architecture(), tg.Variant(), back, err, tg.Name)
+		if err != nil || back.Name() != tg.Name() {
+			t.Errorf("LevelTarget(%s, %s) = %v, %v; want %s", tg.Architecture(), tg.Variant(), back, err, tg.Name())
 		}
 	}
 	for _, bad := range [][2]string{{"amd64", "v9"}, {"arm64", "v7.3"}, {"mips", ""}, {"amd64", "x"}} {
@@ -122,7 +123,7 @@ func TestLookupUnknown(t *testing.T) {
 func TestEveryTargetHasArchitectureAndGccOrClangFlags(t *testing.T) {
 	for _, tg := range All() {
 		if tg.Architecture() == "" {
-			t.Errorf("%s (family %s) has no OCI architecture", tg.Name, tg.Family())
+			t.Errorf("%s (family %s) has no OCI architecture", tg.Name(), tg.Family())
 		}
 	}
 }
@@ -136,5 +137,63 @@ func BenchmarkAncestorsAndLevels(b *testing.B) {
 			_ = tg.Level()
 			_ = tg.Platform()
 		}
+	}
+}
+
+// TestImmutable: what the catalog hands out is the caller's own; changing
+// it changes nothing for the next caller.
+func TestImmutable(t *testing.T) {
+	h := MustLookup("haswell")
+	h.FeatureList()[0] = "MUTATED"
+	h.Parents()[0] = "MUTATED"
+	MustLookup("neoverse_n1").CPUParts()[0] = "MUTATED"
+	h.FlagEntries("gcc")[0].Flags = "MUTATED"
+	FeatureAliases()["sse3"] = FeatureAlias{AnyOf: []string{"MUTATED"}}
+	if a, ok := LookupFeatureAlias("sse3"); ok {
+		a.AnyOf[0] = "MUTATED"
+	}
+	DarwinFlags()["avx1.0"] = "MUTATED"
+	All()[0] = nil
+
+	again := MustLookup("haswell")
+	for f := range again.Features() {
+		if f == "MUTATED" {
+			t.Error("haswell's features changed through a caller's slice")
+		}
+	}
+	if again.Parents()[0] == "MUTATED" || MustLookup("neoverse_n1").CPUParts()[0] == "MUTATED" {
+		t.Error("parents or CPU parts changed through a caller's slice")
+	}
+	if fl, _ := again.CompilerFlags("gcc", "12.2"); strings.Contains(fl, "MUTATED") {
+		t.Error("compiler flags changed through a caller's copy")
+	}
+	if a, _ := LookupFeatureAlias("sse3"); len(a.AnyOf) > 0 && a.AnyOf[0] == "MUTATED" {
+		t.Error("feature aliases changed through a caller's copy")
+	}
+	if DarwinFlags()["avx1.0"] == "MUTATED" || All()[0] == nil {
+		t.Error("darwin flags or the target list changed through a caller's copy")
+	}
+}
+
+func TestLookupNames(t *testing.T) {
+	for in, want := range map[string]string{"x86-64": "x86_64", "x86-64-v3": "x86_64_v3", "haswell": "haswell"} {
+		if got, err := Lookup(in); err != nil || got.Name() != want {
+			t.Errorf("Lookup(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for in, hint := range map[string]string{
+		"haswel": "did you mean haswell?", "zen33": "did you mean zen3?", "skylake_avx51": "did you mean skylake_avx512?",
+		"nosuchcpu": "see 'tailor targets'",
+	} {
+		_, err := Lookup(in)
+		if !errors.Is(err, ErrUnknownTarget) || !strings.Contains(err.Error(), hint) {
+			t.Errorf("Lookup(%q) = %v; want ErrUnknownTarget saying %q", in, err, hint)
+		}
+	}
+	if _, err := Lookup("nosuchcpu"); strings.Contains(err.Error(), "did you mean") {
+		t.Errorf("Lookup(nosuchcpu) suggests a far name: %v", err)
+	}
+	if !IsFeature("avx512f") || !IsFeature("sse3") || IsFeature("avx513") {
+		t.Error("IsFeature disagrees with the catalog")
 	}
 }

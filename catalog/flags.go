@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,11 +13,22 @@ import (
 // cannot build for a target.
 var ErrNoFlags = errors.New("no compiler flags")
 
+// FlagEntries returns (a copy of) t's flags for compiler by version range,
+// as archspec lists them; nil for a compiler t has none for.
+func (t *Target) FlagEntries(compiler string) []FlagEntry {
+	for _, c := range t.flags {
+		if c.compiler == compiler {
+			return slices.Clone(c.entries)
+		}
+	}
+	return nil
+}
+
 // Compilers lists the compilers t has flags for, sorted.
 func (t *Target) Compilers() []string {
-	out := make([]string, 0, len(t.Flags))
-	for c := range t.Flags {
-		out = append(out, c)
+	out := make([]string, 0, len(t.flags))
+	for _, c := range t.flags {
+		out = append(out, c.compiler)
 	}
 	sort.Strings(out)
 	return out
@@ -26,9 +38,9 @@ func (t *Target) Compilers() []string {
 // version build code for t. When several version ranges hold, the one with
 // the newest lower bound wins, since newer compilers know the target by name.
 func (t *Target) CompilerFlags(compiler, version string) (string, error) {
-	entries, ok := t.Flags[compiler]
-	if !ok || len(entries) == 0 {
-		return "", fmt.Errorf("%w: target %s has none for compiler %q (it has: %s)", ErrNoFlags, t.Name, compiler, strings.Join(t.Compilers(), ", "))
+	entries := t.FlagEntries(compiler)
+	if len(entries) == 0 {
+		return "", fmt.Errorf("%w: target %s has none for compiler %q (it has: %s)", ErrNoFlags, t.Name(), compiler, strings.Join(t.Compilers(), ", "))
 	}
 	v, err := parseVersion(version)
 	if err != nil {
@@ -57,7 +69,7 @@ func (t *Target) CompilerFlags(compiler, version string) (string, error) {
 		for _, e := range entries {
 			ranges = append(ranges, e.Versions)
 		}
-		return "", fmt.Errorf("%w: %s %s cannot build for %s (supported versions: %s)", ErrNoFlags, compiler, version, t.Name, strings.Join(ranges, ", "))
+		return "", fmt.Errorf("%w: %s %s cannot build for %s (supported versions: %s)", ErrNoFlags, compiler, version, t.Name(), strings.Join(ranges, ", "))
 	}
 	return entries[best].Flags, nil
 }

@@ -64,22 +64,22 @@ func TestCatalogMatchesArchspec(t *testing.T) {
 		if r.From == nil {
 			r.From = []string{}
 		}
-		if !slices.Equal(tg.Parents, r.From) {
-			diff(name+" parents", "catalog %v, reference %v", tg.Parents, r.From)
+		if !slices.Equal(tg.Parents(), r.From) {
+			diff(name+" parents", "catalog %v, reference %v", tg.Parents(), r.From)
 		}
-		if tg.Vendor != r.Vendor {
-			diff(name+" vendor", "catalog %q, reference %q", tg.Vendor, r.Vendor)
+		if tg.Vendor() != r.Vendor {
+			diff(name+" vendor", "catalog %q, reference %q", tg.Vendor(), r.Vendor)
 		}
 		wantFeatures := slices.Sorted(slices.Values(r.Features))
-		if !slices.Equal(slices.Sorted(slices.Values(tg.Features)), wantFeatures) {
-			diff(name+" features", "catalog %v, reference %v", tg.Features, wantFeatures)
+		if !slices.Equal(slices.Sorted(slices.Values(tg.FeatureList())), wantFeatures) {
+			diff(name+" features", "catalog %v, reference %v", tg.FeatureList(), wantFeatures)
 		}
 		var wantParts []string
 		if r.CPUPart != "" {
 			wantParts = []string{r.CPUPart}
 		}
-		if !slices.Equal(tg.CPUParts, wantParts) {
-			diff(name+" cpupart", "catalog %v, reference %v", tg.CPUParts, wantParts)
+		if !slices.Equal(tg.CPUParts(), wantParts) {
+			diff(name+" cpupart", "catalog %v, reference %v", tg.CPUParts(), wantParts)
 		}
 		var want []FlagEntry
 		for _, e := range r.Compilers["gcc"] {
@@ -89,8 +89,8 @@ func TestCatalogMatchesArchspec(t *testing.T) {
 			}
 			want = append(want, FlagEntry{Versions: e.Versions, Flags: strings.ReplaceAll(e.Flags, "{name}", n)})
 		}
-		if !slices.Equal(tg.Flags["gcc"], want) {
-			diff(name+" gcc flags", "catalog %v, reference %v", tg.Flags["gcc"], want)
+		if !slices.Equal(tg.FlagEntries("gcc"), want) {
+			diff(name+" gcc flags", "catalog %v, reference %v", tg.FlagEntries("gcc"), want)
 		}
 	}
 	for key, why := range knownDifferences {

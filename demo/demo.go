@@ -5,18 +5,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tailor-dev/tailor/build"
 	"github.com/tailor-dev/tailor/detect"
 	"github.com/tailor-dev/tailor/examples/forces"
-	"github.com/tailor-dev/tailor/internal/registrytest"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/registry"
 	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/resolve"
 )
@@ -77,12 +78,12 @@ func Run(ctx context.Context, w io.Writer, o Options) (*Report, error) {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	host, stop, err := registrytest.Start(ctx, filepath.Join(dir, "registry"))
+	host, stop, err := startRegistry(ctx, filepath.Join(dir, "registry"))
 	if err != nil {
 		return nil, fmt.Errorf("starting the embedded registry: %w", err)
 	}
 	defer stop()
-	fmt.Fprintf(w, "registry   %s (embedded distribution registry, storage in %s)\n", host, dir)
+	fmt.Fprintf(w, "registry   %s (tailor's embedded registry, storage in %s)\n", host, dir)
 
 	rep := &Report{}
 	ref := host + "/forces:demo"
@@ -117,15 +118,15 @@ func buildAndPush(ctx context.Context, w io.Writer, dir, ref string, o Options, 
 	}
 	cc := ""
 	for _, b := range res.Images {
-		rep.Built = append(rep.Built, b.Job.Label)
-		cc = b.Job.Compiler.Kind + " " + b.Job.Compiler.Version
+		rep.Built = append(rep.Built, b.Entry.Name)
+		cc = b.Compiler.Kind + " " + b.Compiler.Version
 	}
 	fmt.Fprintf(w, "built      %v with %s in %.1fs\n", rep.Built, cc, time.Since(start).Seconds())
-	pushed, err := res.Push(ctx, ref)
+	pushed, err := res.Publish(ctx, ref)
 	if err != nil {
 		return err
 	}
-	rep.Index = pushed.String()
+	rep.Index = pushed
 	fmt.Fprintf(w, "pushed     %s (%d entries, generic first)\n", pushed, len(res.Images))
 	return nil
 }
@@ -178,15 +179,15 @@ func resolveAndRun(ctx context.Context, w io.Writer, dir, host, ref string, o Op
 			generic = c
 		}
 	}
-	r, err := name.ParseReference(ref, name.Insecure)
+	idx, err := client.Get(ctx, ref)
 	if err != nil {
 		return err
 	}
-	genBin, err := pullBinary(ctx, client, r, generic.Descriptor.Digest, filepath.Join(dir, "generic"))
+	genBin, err := pullBinary(ctx, client, idx, generic.Descriptor.Digest, filepath.Join(dir, "generic"))
 	if err != nil {
 		return err
 	}
-	tailBin, err := pullBinary(ctx, client, r, res.Digest, filepath.Join(dir, "tailored"))
+	tailBin, err := pullBinary(ctx, client, idx, res.Digest, filepath.Join(dir, "tailored"))
 	if err != nil {
 		return err
 	}
@@ -195,3 +196,23 @@ func resolveAndRun(ctx context.Context, w io.Writer, dir, host, ref string, o Op
 }
 
 func short(h v1.Hash) string { return h.String()[:19] }
+
+// startRegistry serves tailor's registry (the one tailor serve embeds)
+// on a loopback port; stop ends it.
+func startRegistry(ctx context.Context, dir string) (host string, stop func(), err error) {
+	reg, err := registry.New(ctx, dir)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		reg.Close()
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: reg, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return ln.Addr().String(), func() {
+		_ = srv.Close()
+		_ = reg.Close()
+	}, nil
+}

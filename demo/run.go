@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/tailor-dev/tailor/remote"
@@ -34,9 +33,9 @@ type Timing struct {
 	Checksum float64
 }
 
-// pullBinary extracts /forces of the image dgst of ref's repository into dir.
-func pullBinary(ctx context.Context, c *remote.Client, ref name.Reference, dgst v1.Hash, dir string) (string, error) {
-	img, err := c.Image(ctx, ref, dgst)
+// pullBinary extracts /forces of the image dgst of idx's repository into dir.
+func pullBinary(ctx context.Context, c *remote.Client, idx *remote.Manifest, dgst v1.Hash, dir string) (string, error) {
+	img, err := c.Image(ctx, idx, dgst)
 	if err != nil {
 		return "", err
 	}

@@ -58,14 +58,14 @@ func normalizePart(s string) string {
 // by the brand string decides: it and its ancestors fit. Elsewhere the
 // target's features must all be present.
 func compatibleARM(info *CPUInfo, have map[string]bool, t, model *catalog.Target) bool {
-	if t.Generic() && t.Name != MachineAArch64 {
+	if t.Generic() && t.Name() != MachineAArch64 {
 		return false
 	}
 	if !vendorFits(info, t) {
 		return false
 	}
 	if model != nil {
-		return model.IsDescendantOf(t.Name)
+		return model.IsDescendantOf(t.Name())
 	}
 	return featuresFit(have, t)
 }
@@ -100,7 +100,7 @@ func appleModel(name string) *catalog.Target {
 	if name == MachineAArch64 {
 		return catalog.MustLookup(MachineAArch64)
 	}
-	if t, err := catalog.Lookup(name); err == nil && t.Vendor == appleVendor {
+	if t, err := catalog.Lookup(name); err == nil && t.Vendor() == appleVendor {
 		return t
 	}
 	n, ok := appleNumber(name)
@@ -110,7 +110,7 @@ func appleModel(name string) *catalog.Target {
 	var best *catalog.Target
 	bestN := 0
 	for _, t := range catalog.All() {
-		if tn, ok := appleNumber(t.Name); ok && t.Vendor == appleVendor && tn <= n && tn > bestN {
+		if tn, ok := appleNumber(t.Name()); ok && t.Vendor() == appleVendor && tn <= n && tn > bestN {
 			best, bestN = t, tn
 		}
 	}

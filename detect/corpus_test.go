@@ -72,8 +72,8 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Target: %v", err)
 			}
-			if got.Name != c.want {
-				t.Fatalf("Target(%s) = %s, want %s", c.file, got.Name, c.want)
+			if got.Name() != c.want {
+				t.Fatalf("Target(%s) = %s, want %s", c.file, got.Name(), c.want)
 			}
 			p := CPUProfile(info, got)
 			if err := p.Validate(); err != nil {

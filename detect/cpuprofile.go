@@ -19,7 +19,7 @@ func CPUProfile(info *CPUInfo, t *catalog.Target) *profile.Profile {
 	p.CPU.Model = info.Model
 	features := info.Features
 	if info.OS == OSDarwin && info.Machine == MachineAArch64 {
-		features = append(append([]string(nil), features...), t.Features...)
+		features = append(append([]string(nil), features...), t.FeatureList()...)
 	}
 	p.SetCPU(t, features)
 	if info.Generation > 0 {

@@ -46,8 +46,8 @@ func TestCorpusVariants(t *testing.T) {
 				t.Errorf("%s, %s: Target: %v", c.file, name, err)
 				continue
 			}
-			if got.Name != c.want {
-				t.Errorf("Target(%s, %s) = %s, want %s", c.file, name, got.Name, c.want)
+			if got.Name() != c.want {
+				t.Errorf("Target(%s, %s) = %s, want %s", c.file, name, got.Name(), c.want)
 			}
 		}
 	}
@@ -116,8 +116,8 @@ func TestFormats(t *testing.T) {
 			if err != nil {
 				t.Fatalf("detect: %v", err)
 			}
-			if got.Name != tt.want {
-				t.Errorf("Target(%s) = %s, want %s", tt.name, got.Name, tt.want)
+			if got.Name() != tt.want {
+				t.Errorf("Target(%s) = %s, want %s", tt.name, got.Name(), tt.want)
 			}
 		})
 	}
@@ -135,7 +135,7 @@ func TestSysctlFormats(t *testing.T) {
 			t.Errorf("ParseSysctl(%s): %v", name, err)
 			continue
 		}
-		if got, err := Target(info); err != nil || got.Name != "m3" {
+		if got, err := Target(info); err != nil || got.Name() != "m3" {
 			t.Errorf("Target(%s) = %v, %v, want m3", name, got, err)
 		}
 	}

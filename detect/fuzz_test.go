@@ -58,7 +58,7 @@ func checkParsed(t *testing.T, info *CPUInfo, err error) {
 		return
 	}
 	if target.Family() != info.Machine {
-		t.Fatalf("Target = %s of family %s for a %s CPU", target.Name, target.Family(), info.Machine)
+		t.Fatalf("Target = %s of family %s for a %s CPU", target.Name(), target.Family(), info.Machine)
 	}
 	_ = CPUProfile(info, target)
 }

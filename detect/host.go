@@ -25,7 +25,6 @@ type options struct {
 	labelFile string
 	labelSet  bool
 	gpus      GPUDetector
-	gpusSet   bool
 	probe     func(context.Context) (*CPUInfo, error)
 	logger    *slog.Logger
 }
@@ -35,8 +34,7 @@ var errConflict = errors.New("conflicting options")
 
 // WithCPUInfo makes Host describe the machine of a Linux /proc/cpuinfo
 // dump instead of the live host; machine is its uname -m (see
-// ParseCPUInfo). GPUs are then not detected, unless WithGPUDetector is
-// given too: the dump describes another machine. Conflicts with WithSysctl.
+// ParseCPUInfo). Conflicts with WithSysctl.
 func WithCPUInfo(data []byte, machine string) Option {
 	return withDump(data, machine, ParseCPUInfo, "WithCPUInfo")
 }
@@ -81,14 +79,16 @@ func WithLabelsFile(path string) Option {
 	}
 }
 
-// WithGPUDetector replaces the GPU detection of Host (gpu.Detect by
-// default). A detector given here runs even when the CPU comes from a dump.
+// WithGPUDetector makes Host list the host's GPUs with d (gpu.Detect, say);
+// without it Host describes no GPU. The library core never probes a driver
+// itself, so programs that need no GPU link no driver code. d runs even
+// when the CPU comes from a dump: leave it out to describe a dump alone.
 func WithGPUDetector(d GPUDetector) Option {
 	return func(o *options) error {
 		if d == nil {
 			return fmt.Errorf("%w: WithGPUDetector(nil)", errConflict)
 		}
-		o.gpus, o.gpusSet = d, true
+		o.gpus = d
 		return nil
 	}
 }
@@ -117,7 +117,6 @@ func newOptions(opts []Option) (*options, error) {
 	o := &options{
 		labels:    map[string]string{},
 		labelFile: DefaultLabelsFile,
-		gpus:      defaultGPUDetector,
 		probe:     probeHost,
 		logger:    slog.New(slog.DiscardHandler),
 	}
@@ -130,7 +129,8 @@ func newOptions(opts []Option) (*options, error) {
 }
 
 // Host returns the profile of the machine it runs on: its CPU target and
-// features, its GPUs (gpu.Detect by default), and its labels from
+// features, its GPUs (when WithGPUDetector is given: package gpu's
+// Detect is the usual one; detect itself never probes a driver), and its labels from
 // DefaultLabelsFile and WithLabels. With WithCPUInfo or WithSysctl it
 // describes the machine of that dump instead.
 func Host(ctx context.Context, opts ...Option) (*profile.Profile, error) {
@@ -152,7 +152,7 @@ func Host(ctx context.Context, opts ...Option) (*profile.Profile, error) {
 	if p.Labels, err = o.hostLabels(); err != nil {
 		return nil, err
 	}
-	if o.parse == nil || o.gpusSet {
+	if o.gpus != nil {
 		// A broken driver must not stop CPU-based selection: keep the GPUs
 		// found and report the problem (gpu.Detect's contract).
 		gpus, err := o.gpus(ctx)

@@ -22,13 +22,6 @@ func writeFile(t *testing.T, name, content string) string {
 	return path
 }
 
-func failingGPUs(t *testing.T) GPUDetector {
-	return func(context.Context) ([]profile.GPU, error) {
-		t.Error("GPU detection ran for a dump")
-		return nil, nil
-	}
-}
-
 func TestHostFromDump(t *testing.T) {
 	labels := writeFile(t, "labels", "# site labels\nmpi=openmpi\n\n fabric = infiniband \n")
 	p, err := Host(context.Background(),
@@ -54,17 +47,14 @@ func TestHostFromDump(t *testing.T) {
 	}
 }
 
-func TestHostSkipsGPUsForDump(t *testing.T) {
-	// the default detector must not run for a dump
-	saved := defaultGPUDetector
-	defaultGPUDetector = failingGPUs(t)
-	defer func() { defaultGPUDetector = saved }()
+func TestHostGPUDetector(t *testing.T) {
+	// without a detector, no GPU is probed or described
 	p, err := Host(context.Background(), WithSysctl([]byte(appleSysctl("Apple M3 Pro")), "arm64"), WithLabelsFile(""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.CPU.Microarchitecture != "m3" || p.OS != "darwin" || p.CPU.Vendor != "Apple" {
-		t.Errorf("Host(sysctl) = %+v, want darwin Apple m3", p.CPU)
+	if p.CPU.Microarchitecture != "m3" || p.OS != "darwin" || p.CPU.Vendor != "Apple" || len(p.GPUs) != 0 {
+		t.Errorf("Host(sysctl) = %+v with GPUs %v, want darwin Apple m3 and none", p.CPU, p.GPUs)
 	}
 
 	// an explicit detector runs

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/tailor-dev/tailor/profile"
 )
 
 // DefaultLabelsFile is where Host reads the host's labels by default.
@@ -46,17 +48,13 @@ func parseLabel(line string) (string, string, error) {
 	return k, v, checkLabel(k, v)
 }
 
-// checkLabel rejects a label that a profile spec string could not carry.
+// checkLabel rejects a label that a profile could not carry
+// (profile.CheckLabel).
 func checkLabel(k, v string) error {
-	switch {
-	case k == "":
+	if k == "" {
 		return fmt.Errorf("empty label key (value %q)", clip(v))
-	case strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == ',' || r == '=' || r == 0x7f }):
-		return fmt.Errorf("label key %q holds a space, control character, comma or '='", clip(k))
-	case strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == ',' || r == 0x7f }):
-		return fmt.Errorf("value %q of label %s holds a comma or control character", clip(v), k)
 	}
-	return nil
+	return profile.CheckLabel(k, v)
 }
 
 // readLabelsFile reads a labels file; a missing file is no error when

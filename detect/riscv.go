@@ -84,8 +84,8 @@ func riscvVendor(v string) string {
 		return ""
 	}
 	for _, t := range catalog.All() {
-		if t.Family() == MachineRISCV64 && strings.EqualFold(t.Vendor, v) {
-			return t.Vendor
+		if t.Family() == MachineRISCV64 && strings.EqualFold(t.Vendor(), v) {
+			return t.Vendor()
 		}
 	}
 	return v
@@ -125,5 +125,5 @@ func isaExtensions(isa string) ([]string, error) {
 // compatibleRISCV is archspec's riscv64 rule: the generic root, or the
 // target named by the cpuinfo.
 func compatibleRISCV(info *CPUInfo, t *catalog.Target) bool {
-	return t.Generic() || t.Name == info.Name
+	return t.Generic() || t.Name() == info.Name
 }

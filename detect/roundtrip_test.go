@@ -80,22 +80,22 @@ func linuxDump(t *catalog.Target, withPart bool) string {
 		switch t.Family() {
 		case MachineX86_64:
 			var flags []string
-			for _, f := range t.Features {
+			for _, f := range t.FeatureList() {
 				flags = append(flags, linuxFlag(f))
 			}
 			fmt.Fprintf(&b, "vendor_id\t: %s\ncpu family\t: 6\nmodel name\t: %s test CPU\nflags\t\t: %s %s\nbugs\t\t: spectre_v1\n",
-				t.Vendor, t.Name, x86BaseFlags, strings.Join(flags, " "))
+				t.Vendor(), t.Name(), x86BaseFlags, strings.Join(flags, " "))
 		case MachineAArch64:
 			fmt.Fprintf(&b, "BogoMIPS\t: 50.00\nFeatures\t: %s %s\nCPU implementer\t: %s\nCPU architecture: 8\nCPU variant\t: 0x1\n",
-				armBaseFeatures, strings.Join(t.Features, " "), armImplementer(t.Vendor))
-			if withPart && len(t.CPUParts) > 0 {
-				fmt.Fprintf(&b, "CPU part\t: %s\n", t.CPUParts[0])
+				armBaseFeatures, strings.Join(t.FeatureList(), " "), armImplementer(t.Vendor()))
+			if withPart && len(t.CPUParts()) > 0 {
+				fmt.Fprintf(&b, "CPU part\t: %s\n", t.CPUParts()[0])
 			}
 			b.WriteString("CPU revision\t: 1\n")
 		case MachinePPC64, MachinePPC64LE:
-			fmt.Fprintf(&b, "cpu\t\t: POWER%d (raw), altivec supported\nclock\t\t: 2750.000000MHz\nrevision\t: 2.2 (pvr 004e 1202)\n", t.Generation)
+			fmt.Fprintf(&b, "cpu\t\t: POWER%d (raw), altivec supported\nclock\t\t: 2750.000000MHz\nrevision\t: 2.2 (pvr 004e 1202)\n", t.Generation())
 		case MachineRISCV64:
-			fmt.Fprintf(&b, "hart\t\t: %d\nisa\t\t: rv64imafdc_zicsr_zifencei\nmmu\t\t: sv39\nuarch\t\t: %s,%s\n", cpu, strings.ToLower(t.Vendor), t.Name)
+			fmt.Fprintf(&b, "hart\t\t: %d\nisa\t\t: rv64imafdc_zicsr_zifencei\nmmu\t\t: sv39\nuarch\t\t: %s,%s\n", cpu, strings.ToLower(t.Vendor()), t.Name())
 		}
 		b.WriteString("\n")
 	}
@@ -115,11 +115,11 @@ func checkRoundTrip(t *testing.T, rt roundTrip, got *catalog.Target, err error, 
 		want = ex.want
 		used[rt] = true
 	}
-	if got.Name != want {
-		t.Errorf("Target(%s of %s) = %s, want %s", rt.kind, rt.target, got.Name, want)
+	if got.Name() != want {
+		t.Errorf("Target(%s of %s) = %s, want %s", rt.kind, rt.target, got.Name(), want)
 		return false
 	}
-	return got.Name == rt.target
+	return got.Name() == rt.target
 }
 
 func detectCPUInfo(dump, machine string) (*catalog.Target, error) {
@@ -135,11 +135,11 @@ func TestRoundTripCPUInfo(t *testing.T) {
 	total, exact := 0, 0
 	for _, target := range specificTargets() {
 		kinds := []string{"cpuinfo"}
-		if len(target.CPUParts) > 0 {
+		if len(target.CPUParts()) > 0 {
 			kinds = append(kinds, "cpuinfo-nopart")
 		}
 		for _, kind := range kinds {
-			rt := roundTrip{kind, target.Name}
+			rt := roundTrip{kind, target.Name()}
 			dump := linuxDump(target, kind == "cpuinfo")
 			got, err := detectCPUInfo(dump, target.Family())
 			total++
@@ -148,7 +148,7 @@ func TestRoundTripCPUInfo(t *testing.T) {
 			}
 			for name, rewrite := range corpusVariants {
 				if v, err := detectCPUInfo(rewrite(dump), target.Family()); err != nil || got == nil || v != got {
-					t.Errorf("Target(%s of %s, %s) = %v, %v; want %v as without it", kind, target.Name, name, v, err, got)
+					t.Errorf("Target(%s of %s, %s) = %v, %v; want %v as without it", kind, target.Name(), name, v, err, got)
 				}
 			}
 		}
@@ -177,26 +177,26 @@ func TestDetectionIsSound(t *testing.T) {
 		if target.Family() != MachineX86_64 && target.Family() != MachineAArch64 {
 			continue
 		}
-		for _, drop := range target.Features {
+		for _, drop := range target.FeatureList() {
 			info, err := ParseCPUInfo([]byte(linuxDump(target, true)), target.Family())
 			if err != nil {
-				t.Fatalf("%s: %v", target.Name, err)
+				t.Fatalf("%s: %v", target.Name(), err)
 			}
 			info.Features = slices.DeleteFunc(info.Features, func(f string) bool { return f == linuxFlag(drop) })
 			got, err := Target(info)
 			if err != nil {
-				t.Fatalf("Target(%s without %s): %v", target.Name, drop, err)
+				t.Fatalf("Target(%s without %s): %v", target.Name(), drop, err)
 			}
-			if !got.Generic() && got.Vendor != target.Vendor {
-				t.Errorf("Target(%s without %s) = %s of vendor %s", target.Name, drop, got.Name, got.Vendor)
+			if !got.Generic() && got.Vendor() != target.Vendor() {
+				t.Errorf("Target(%s without %s) = %s of vendor %s", target.Name(), drop, got.Name(), got.Vendor())
 			}
-			for _, f := range got.Features {
+			for _, f := range got.FeatureList() {
 				if !info.HasFeature(f) {
-					t.Errorf("Target(%s without %s) = %s, which needs %s", target.Name, drop, got.Name, f)
+					t.Errorf("Target(%s without %s) = %s, which needs %s", target.Name(), drop, got.Name(), f)
 				}
 			}
 			if got == target {
-				t.Errorf("Target(%s without %s) = %s", target.Name, drop, got.Name)
+				t.Errorf("Target(%s without %s) = %s", target.Name(), drop, got.Name())
 			}
 		}
 	}
@@ -217,10 +217,10 @@ func darwinName(f string) string {
 // darwinDump returns the sysctl output of an Intel Mac that is exactly t.
 func darwinDump(t *catalog.Target) string {
 	var fs []string
-	for _, f := range t.Features {
+	for _, f := range t.FeatureList() {
 		fs = append(fs, darwinName(f))
 	}
-	return "machdep.cpu.vendor: " + t.Vendor + "\nmachdep.cpu.brand_string: " + t.Name + " test CPU\n" +
+	return "machdep.cpu.vendor: " + t.Vendor() + "\nmachdep.cpu.brand_string: " + t.Name() + " test CPU\n" +
 		"machdep.cpu.features: FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT PSE36 CLFSH DS ACPI MMX FXSR SSE SSE2 SS HTT TM PBE SSE3\n" +
 		"machdep.cpu.leaf7_features: " + strings.Join(fs, " ") + "\n" +
 		"machdep.cpu.extfeatures: SYSCALL XD EM64T\nhw.ncpu: 8\n"
@@ -233,7 +233,7 @@ func TestRoundTripSysctlX86(t *testing.T) {
 		if target.Family() != MachineX86_64 {
 			continue
 		}
-		rt := roundTrip{"sysctl", target.Name}
+		rt := roundTrip{"sysctl", target.Name()}
 		info, err := ParseSysctl([]byte(darwinDump(target)), "")
 		var got *catalog.Target
 		if err == nil {
@@ -273,8 +273,8 @@ func TestAppleBrands(t *testing.T) {
 			t.Errorf("Target(%q): %v", brand, err)
 			continue
 		}
-		if got.Name != want {
-			t.Errorf("Target(%q) = %s, want %s", brand, got.Name, want)
+		if got.Name() != want {
+			t.Errorf("Target(%q) = %s, want %s", brand, got.Name(), want)
 		}
 	}
 }

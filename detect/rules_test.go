@@ -77,8 +77,8 @@ func TestTargetRules(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Target: %v", err)
 			}
-			if got.Name != tt.want {
-				t.Errorf("Target(%s) = %s, want %s", tt.name, got.Name, tt.want)
+			if got.Name() != tt.want {
+				t.Errorf("Target(%s) = %s, want %s", tt.name, got.Name(), tt.want)
 			}
 		})
 	}
@@ -126,7 +126,7 @@ func TestCompatible(t *testing.T) {
 	}
 	var names []string
 	for _, c := range cands {
-		names = append(names, c.Name)
+		names = append(names, c.Name())
 	}
 	for fit, list := range map[bool][]string{
 		true: {"x86_64", "x86_64_v2", "x86_64_v3", "core2", "nehalem", "ivybridge", "haswell"},

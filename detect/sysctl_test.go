@@ -51,8 +51,8 @@ func TestParseSysctlTarget(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Target: %v", err)
 			}
-			if got.Name != tt.want {
-				t.Errorf("Target(%s) = %s, want %s", tt.name, got.Name, tt.want)
+			if got.Name() != tt.want {
+				t.Errorf("Target(%s) = %s, want %s", tt.name, got.Name(), tt.want)
 			}
 		})
 	}

@@ -33,7 +33,7 @@ func Target(info *CPUInfo) (*catalog.Target, error) {
 	if byPart := slices.DeleteFunc(slices.Clone(cands), func(t *catalog.Target) bool { return !partFits(info, t) }); len(byPart) > 0 {
 		cands = byPart
 	}
-	cands = slices.DeleteFunc(cands, func(t *catalog.Target) bool { return t == generic || !t.IsDescendantOf(generic.Name) })
+	cands = slices.DeleteFunc(cands, func(t *catalog.Target) bool { return t == generic || !t.IsDescendantOf(generic.Name()) })
 	if len(cands) == 0 {
 		return generic, nil
 	}
@@ -61,23 +61,16 @@ func better(a, b *catalog.Target) bool {
 	if na, nb := featureCount(a), featureCount(b); na != nb {
 		return na > nb
 	}
-	ia, ib := slices.Index(tieOrder, a.Name), slices.Index(tieOrder, b.Name)
+	ia, ib := slices.Index(tieOrder, a.Name()), slices.Index(tieOrder, b.Name())
 	return ia >= 0 && ib >= 0 && ia < ib
 }
 
 // featureCount is the number of distinct features of t. archspec holds
 // features in a set; the catalog keeps archspec's lists as written, and a
 // few name a feature twice (zen, bulldozer...piledriver list cx16 twice,
-// icelake and sapphirerapids sha_ni, mic_knl avx2).
-func featureCount(t *catalog.Target) int {
-	n := 0
-	for i, f := range t.Features {
-		if !slices.Contains(t.Features[:i], f) {
-			n++
-		}
-	}
-	return n
-}
+// icelake and sapphirerapids sha_ni, mic_knl avx2): NumFeatures counts
+// each once.
+func featureCount(t *catalog.Target) int { return t.NumFeatures() }
 
 // tieOrder lists, in archspec's order, the targets of one family that rank
 // equal (same number of ancestors and of features) and can be compatible
@@ -91,7 +84,7 @@ var tieOrder = []string{"neoverse_v2", "neoverse_n2"}
 
 // partFits reports whether t lists the CPU's ARM part code.
 func partFits(info *CPUInfo, t *catalog.Target) bool {
-	return info.Part != "" && slices.Contains(t.CPUParts, info.Part)
+	return info.Part != "" && t.HasCPUPart(info.Part)
 }
 
 // Compatible returns, in catalog order, every target of the CPU's family
@@ -148,7 +141,7 @@ func ruleFor(info *CPUInfo, family string) (func(*catalog.Target) bool, error) {
 		}
 		return func(t *catalog.Target) bool { return compatibleARM(info, have, t, model) }, nil
 	case MachinePPC64, MachinePPC64LE:
-		return func(t *catalog.Target) bool { return t.Generation <= info.Generation }, nil
+		return func(t *catalog.Target) bool { return t.Generation() <= info.Generation }, nil
 	case MachineRISCV64:
 		return func(t *catalog.Target) bool { return compatibleRISCV(info, t) }, nil
 	}
@@ -157,7 +150,7 @@ func ruleFor(info *CPUInfo, family string) (func(*catalog.Target) bool, error) {
 
 // vendorFits reports whether t is generic or of the CPU's vendor.
 func vendorFits(info *CPUInfo, t *catalog.Target) bool {
-	return t.Generic() || t.Vendor == info.Vendor
+	return t.Generic() || t.Vendor() == info.Vendor
 }
 
 // featuresFit reports whether the CPU, with the features in have, has
@@ -167,7 +160,7 @@ func vendorFits(info *CPUInfo, t *catalog.Target) bool {
 // sse3, so nocona and prescott never fit a Linux dump, as in archspec;
 // core2, their descendant, needs no sse3 and still does.
 func featuresFit(have map[string]bool, t *catalog.Target) bool {
-	for _, f := range t.Features {
+	for f := range t.Features() {
 		if !have[f] {
 			return false
 		}

@@ -76,18 +76,18 @@ func TestTieOrder(t *testing.T) {
 	ties := 0
 	for _, a := range catalog.All() {
 		for _, b := range catalog.All() {
-			if a == b || a.Family() != b.Family() || a.Vendor != b.Vendor || a.Generic() ||
+			if a == b || a.Family() != b.Family() || a.Vendor() != b.Vendor() || a.Generic() ||
 				(a.Family() != MachineX86_64 && a.Family() != MachineAArch64) ||
 				len(a.Ancestors()) != len(b.Ancestors()) || featureCount(a) != featureCount(b) {
 				continue
 			}
-			ia, ib := slices.Index(order, a.Name), slices.Index(order, b.Name)
+			ia, ib := slices.Index(order, a.Name()), slices.Index(order, b.Name())
 			if ia < 0 || ib < 0 || ia > ib {
 				continue
 			}
 			ties++
 			if !better(a, b) {
-				t.Errorf("%s and %s rank equal and archspec takes %s first; add them to tieOrder", a.Name, b.Name, a.Name)
+				t.Errorf("%s and %s rank equal and archspec takes %s first; add them to tieOrder", a.Name(), b.Name(), a.Name())
 			}
 		}
 	}
@@ -99,11 +99,11 @@ func TestTieOrder(t *testing.T) {
 func TestFeatureCountIsDistinct(t *testing.T) {
 	for _, target := range catalog.All() {
 		distinct := map[string]bool{}
-		for _, f := range target.Features {
+		for f := range target.Features() {
 			distinct[f] = true
 		}
 		if n := featureCount(target); n != len(distinct) {
-			t.Errorf("featureCount(%s) = %d, want %d", target.Name, n, len(distinct))
+			t.Errorf("featureCount(%s) = %d, want %d", target.Name(), n, len(distinct))
 		}
 	}
 }

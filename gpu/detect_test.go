@@ -147,13 +147,16 @@ func TestDetectNVMLSkipsSMI(t *testing.T) {
 	}
 }
 
+// TestDetectNoGPU: a host without GPU gets an empty list quickly because
+// nothing is started: no nvidia-smi process runs when it is not installed.
+// (How quickly is measured by BenchmarkDetectNoGPU, not asserted here.)
 func TestDetectNoGPU(t *testing.T) {
 	emptyPATH(t)
-	start := time.Now()
-	got, err := Detect(t.Context(), noNVML, noKFD)
-	if elapsed := time.Since(start); elapsed > 100*time.Millisecond {
-		t.Errorf("Detect took %v on a host without GPU", elapsed)
-	}
+	started := withRunner(func(_ context.Context, path string, _ ...string) ([]byte, error) {
+		t.Errorf("Detect started %s on a host without nvidia-smi", path)
+		return nil, errors.New("must not run")
+	})
+	got, err := Detect(t.Context(), noNVML, noKFD, started)
 	if got == nil || len(got) != 0 || err != nil {
 		t.Errorf("Detect = %#v, %v, want [], nil", got, err)
 	}
@@ -224,10 +227,8 @@ func hostHasGPU() bool {
 }
 
 func TestDetectLive(t *testing.T) {
-	start := time.Now()
 	got, err := Detect(t.Context())
-	elapsed := time.Since(start)
-	t.Logf("Detect = %+v, %v in %v", got, err, elapsed)
+	t.Logf("Detect = %+v, %v", got, err)
 	if got == nil {
 		t.Error("Detect returned a nil list")
 	}
@@ -236,9 +237,6 @@ func TestDetectLive(t *testing.T) {
 	}
 	if len(got) != 0 || err != nil {
 		t.Errorf("Detect = %+v, %v on a host without GPU, want [], nil", got, err)
-	}
-	if elapsed > 100*time.Millisecond {
-		t.Errorf("Detect took %v on a host without GPU", elapsed)
 	}
 }
 

@@ -1,89 +1,91 @@
-//go:build linux && cgo
+//go:build linux
 
 package gpu
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
-
-	"github.com/NVIDIA/go-nvml/pkg/nvml"
-	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
 
 	"github.com/tailor-dev/tailor/profile"
 )
 
-type fakeDevice struct {
-	name         string
-	major, minor int
-	ret          nvml.Return // of GetCudaComputeCapability
+// probeChildEnv makes the test binary run probeNVML and print its result
+// as JSON instead of running tests: dlopen reads LD_LIBRARY_PATH only when
+// a process starts.
+const probeChildEnv = "TAILOR_TEST_NVML_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(probeChildEnv) != "" {
+		gpus, err := probeNVML()
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		_ = json.NewEncoder(os.Stdout).Encode(probeResult{gpus, msg, errors.Is(err, errNoNVML)})
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
 }
 
-// fakeNVML is an NVML with devs; shutdowns counts Shutdown calls.
-func fakeNVML(initRet nvml.Return, devs []fakeDevice, shutdowns *int) *mock.Interface {
-	return &mock.Interface{
-		InitFunc:                       func() nvml.Return { return initRet },
-		ShutdownFunc:                   func() nvml.Return { *shutdowns++; return nvml.SUCCESS },
-		SystemGetDriverVersionFunc:     func() (string, nvml.Return) { return "550.54.15", nvml.SUCCESS },
-		SystemGetCudaDriverVersionFunc: func() (int, nvml.Return) { return 12040, nvml.SUCCESS },
-		DeviceGetCountFunc:             func() (int, nvml.Return) { return len(devs), nvml.SUCCESS },
-		DeviceGetHandleByIndexFunc: func(i int) (nvml.Device, nvml.Return) {
-			d := devs[i]
-			return &mock.Device{
-				GetNameFunc: func() (string, nvml.Return) { return d.name, nvml.SUCCESS },
-				GetCudaComputeCapabilityFunc: func() (int, int, nvml.Return) {
-					return d.major, d.minor, d.ret
-				},
-			}, nvml.SUCCESS
-		},
+type probeResult struct {
+	GPUs   []profile.GPU
+	Err    string
+	NoNVML bool
+}
+
+// probeIn runs probeNVML in a child process whose library path is dir.
+func probeIn(t *testing.T, dir string, env ...string) probeResult {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), probeChildEnv+"=1", "LD_LIBRARY_PATH="+dir)
+	cmd.Env = append(cmd.Env, env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("probe child: %v\n%s", err, out)
+	}
+	var r probeResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("probe child output %q: %v", out, err)
+	}
+	return r
+}
+
+// TestProbeNVMLLibrary loads a stand-in libnvidia-ml.so.1, built here from
+// testdata/nvml with the C compiler, through the real run-time binding.
+func TestProbeNVMLLibrary(t *testing.T) {
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		t.Fatal("no C compiler (cc) to build the stand-in libnvidia-ml: install gcc")
+	}
+	dir := t.TempDir()
+	lib := filepath.Join(dir, nvmlLibrary)
+	if out, err := exec.Command(cc, "-shared", "-fPIC", "-o", lib, "testdata/nvml/libnvidia-ml.c").CombinedOutput(); err != nil {
+		t.Fatalf("building the stand-in NVML: %v\n%s", err, out)
+	}
+	r := probeIn(t, dir)
+	if r.Err != "" || !reflect.DeepEqual(r.GPUs, []profile.GPU{h100, h100}) {
+		t.Errorf("probe = %+v; want two H100s, no error", r)
+	}
+	r = probeIn(t, dir, "FAKE_NVML_LOST=1")
+	if !reflect.DeepEqual(r.GPUs, []profile.GPU{h100}) || !strings.Contains(r.Err, "NVML device 1") || !strings.Contains(r.Err, "ERROR_GPU_IS_LOST") {
+		t.Errorf("probe with a lost GPU = %+v; want one H100 and device 1 reported lost", r)
 	}
 }
 
-func TestListNVML(t *testing.T) {
-	h100 := fakeDevice{"NVIDIA H100 80GB HBM3", 9, 0, nvml.SUCCESS}
-	h100GPU := nv("NVIDIA H100 80GB HBM3", "9.0", "550.54.15", "12.4")
-	tests := []struct {
-		name          string
-		init          nvml.Return
-		devs          []fakeDevice
-		want          []profile.GPU
-		wantErr       []string
-		wantNoNVML    bool
-		wantShutdowns int
-	}{
-		{"two GPUs", nvml.SUCCESS, []fakeDevice{h100, h100}, []profile.GPU{h100GPU, h100GPU}, nil, false, 1},
-		{"no GPU", nvml.SUCCESS, nil, []profile.GPU{}, nil, false, 1},
-		{"library not found", nvml.ERROR_LIBRARY_NOT_FOUND, nil, nil, []string{"NVML not available"}, true, 0},
-		{"driver not loaded", nvml.ERROR_DRIVER_NOT_LOADED, nil, nil, []string{"NVML init", "ERROR_DRIVER_NOT_LOADED"}, false, 0},
-		{"lost GPU", nvml.SUCCESS, []fakeDevice{{"NVIDIA H100 80GB HBM3", 0, 0, nvml.ERROR_GPU_IS_LOST}, h100},
-			[]profile.GPU{h100GPU}, []string{"NVML device 0", "compute capability", "ERROR_GPU_IS_LOST"}, false, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			shutdowns := 0
-			got, err := listNVML(fakeNVML(tt.init, tt.devs, &shutdowns))
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("listNVML = %+v, want %+v", got, tt.want)
-			}
-			checkErr(t, err, tt.wantErr)
-			if errors.Is(err, errNoNVML) != tt.wantNoNVML {
-				t.Errorf("errors.Is(%v, errNoNVML) = %v, want %v", err, !tt.wantNoNVML, tt.wantNoNVML)
-			}
-			if shutdowns != tt.wantShutdowns {
-				t.Errorf("Shutdown called %d times, want %d", shutdowns, tt.wantShutdowns)
-			}
-		})
-	}
-}
-
-// TestProbeNVMLNoLibrary runs the real probe: on a host without
-// libnvidia-ml it must report NVML unavailable, nothing else.
+// TestProbeNVMLNoLibrary runs the real probe where no libnvidia-ml can be
+// found: it must report NVML unavailable, and nothing else.
 func TestProbeNVMLNoLibrary(t *testing.T) {
-	gpus, err := probeNVML()
-	if err == nil {
-		t.Skipf("libnvidia-ml present: %d GPUs", len(gpus))
+	if _, err := os.Stat("/proc/driver/nvidia/version"); err == nil {
+		t.Skip("this host has an NVIDIA driver: its libnvidia-ml is found wherever LD_LIBRARY_PATH points")
 	}
-	if !errors.Is(err, errNoNVML) && len(gpus) == 0 {
-		t.Logf("NVML present but failing (a broken driver?): %v", err)
+	r := probeIn(t, t.TempDir())
+	if !r.NoNVML || len(r.GPUs) != 0 {
+		t.Errorf("probe without libnvidia-ml = %+v; want errNoNVML and no GPU", r)
 	}
 }

@@ -1,6 +1,9 @@
 package gpu
 
 import (
+	"errors"
+	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/tailor-dev/tailor/profile"
@@ -41,5 +44,65 @@ func TestCUDAVersion(t *testing.T) {
 		if got := cudaVersion(v); got != want {
 			t.Errorf("cudaVersion(%d) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+type fakeDevice struct {
+	name         string
+	major, minor int
+	err          error // of the compute capability
+}
+
+// fakeNVML is an nvmlAPI with devs; shutdowns counts Shutdown calls.
+type fakeNVML struct {
+	initErr   error
+	devs      []fakeDevice
+	shutdowns int
+}
+
+func (f *fakeNVML) Init() error                     { return f.initErr }
+func (f *fakeNVML) Shutdown() error                 { f.shutdowns++; return nil }
+func (f *fakeNVML) DriverVersion() (string, error)  { return "550.54.15", nil }
+func (f *fakeNVML) CUDADriverVersion() (int, error) { return 12040, nil }
+func (f *fakeNVML) DeviceCount() (int, error)       { return len(f.devs), nil }
+func (f *fakeNVML) Device(i int) (string, int, int, error) {
+	d := f.devs[i]
+	return d.name, d.major, d.minor, d.err
+}
+
+func TestListNVML(t *testing.T) {
+	h100dev := fakeDevice{"NVIDIA H100 80GB HBM3", 9, 0, nil}
+	tests := []struct {
+		name          string
+		init          error
+		devs          []fakeDevice
+		want          []profile.GPU
+		wantErr       []string
+		wantNoNVML    bool
+		wantShutdowns int
+	}{
+		{"two GPUs", nil, []fakeDevice{h100dev, h100dev}, []profile.GPU{h100, h100}, nil, false, 1},
+		{"no GPU", nil, nil, []profile.GPU{}, nil, false, 1},
+		{"library not found", nvmlLibraryNotFound, nil, nil, []string{"NVML not available"}, true, 0},
+		{"driver not loaded", nvmlReturn(9), nil, nil, []string{"NVML init", "ERROR_DRIVER_NOT_LOADED"}, false, 0},
+		{"lost GPU", nil, []fakeDevice{{"NVIDIA H100 80GB HBM3", 0, 0, fmt.Errorf("compute capability: %w", nvmlReturn(15))}, h100dev},
+			[]profile.GPU{h100}, []string{"NVML device 0", "compute capability", "ERROR_GPU_IS_LOST"}, false, 1},
+		{"unknown code", nvmlReturn(4242), nil, nil, []string{"nvmlReturn_t 4242"}, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lib := &fakeNVML{initErr: tt.init, devs: tt.devs}
+			got, err := listNVML(lib)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("listNVML = %+v, want %+v", got, tt.want)
+			}
+			checkErr(t, err, tt.wantErr)
+			if errors.Is(err, errNoNVML) != tt.wantNoNVML {
+				t.Errorf("errors.Is(%v, errNoNVML) = %v, want %v", err, !tt.wantNoNVML, tt.wantNoNVML)
+			}
+			if lib.shutdowns != tt.wantShutdowns {
+				t.Errorf("Shutdown called %d times, want %d", lib.shutdowns, tt.wantShutdowns)
+			}
+		})
 	}
 }

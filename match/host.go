@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"iter"
 	"strings"
 
 	"github.com/tailor-dev/tailor/catalog"
@@ -70,8 +71,8 @@ func newHost(p *profile.Profile) (*host, error) {
 	for _, f := range p.CPU.Features {
 		h.features[f] = true
 	}
-	h.vendors = []string{t.Vendor}
-	if v := p.CPU.Vendor; v != "" && v != t.Vendor {
+	h.vendors = []string{t.Vendor()}
+	if v := p.CPU.Vendor; v != "" && v != t.Vendor() {
 		h.vendors = append(h.vendors, v)
 	}
 	for _, g := range p.GPUs {
@@ -103,9 +104,9 @@ func (h *host) hasFeature(f string) bool {
 }
 
 // missing returns the features of fs the host lacks.
-func (h *host) missing(fs []string) []string {
+func (h *host) missing(fs iter.Seq[string]) []string {
 	var out []string
-	for _, f := range fs {
+	for f := range fs {
 		if !h.hasFeature(f) {
 			out = append(out, f)
 		}

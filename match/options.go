@@ -2,6 +2,7 @@ package match
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -69,23 +70,42 @@ func addPolicy(targets, features *[]string, verb string, names []string) error {
 		}
 		switch kind {
 		case "target":
-			if _, err := catalog.Lookup(name); err != nil {
+			t, err := catalog.Lookup(name)
+			if err != nil {
 				return fmt.Errorf("%s %q: %w", verb, n, err)
 			}
-			*targets = append(*targets, name)
+			*targets = append(*targets, t.Name())
 		case "feature":
+			// Explicit: a flag newer than the catalog is taken as given.
+			if !featureName.MatchString(name) {
+				return fmt.Errorf("%s %q: a CPU feature is lower-case letters, digits and '_' (as /proc/cpuinfo spells it)", verb, n)
+			}
 			*features = append(*features, name)
 		case "":
-			if _, err := catalog.Lookup(name); err == nil {
-				*targets = append(*targets, name)
-			} else {
+			switch t, err := catalog.Lookup(name); {
+			case err == nil:
+				*targets = append(*targets, t.Name())
+			case catalog.IsFeature(name):
 				*features = append(*features, name)
+			default:
+				return fmt.Errorf("%s %q: neither a target nor a CPU feature the catalog knows%s (write feature:%s for a flag newer than the catalog)", verb, n, suggestTargetOrFeature(name, err), name)
 			}
 		default:
 			return fmt.Errorf("%s %q: want NAME, target:NAME or feature:NAME", verb, n)
 		}
 	}
 	return nil
+}
+
+// featureName is the shape of a /proc/cpuinfo flag.
+var featureName = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// CheckOptions reports the error opts would make Match fail with (an
+// unknown target or feature in a policy), so a caller can reject bad input
+// before any I/O.
+func CheckOptions(opts ...Option) error {
+	_, err := newOptions(opts)
+	return err
 }
 
 // newOptions applies opts and rejects conflicts in one place.
@@ -110,4 +130,17 @@ func newOptions(opts []Option) (*options, error) {
 		}
 	}
 	return o, nil
+}
+
+// suggestTargetOrFeature is the closest feature name, else the target
+// suggestion of the lookup error lerr.
+func suggestTargetOrFeature(name string, lerr error) string {
+	if s := catalog.SuggestFeature(name); s != "" {
+		return s
+	}
+	if _, hint, ok := strings.Cut(lerr.Error(), ": did you mean "); ok {
+		hint, _, _ = strings.Cut(hint, "?")
+		return ": did you mean " + hint + "?"
+	}
+	return ""
 }

@@ -94,7 +94,7 @@ func cpuScore(s *score, r requirement.Requirements, t *catalog.Target) {
 	s.depth = -1
 	if t != nil {
 		s.depth = t.Depth()
-		s.features = len(t.Features)
+		s.features = t.NumFeatures()
 	}
 	for _, f := range r.Features {
 		if t == nil || !t.HasFeature(f) {
@@ -118,7 +118,7 @@ func policy(o *options, r requirement.Requirements, t *catalog.Target) (avoid, p
 		}
 	}
 	for _, name := range o.preferTargets {
-		if t != nil && t.Name == name {
+		if t != nil && t.Name() == name {
 			prefer++
 		}
 	}
@@ -134,7 +134,7 @@ func policy(o *options, r requirement.Requirements, t *catalog.Target) (avoid, p
 // such as avx512, any feature the alias stands for.
 func needsFeature(r requirement.Requirements, t *catalog.Target, f string) bool {
 	names := []string{f}
-	if a, ok := catalog.FeatureAliases()[f]; ok {
+	if a, ok := catalog.LookupFeatureAlias(f); ok {
 		names = append(names, a.AnyOf...)
 	}
 	for _, n := range names {

@@ -2,6 +2,7 @@ package match
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -79,10 +80,10 @@ func (h *host) platformFits(os, arch, variant string) (bool, string) {
 	if err != nil {
 		return false, fmt.Sprintf("platform %s: unknown variant %q", p, variant)
 	}
-	if !h.lineage[lt.Name] {
-		return false, fmt.Sprintf("platform %s needs level %s, host %s (target %s) is below it", p, lt.Name, h.platform(), h.target.Name)
+	if !h.lineage[lt.Name()] {
+		return false, fmt.Sprintf("platform %s needs level %s, host %s (target %s) is below it", p, lt.Name(), h.platform(), h.target.Name())
 	}
-	return true, fmt.Sprintf("platform %s fits host %s (level %s is in target %s's lineage)", p, h.platform(), lt.Name, h.target.Name)
+	return true, fmt.Sprintf("platform %s fits host %s (level %s is in target %s's lineage)", p, h.platform(), lt.Name(), h.target.Name())
 }
 
 // checkCPU checks a target requirement, memoised per target name.
@@ -102,21 +103,21 @@ func (h *host) cpuVerdict(name string) Check {
 	switch {
 	case err != nil:
 		c.Detail = err.Error()
-	case name == ht.Name:
+	case name == ht.Name():
 		c.OK, c.Detail = true, fmt.Sprintf("target %s is the host's target", name)
 	case h.lineage[name]:
-		c.OK, c.Detail = true, fmt.Sprintf("target %s is an ancestor of host target %s", name, ht.Name)
+		c.OK, c.Detail = true, fmt.Sprintf("target %s is an ancestor of host target %s", name, ht.Name())
 	case t.Family() != ht.Family():
-		c.Detail = fmt.Sprintf("target %s is %s, host target %s is %s", name, t.Family(), ht.Name, ht.Family())
-	case !h.vendorFits(t.Vendor):
-		c.Detail = fmt.Sprintf("target %s (%s) is not an ancestor of host target %s and its vendor differs", name, t.Vendor, ht.Name)
+		c.Detail = fmt.Sprintf("target %s is %s, host target %s is %s", name, t.Family(), ht.Name(), ht.Family())
+	case !h.vendorFits(t.Vendor()):
+		c.Detail = fmt.Sprintf("target %s (%s) is not an ancestor of host target %s and its vendor differs", name, t.Vendor(), ht.Name())
 	default:
-		if miss := h.missing(t.Features); len(miss) > 0 {
-			c.Detail = fmt.Sprintf("target %s is not an ancestor of host target %s and needs %s", name, ht.Name, lacks(miss))
+		if miss := h.missing(t.Features()); len(miss) > 0 {
+			c.Detail = fmt.Sprintf("target %s is not an ancestor of host target %s and needs %s", name, ht.Name(), lacks(miss))
 			break
 		}
 		c.OK = true
-		c.Detail = fmt.Sprintf("target %s is a sibling of host target %s: vendor %s fits and the host has all its features", name, ht.Name, t.Vendor)
+		c.Detail = fmt.Sprintf("target %s is a sibling of host target %s: vendor %s fits and the host has all its features", name, ht.Name(), t.Vendor())
 	}
 	return c
 }
@@ -124,7 +125,7 @@ func (h *host) cpuVerdict(name string) Check {
 // checkFeatures checks the extra CPU features of an entry.
 func (h *host) checkFeatures(fs []string) Check {
 	c := Check{Requirement: CheckFeatures}
-	if miss := h.missing(fs); len(miss) > 0 {
+	if miss := h.missing(slices.Values(fs)); len(miss) > 0 {
 		c.Detail = "needs " + lacks(miss)
 		return c
 	}

@@ -35,7 +35,7 @@ func Labels(p *profile.Profile) (labels map[string]string, skipped []string) {
 		l[TargetKey(t)] = "true"
 	}
 	if t, err := p.Target(); err == nil {
-		addVendor(l, t.Vendor)
+		addVendor(l, t.Vendor())
 	}
 	addVendor(l, p.CPU.Vendor)
 	for _, f := range p.CPU.Features {
@@ -88,7 +88,7 @@ func Runs(p *profile.Profile) []string {
 		if c.Family() != t.Family() {
 			continue
 		}
-		r := requirement.Requirements{Target: c.Name}
+		r := requirement.Requirements{Target: c.Name()}
 		descs = append(descs, v1.Descriptor{
 			Platform:    &v1.Platform{OS: "linux", Architecture: c.Architecture()},
 			Annotations: r.Annotations(),

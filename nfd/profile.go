@@ -75,7 +75,7 @@ func cpuProfile(labels map[string]string) (*profile.Profile, Source, error) {
 		features := append(labelFeatures(labels), nfdFeatures...)
 		if len(features) == 0 {
 			// Labels of a tailor that wrote no features: the target's.
-			features = t.Features
+			features = t.FeatureList()
 		}
 		p := &profile.Profile{OS: "linux"}
 		p.CPU.Vendor = labels[KeyVendor]

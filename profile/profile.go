@@ -75,7 +75,7 @@ func New(target string) (*Profile, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	p := &Profile{OS: "linux", GPUs: []GPU{}}
-	p.SetCPU(t, t.Features)
+	p.SetCPU(t, t.FeatureList())
 	return p, nil
 }
 
@@ -85,12 +85,12 @@ func New(target string) (*Profile, error) {
 func (p *Profile) SetCPU(t *catalog.Target, features []string) {
 	p.Architecture = t.Architecture()
 	p.Variant = t.Variant()
-	p.CPU.Microarchitecture = t.Name
+	p.CPU.Microarchitecture = t.Name()
 	p.CPU.Ancestors = t.Ancestors()
 	p.CPU.Level = t.Level()
-	p.CPU.Generation = t.Generation
+	p.CPU.Generation = t.Generation()
 	if p.CPU.Vendor == "" {
-		p.CPU.Vendor = t.Vendor
+		p.CPU.Vendor = t.Vendor()
 	}
 	fs := slices.Clone(features)
 	sort.Strings(fs)
@@ -115,7 +115,7 @@ func (p *Profile) HasFeature(f string) bool {
 	if slices.Contains(p.CPU.Features, f) {
 		return true
 	}
-	alias, ok := catalog.FeatureAliases()[f]
+	alias, ok := catalog.LookupFeatureAlias(f)
 	if !ok {
 		return false
 	}
@@ -141,12 +141,31 @@ func (p *Profile) Validate() error {
 		return fmt.Errorf("%w: cpu.microarchitecture: %w", ErrInvalid, err)
 	}
 	if p.Architecture != "" && p.Architecture != t.Architecture() {
-		return fmt.Errorf("%w: architecture %q does not match target %s (%s)", ErrInvalid, p.Architecture, t.Name, t.Architecture())
+		return fmt.Errorf("%w: architecture %q does not match target %s (%s)", ErrInvalid, p.Architecture, t.Name(), t.Architecture())
 	}
 	for i, g := range p.GPUs {
 		if err := g.Validate(); err != nil {
 			return fmt.Errorf("%w: gpus[%d]: %w", ErrInvalid, i, err)
 		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
+		if err := CheckLabel(k, p.Labels[k]); err != nil {
+			return fmt.Errorf("%w: labels: %w", ErrInvalid, err)
+		}
+	}
+	return nil
+}
+
+// CheckLabel rejects a host label that a profile spec string
+// (label.KEY=VALUE) and a requirement (requires=KEY=VALUE) could not
+// carry: a key must be letters, digits and ._/- (starting with a letter or
+// digit); a value must not hold a comma or a control character.
+func CheckLabel(k, v string) error {
+	switch {
+	case !labelKey.MatchString(k):
+		return fmt.Errorf("label key %.64q: want letters, digits and ._/- (no space, comma or '=')", k)
+	case strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == ',' || r == 0x7f }):
+		return fmt.Errorf("value %.64q of label %s holds a comma or control character", v, k)
 	}
 	return nil
 }
@@ -160,7 +179,7 @@ func (p *Profile) Normalize() error {
 	t, _ := p.Target()
 	features := p.CPU.Features
 	if features == nil {
-		features = t.Features
+		features = t.FeatureList()
 	}
 	p.SetCPU(t, features)
 	if p.GPUs == nil {

@@ -154,3 +154,38 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteText(t *testing.T) {
+	p, err := ParseSpec("cpu=zen3,gpu=8.0,label.mpi=openmpi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := p.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"cpu:", "zen3 (AuthenticAMD)", "zen3 > zen2 > zen", "linux/amd64/v3", "x86-64-v3", "gpu 0:", "nvidia, compute capability 8.0", "mpi=openmpi"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("WriteText lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "nvidia ,") {
+		t.Errorf("WriteText prints an empty model:\n%s", out)
+	}
+}
+
+func TestLabelsValidated(t *testing.T) {
+	for _, in := range []string{
+		`{"cpu":{"microarchitecture":"zen3"},"labels":{"a=b":"c"}}`,
+		`{"cpu":{"microarchitecture":"zen3"},"labels":{"x y":"z"}}`,
+		`{"cpu":{"microarchitecture":"zen3"},"labels":{"mpi":"a,b"}}`,
+	} {
+		if _, err := Load(in); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Load(%s) = %v, want ErrInvalid", in, err)
+		}
+	}
+	if p, err := Load(`{"cpu":{"microarchitecture":"zen3"},"labels":{"fabric":"infiniband"}}`); err != nil || p.Labels["fabric"] != "infiniband" {
+		t.Errorf("Load with a good label: %v, %v", p, err)
+	}
+}

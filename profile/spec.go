@@ -35,8 +35,8 @@ func ParseSpec(spec string) (*Profile, error) {
 			return nil, fmt.Errorf("%w: spec %q: field %q is not key=value", ErrInvalid, spec, field)
 		}
 		if lk, isLabel := strings.CutPrefix(key, "label."); isLabel {
-			if !labelKey.MatchString(lk) {
-				return nil, fmt.Errorf("%w: spec %q: bad label key %q", ErrInvalid, spec, lk)
+			if err := CheckLabel(lk, value); err != nil {
+				return nil, fmt.Errorf("%w: spec %q: %w", ErrInvalid, spec, err)
 			}
 			labels[lk] = value
 			continue
@@ -73,7 +73,7 @@ func ParseSpec(spec string) (*Profile, error) {
 	if len(labels) > 0 {
 		p.Labels = labels
 	}
-	p.SetCPU(t, append(t.Features, features...))
+	p.SetCPU(t, append(t.FeatureList(), features...))
 	for _, g := range gpus {
 		gpu, err := specGPU(g, driver, cuda)
 		if err != nil {

@@ -1,24 +1,24 @@
 package publish
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tailor-dev/tailor/requirement"
 )
 
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
-
 // Annotate returns m with the requirements of the entry whose digest
 // starts with digest (sha256:abc... or abc...; it must name exactly one
 // entry) replaced by r: its dev.tailor.* annotations rewritten and its
 // platform variant set by the level-only rule. The other entries keep
 // their requirements, now written as annotations; the result is ordered
-// generic first and checked like NewIndex.
+// generic first and checked like NewIndex. An index a tailor server cut
+// down for one client is refused (ErrTailoredIndex).
 func Annotate(m *v1.IndexManifest, digest string, r requirement.Requirements) (*Index, error) {
+	if err := checkNotTailored(m); err != nil {
+		return nil, err
+	}
 	i, err := findEntry(m.Manifests, digest)
 	if err != nil {
 		return nil, err

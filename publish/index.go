@@ -102,6 +102,9 @@ func NewIndex(entries []Entry, opts ...IndexOption) (*Index, error) {
 	for _, o := range opts {
 		o(&m)
 	}
+	if err := checkNotTailored(&m); err != nil {
+		return nil, err
+	}
 	raw, err := encode(m)
 	if err != nil {
 		return nil, err
@@ -184,9 +187,9 @@ func canonical(r requirement.Requirements, arch string) (requirement.Requirement
 		return r, err
 	}
 	if t.Architecture() != arch {
-		return r, fmt.Errorf("target %s is for %s, but the image is %s", t.Name, t.Architecture(), arch)
+		return r, fmt.Errorf("target %s is for %s, but the image is %s", t.Name(), t.Architecture(), arch)
 	}
-	if len(t.Parents) == 0 {
+	if len(t.Parents()) == 0 {
 		r.Target = ""
 	}
 	return r, nil

@@ -7,35 +7,28 @@ import (
 	"regexp"
 	"slices"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/tailor-dev/tailor/catalog"
+	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/requirement"
 )
 
 // Option configures the registry calls of this package.
 type Option func(*options)
 
-// options: by default the default keychain, no extra remote options and a
-// discarding logger.
+// options: by default a remote.Client with its defaults and a discarding
+// logger.
 type options struct {
-	remote []remote.Option
-	parse  func(string) (name.Reference, error)
+	client *remote.Client
 	log    *slog.Logger
 }
 
-// WithReferenceParser parses image references with f (default
-// name.ParseReference), such as a client's that knows insecure registries.
-func WithReferenceParser(f func(string) (name.Reference, error)) Option {
-	return func(opts *options) { opts.parse = f }
-}
-
-// WithRemoteOptions adds go-containerregistry remote options (transport,
-// auth, retries); the context is always the one passed to the call.
-func WithRemoteOptions(o ...remote.Option) Option {
-	return func(opts *options) { opts.remote = append(opts.remote, o...) }
+// WithClient makes every registry call go through c (its credentials,
+// insecure registries, retries and timeouts; and OCI layouts for reading).
+func WithClient(c *remote.Client) Option {
+	return func(opts *options) { opts.client = c }
 }
 
 // WithLogger sets the logger (default: discard).
@@ -43,61 +36,59 @@ func WithLogger(l *slog.Logger) Option {
 	return func(opts *options) { opts.log = l }
 }
 
-func newOptions(ctx context.Context, opts []Option) *options {
-	o := &options{log: slog.New(slog.DiscardHandler), parse: func(s string) (name.Reference, error) { return name.ParseReference(s) }}
+func newOptions(opts []Option) (*options, error) {
+	o := &options{log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(o)
 	}
-	o.remote = append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, o.remote...)
-	o.remote = append(o.remote, remote.WithContext(ctx))
-	return o
+	if o.client == nil {
+		c, err := remote.New()
+		if err != nil {
+			return nil, err
+		}
+		o.client = c
+	}
+	return o, nil
 }
 
-// Source is an image found in a registry, ready to become an index entry.
+// Source is an image found in a registry (or an OCI layout), ready to
+// become an index entry.
 type Source struct {
 	Entry
-	// Ref is the image by digest, where Push copies it from when it is
-	// not in the index's repository.
-	Ref name.Digest
+	// from is the image's manifest, read where Push copies it from when
+	// it is not in the index's repository.
+	from *remote.Manifest
 }
 
-// Resolve fetches the image ref names and describes it as an index entry:
-// its manifest descriptor, os/architecture from its config, and as
-// requirements the level its config's variant names (none for a plain
-// amd64 or arm64 image). ref must name one image, not an index.
+// Resolve fetches the image ref names (a registry reference or
+// oci:DIR[:TAG]) and describes it as an index entry: its manifest
+// descriptor, os/architecture from its config, and as requirements the
+// level its config's variant names (none for a plain amd64 or arm64
+// image). ref must name one image, not an index.
 func Resolve(ctx context.Context, ref string, opts ...Option) (Source, error) {
-	o := newOptions(ctx, opts)
-	r, err := o.parse(ref)
+	o, err := newOptions(opts)
 	if err != nil {
-		return Source{}, fmt.Errorf("parsing reference %q: %w", ref, err)
+		return Source{}, err
 	}
-	desc, err := remote.Get(r, o.remote...)
+	m, err := o.client.Get(ctx, ref)
 	if err != nil {
 		return Source{}, fmt.Errorf("fetching %q: %w", ref, err)
 	}
-	if !isImageManifest(desc.MediaType) {
-		return Source{}, fmt.Errorf("%w: %q is a %s, want one image (name an entry of it by digest)", ErrInvalidEntry, ref, desc.MediaType)
+	if m.IsIndex() {
+		return Source{}, fmt.Errorf("%w: %q is a %s, want one image (name an entry of it by digest)", ErrInvalidEntry, ref, m.MediaType)
 	}
-	img, err := desc.Image()
-	if err != nil {
-		return Source{}, fmt.Errorf("reading image %q: %w", ref, err)
-	}
-	cf, err := img.ConfigFile()
+	cf, err := o.client.Config(ctx, m)
 	if err != nil {
 		return Source{}, fmt.Errorf("reading config of %q: %w", ref, err)
 	}
 	p := &v1.Platform{OS: cf.OS, Architecture: cf.Architecture, OSVersion: cf.OSVersion}
-	s := Source{
-		Entry: Entry{
-			Name:       ref,
-			Descriptor: v1.Descriptor{MediaType: desc.MediaType, Size: desc.Size, Digest: desc.Digest, Platform: p},
-		},
-		Ref: r.Context().Digest(desc.Digest.String()),
-	}
+	d := m.Descriptor()
+	d.Platform = p
+	s := Source{Entry: Entry{Name: ref, Descriptor: d}, from: m}
 	if t, err := catalog.LevelTarget(cf.Architecture, cf.Variant); err == nil && cf.Variant != "" {
-		s.Requirements = requirement.Requirements{Target: t.Name, Source: requirement.SourceVariant}
+		s.Requirements = requirement.Requirements{Target: t.Name(), Source: requirement.SourceVariant}
 	}
-	o.log.Debug("resolved entry", "ref", ref, "digest", desc.Digest, "platform", p.OS+"/"+p.Architecture)
+	o.log.Debug("resolved entry", "ref", ref, "digest", m.Digest, "platform", p.OS+"/"+p.Architecture)
 	return s, nil
 }
 
@@ -114,18 +105,21 @@ func Entries(sources []Source) []Entry {
 // (by digest, bytes unchanged), then puts idx at ref. It returns the
 // index's REPO@sha256:... reference.
 func Push(ctx context.Context, ref string, idx *Index, sources []Source, opts ...Option) (name.Digest, error) {
-	o := newOptions(ctx, opts)
-	r, err := o.parse(ref)
+	o, err := newOptions(opts)
 	if err != nil {
-		return name.Digest{}, fmt.Errorf("parsing reference %q: %w", ref, err)
+		return name.Digest{}, err
+	}
+	r, err := o.client.ParseReference(ref)
+	if err != nil {
+		return name.Digest{}, err
 	}
 	repo := r.Context()
 	for _, s := range sources {
-		if err := copyInto(repo, s, o); err != nil {
+		if err := copyInto(ctx, repo, s, o); err != nil {
 			return name.Digest{}, err
 		}
 	}
-	if err := remote.Put(r, idx, o.remote...); err != nil {
+	if err := ggcr.Put(r, idx, o.client.Options(ctx)...); err != nil {
 		return name.Digest{}, fmt.Errorf("pushing index to %q: %w", ref, err)
 	}
 	d := repo.Digest(idx.Digest().String())
@@ -133,45 +127,44 @@ func Push(ctx context.Context, ref string, idx *Index, sources []Source, opts ..
 	return d, nil
 }
 
-func copyInto(repo name.Repository, s Source, o *options) error {
-	if s.Ref.Context().String() == repo.String() || s.Ref.DigestStr() == "" {
+func copyInto(ctx context.Context, repo name.Repository, s Source, o *options) error {
+	if s.from == nil || (s.from.Ref != nil && s.from.Ref.Context().String() == repo.String()) {
 		return nil
 	}
-	dst := repo.Digest(s.Ref.DigestStr())
-	if _, err := remote.Head(dst, o.remote...); err == nil {
+	dst := repo.Digest(s.from.Digest.String())
+	if _, err := ggcr.Head(dst, o.client.Options(ctx)...); err == nil {
 		return nil
 	}
-	img, err := remote.Image(s.Ref, o.remote...)
+	img, err := o.client.Image(ctx, s.from, s.from.Digest)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", s.Ref, err)
+		return fmt.Errorf("reading %s: %w", s.from.Source, err)
 	}
-	o.log.Debug("copying entry", "from", s.Ref.String(), "to", dst.String())
-	if err := remote.Write(dst, img, o.remote...); err != nil {
-		return fmt.Errorf("copying %s into %s: %w", s.Ref, repo, err)
+	o.log.Debug("copying entry", "from", s.from.Source, "to", dst.String())
+	if err := ggcr.Write(dst, img, o.client.Options(ctx)...); err != nil {
+		return fmt.Errorf("copying %s into %s: %w", s.from.Source, repo, err)
 	}
 	return nil
 }
 
-// FetchIndex reads the index ref names: its bytes and manifest, and its
-// digest reference.
-func FetchIndex(ctx context.Context, ref string, opts ...Option) (*v1.IndexManifest, name.Digest, error) {
-	o := newOptions(ctx, opts)
-	r, err := o.parse(ref)
+// FetchIndex reads the index ref names (a registry reference or
+// oci:DIR[:TAG]): its manifest and digest.
+func FetchIndex(ctx context.Context, ref string, opts ...Option) (*v1.IndexManifest, v1.Hash, error) {
+	o, err := newOptions(opts)
 	if err != nil {
-		return nil, name.Digest{}, fmt.Errorf("parsing reference %q: %w", ref, err)
+		return nil, v1.Hash{}, err
 	}
-	desc, err := remote.Get(r, o.remote...)
+	m, err := o.client.Get(ctx, ref)
 	if err != nil {
-		return nil, name.Digest{}, fmt.Errorf("fetching %q: %w", ref, err)
+		return nil, v1.Hash{}, fmt.Errorf("fetching %q: %w", ref, err)
 	}
-	if !desc.MediaType.IsIndex() {
-		return nil, name.Digest{}, fmt.Errorf("%q is a %s, not an index", ref, desc.MediaType)
+	if !m.IsIndex() {
+		return nil, v1.Hash{}, fmt.Errorf("%q is a %s, not an index", ref, m.MediaType)
 	}
-	m, err := v1.ParseIndexManifest(bytesReader(desc.Manifest))
+	im, err := m.IndexManifest()
 	if err != nil {
-		return nil, name.Digest{}, fmt.Errorf("parsing index %q: %w", ref, err)
+		return nil, v1.Hash{}, err
 	}
-	return m, r.Context().Digest(desc.Digest.String()), nil
+	return im, m.Digest, nil
 }
 
 // TagVerdict is what ImportTags made of one tag.
@@ -188,13 +181,16 @@ type TagVerdict struct {
 // and turns the tag conventions of ParseTag into sources for one index.
 // Every tag gets a verdict, recognised or skipped with a reason.
 func ImportTags(ctx context.Context, repo string, match *regexp.Regexp, opts ...Option) ([]Source, []TagVerdict, error) {
-	o := newOptions(ctx, opts)
-	tagged, err := o.parse(repo)
+	o, err := newOptions(opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parsing repository %q: %w", repo, err)
+		return nil, nil, err
+	}
+	tagged, err := o.client.ParseReference(repo)
+	if err != nil {
+		return nil, nil, err
 	}
 	r := tagged.Context()
-	tags, err := remote.List(r, o.remote...)
+	tags, err := ggcr.List(r, o.client.Options(ctx)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing tags of %q: %w", repo, err)
 	}

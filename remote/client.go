@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -38,7 +39,7 @@ func New(opts ...Option) (*Client, error) {
 func (c *Client) baseOptions() []ggcr.Option {
 	return []ggcr.Option{
 		ggcr.WithAuthFromKeychain(c.o.keychain),
-		ggcr.WithTransport(c.o.transport),
+		ggcr.WithTransport(&tailorTransport{inner: &logTransport{inner: c.o.transport, log: c.o.log, timeout: c.o.timeout, slow: c.o.slow}, profile: c.o.profile}),
 		ggcr.WithRetryBackoff(c.o.backoff),
 		ggcr.WithUserAgent(c.o.userAgent),
 		ggcr.WithJobs(c.o.jobs),
@@ -85,10 +86,18 @@ func (c *Client) withTimeout(ctx context.Context) (context.Context, context.Canc
 }
 
 // Get fetches the manifest of ref (a tag or a digest) with one GET, and
-// returns it raw with its media type and digest. An index, an image
-// manifest (OCI or Docker schema 2) are accepted; anything else, or bytes
-// that are not JSON, is an ErrBadManifest.
+// returns it raw with its media type and digest. ref may also name a
+// manifest of an OCI layout on disk (oci:DIR[:TAG], oci:DIR@sha256:HEX; see
+// ParseLayoutRef). An index, an image manifest (OCI or Docker schema 2) are
+// accepted; anything else, or bytes that are not JSON, is an ErrBadManifest.
 func (c *Client) Get(ctx context.Context, ref string) (*Manifest, error) {
+	if IsLayout(ref) {
+		l, err := ParseLayoutRef(ref)
+		if err != nil {
+			return nil, err
+		}
+		return getLayout(l)
+	}
 	r, err := c.ParseReference(ref)
 	if err != nil {
 		return nil, err
@@ -96,7 +105,7 @@ func (c *Client) Get(ctx context.Context, ref string) (*Manifest, error) {
 	return c.GetReference(ctx, r)
 }
 
-// GetReference is Get for a parsed reference.
+// GetReference is Get for a parsed registry reference.
 func (c *Client) GetReference(ctx context.Context, ref name.Reference) (*Manifest, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
@@ -104,7 +113,7 @@ func (c *Client) GetReference(ctx context.Context, ref name.Reference) (*Manifes
 	if err != nil {
 		return nil, classify(ref.String(), err)
 	}
-	return newManifest(ref, d)
+	return newManifestFrom(&registryOrigin{c: c, ref: ref}, d.Manifest, d.MediaType, d.Digest)
 }
 
 // Index fetches ref and returns its entries; ref must be an index.
@@ -123,40 +132,60 @@ func (c *Client) Index(ctx context.Context, ref string) ([]v1.Descriptor, error)
 // Config fetches the config of the image manifest m (one blob GET): its
 // platform and settings.
 func (c *Client) Config(ctx context.Context, m *Manifest) (*v1.ConfigFile, error) {
-	if m.IsIndex() {
-		return nil, fmt.Errorf("%w: %s is an index, not an image", ErrBadManifest, m.Ref)
-	}
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
 	mf, err := m.ImageManifest()
 	if err != nil {
 		return nil, err
 	}
-	repo := m.Ref.Context()
-	rl, err := ggcr.Layer(repo.Digest(mf.Config.Digest.String()), c.Options(ctx)...)
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	rc, err := m.from.blob(ctx, mf.Config.Digest)
 	if err != nil {
-		return nil, classify(m.Ref.String(), err)
-	}
-	rc, err := rl.Compressed()
-	if err != nil {
-		return nil, classify(m.Ref.String(), err)
+		return nil, err
 	}
 	defer rc.Close()
 	cf, err := v1.ParseConfigFile(rc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: config of %s: %w", ErrBadManifest, m.Ref, err)
+		return nil, fmt.Errorf("%w: config of %s: %w", ErrBadManifest, m.Source, err)
 	}
 	return cf, nil
 }
 
-// Image returns the image with digest dgst in the repository of ref. Its
-// layers are read lazily, bound to ctx (no per-call timeout: a pull takes
-// as long as it takes; bound ctx instead).
-func (c *Client) Image(ctx context.Context, ref name.Reference, dgst v1.Hash) (v1.Image, error) {
-	r := ref.Context().Digest(dgst.String())
-	img, err := ggcr.Image(r, c.Options(ctx)...)
+// Image returns the image with manifest digest dgst from where m came from
+// (m's repository, or m's OCI layout). Its layers are read lazily, bound
+// to ctx (no per-call timeout: a pull takes as long as it takes; bound ctx
+// instead).
+func (c *Client) Image(ctx context.Context, m *Manifest, dgst v1.Hash) (v1.Image, error) {
+	return m.from.image(ctx, dgst)
+}
+
+// registryOrigin reads images and blobs of one registry repository.
+type registryOrigin struct {
+	c   *Client
+	ref name.Reference
+}
+
+var _ origin = (*registryOrigin)(nil)
+
+func (o *registryOrigin) name() string { return o.ref.String() }
+
+func (o *registryOrigin) image(ctx context.Context, h v1.Hash) (v1.Image, error) {
+	r := o.ref.Context().Digest(h.String())
+	img, err := ggcr.Image(r, o.c.Options(ctx)...)
 	if err != nil {
 		return nil, classify(r.String(), err)
 	}
 	return img, nil
+}
+
+func (o *registryOrigin) blob(ctx context.Context, h v1.Hash) (io.ReadCloser, error) {
+	r := o.ref.Context().Digest(h.String())
+	l, err := ggcr.Layer(r, o.c.Options(ctx)...)
+	if err != nil {
+		return nil, classify(r.String(), err)
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return nil, classify(r.String(), err)
+	}
+	return rc, nil
 }

@@ -38,6 +38,8 @@ func classify(ref string, err error) error {
 		return fmt.Errorf("%s: %w", ref, err)
 	case errors.As(err, &terr):
 		return classifyStatus(ref, terr)
+	case errors.Is(err, ErrRedirectLoop):
+		return fmt.Errorf("%w: %s: %w", ErrRegistry, ref, err)
 	}
 	var nerr net.Error
 	var operr *net.OpError

@@ -2,18 +2,23 @@ package remote
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// Manifest is one manifest as the registry served it.
+// Manifest is one manifest as the registry (or the OCI layout) served it.
 type Manifest struct {
-	// Ref is the reference it was fetched by.
+	// Source is the reference it was fetched by, as given: a registry
+	// reference or an OCI layout reference (oci:DIR[:TAG]).
+	Source string
+	// Ref is the registry reference it was fetched by; nil when it was read
+	// from an OCI layout.
 	Ref name.Reference
 	// Raw is the manifest's bytes, exactly as served.
 	Raw []byte
@@ -22,18 +27,37 @@ type Manifest struct {
 	MediaType types.MediaType
 	// Digest is the sha256 of Raw.
 	Digest v1.Hash
+
+	// from is where the manifest came from: its images and blobs are
+	// read there.
+	from origin
 }
 
-// newManifest checks that d is a manifest tailor reads.
-func newManifest(ref name.Reference, d *ggcr.Descriptor) (*Manifest, error) {
-	m := &Manifest{Ref: ref, Raw: d.Manifest, MediaType: d.MediaType, Digest: d.Digest}
+// origin is a place manifests come from: a registry repository or an OCI
+// layout.
+type origin interface {
+	// name spells the reference the manifest was fetched by.
+	name() string
+	// image is the image with manifest digest h.
+	image(ctx context.Context, h v1.Hash) (v1.Image, error)
+	// blob opens the blob with digest h.
+	blob(ctx context.Context, h v1.Hash) (io.ReadCloser, error)
+}
+
+// newManifestFrom checks that raw, of type mt, is a manifest tailor reads.
+func newManifestFrom(o origin, raw []byte, mt types.MediaType, h v1.Hash) (*Manifest, error) {
+	ref := o.name()
+	m := &Manifest{Source: ref, Raw: raw, MediaType: mt, Digest: h, from: o}
+	if r, ok := o.(*registryOrigin); ok {
+		m.Ref = r.ref
+	}
 	var probe struct {
 		SchemaVersion int             `json:"schemaVersion"`
 		MediaType     types.MediaType `json:"mediaType"`
 		Manifests     json.RawMessage `json:"manifests"`
 	}
 	if err := json.Unmarshal(m.Raw, &probe); err != nil {
-		return nil, fmt.Errorf("%w: %s: manifest is not JSON (%d bytes, %s): %w", ErrBadManifest, ref, len(m.Raw), d.MediaType, err)
+		return nil, fmt.Errorf("%w: %s: manifest is not JSON (%d bytes, %s): %w", ErrBadManifest, ref, len(m.Raw), mt, err)
 	}
 	if !known(m.MediaType) {
 		m.MediaType = sniff(probe.MediaType, probe.Manifests != nil)
@@ -42,7 +66,7 @@ func newManifest(ref name.Reference, d *ggcr.Descriptor) (*Manifest, error) {
 	case types.DockerManifestSchema1, types.DockerManifestSchema1Signed:
 		return nil, fmt.Errorf("%w: %s: Docker schema 1 manifests are not supported", ErrBadManifest, ref)
 	case "":
-		return nil, fmt.Errorf("%w: %s: unknown manifest type %q", ErrBadManifest, ref, d.MediaType)
+		return nil, fmt.Errorf("%w: %s: unknown manifest type %q", ErrBadManifest, ref, mt)
 	}
 	return m, nil
 }
@@ -79,11 +103,11 @@ func (m *Manifest) IsIndex() bool { return m.MediaType.IsIndex() }
 // platform.features and annotations.
 func (m *Manifest) IndexManifest() (*v1.IndexManifest, error) {
 	if !m.IsIndex() {
-		return nil, fmt.Errorf("%w: %s is an image (%s), not an index", ErrBadManifest, m.Ref, m.MediaType)
+		return nil, fmt.Errorf("%w: %s is an image (%s), not an index", ErrBadManifest, m.Source, m.MediaType)
 	}
 	im, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: index: %w", ErrBadManifest, m.Ref, err)
+		return nil, fmt.Errorf("%w: %s: index: %w", ErrBadManifest, m.Source, err)
 	}
 	return im, nil
 }
@@ -91,11 +115,11 @@ func (m *Manifest) IndexManifest() (*v1.IndexManifest, error) {
 // ImageManifest parses m as an image manifest.
 func (m *Manifest) ImageManifest() (*v1.Manifest, error) {
 	if m.IsIndex() {
-		return nil, fmt.Errorf("%w: %s is an index, not an image", ErrBadManifest, m.Ref)
+		return nil, fmt.Errorf("%w: %s is an index, not an image", ErrBadManifest, m.Source)
 	}
 	mf, err := v1.ParseManifest(bytes.NewReader(m.Raw))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: image manifest: %w", ErrBadManifest, m.Ref, err)
+		return nil, fmt.Errorf("%w: %s: image manifest: %w", ErrBadManifest, m.Source, err)
 	}
 	return mf, nil
 }

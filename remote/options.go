@@ -3,6 +3,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -32,7 +33,8 @@ var DefaultBackoff = Backoff{Duration: 200 * time.Millisecond, Factor: 3, Jitter
 
 // options holds what the Options set. Defaults: authn.DefaultKeychain,
 // ggcr's DefaultTransport, DefaultTimeout, DefaultBackoff, DefaultUserAgent,
-// plain HTTP for loopback registries only.
+// plain HTTP for loopback registries only, the untailored view of tailor
+// servers (ProfileNone).
 type options struct {
 	insecure  map[string]bool
 	timeout   time.Duration
@@ -40,6 +42,12 @@ type options struct {
 	transport http.RoundTripper
 	backoff   Backoff
 	userAgent string
+	// profile is the Tailor-Profile header sent ("" none).
+	profile string
+	// log receives what the client does (discarded by default).
+	log *slog.Logger
+	// slow is when a waiting request is first logged (SlowAnswer).
+	slow time.Duration
 	// jobs is ggcr's parallelism for layer transfers.
 	jobs int
 }
@@ -118,6 +126,34 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
+// WithLogger makes the client log each request at debug level, and warn
+// while a registry keeps a request waiting (see SlowAnswer). Default:
+// silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("logger: nil")
+		}
+		o.log = l
+		return nil
+	}
+}
+
+// WithServerProfile sets the profile a tailor server is asked to tailor
+// answers for (the Tailor-Profile header). The default, ProfileNone, asks
+// for every index whole, as published: tailor matches entries itself, so
+// its commands must see all of them through a tailoring mirror. "" sends
+// no header (the server then picks the profile, as for any client).
+func WithServerProfile(spec string) Option {
+	return func(o *options) error {
+		if len(spec) > 1024 || strings.ContainsAny(spec, "\r\n") {
+			return fmt.Errorf("server profile %.40q: want a profile name or spec of at most 1024 bytes on one line", spec)
+		}
+		o.profile = spec
+		return nil
+	}
+}
+
 // newOptions applies opts over the defaults.
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
@@ -127,6 +163,9 @@ func newOptions(opts []Option) (*options, error) {
 		transport: ggcr.DefaultTransport,
 		backoff:   DefaultBackoff,
 		userAgent: DefaultUserAgent,
+		profile:   ProfileNone,
+		log:       slog.New(slog.DiscardHandler),
+		slow:      SlowAnswer,
 		jobs:      4,
 	}
 	for _, opt := range opts {

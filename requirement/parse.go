@@ -36,7 +36,7 @@ func fromDescriptor(d v1.Descriptor) (Requirements, error) {
 		// A level variant with no target annotation still constrains the CPU.
 		if r.Target == "" && d.Platform != nil && d.Platform.Variant != "" {
 			if t, err := catalog.LevelTarget(d.Platform.Architecture, d.Platform.Variant); err == nil {
-				r.Target = t.Name
+				r.Target = t.Name()
 			}
 		}
 		return r, nil
@@ -71,10 +71,10 @@ func levelTargetName(p *v1.Platform) string {
 		return ""
 	}
 	t, err := catalog.LevelTarget(p.Architecture, p.Variant)
-	if err != nil || len(t.Parents) == 0 {
+	if err != nil || len(t.Parents()) == 0 {
 		return ""
 	}
-	return t.Name
+	return t.Name()
 }
 
 func hasTailorAnnotations(a map[string]string) bool {
@@ -245,7 +245,7 @@ func checkArchitecture(r Requirements, p *v1.Platform) error {
 		return err
 	}
 	if t.Architecture() != p.Architecture {
-		return fmt.Errorf("%w: target %s is %s, but the entry's platform is %s", ErrMalformed, t.Name, t.Architecture(), p.Architecture)
+		return fmt.Errorf("%w: target %s is %s, but the entry's platform is %s", ErrMalformed, t.Name(), t.Architecture(), p.Architecture)
 	}
 	return nil
 }

@@ -3,10 +3,10 @@ package resolve
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/tailor-dev/tailor/remote"
 )
 
 // ErrBadDest is returned (wrapped) for a destination Pull cannot write to.
@@ -17,8 +17,6 @@ const (
 	DestOCI           = "oci"            // an OCI image layout directory
 	DestDockerArchive = "docker-archive" // a `docker load` tarball
 )
-
-var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
 
 // Dest is where Pull writes: oci:DIR[:TAG] or docker-archive:FILE[:TAG].
 type Dest struct {
@@ -52,13 +50,11 @@ func ParseDest(s string) (Dest, error) {
 	}
 	switch kind {
 	case DestOCI:
-		d := Dest{Kind: kind, Path: rest}
-		if i := strings.LastIndex(rest, ":"); i > 0 && tagPattern.MatchString(rest[i+1:]) {
-			d.Path, d.Tag = rest[:i], rest[i+1:]
-		} else if i >= 0 {
-			return Dest{}, fmt.Errorf("%w: %q: %q is not a valid tag", ErrBadDest, s, rest[i+1:])
+		l, err := remote.ParseLayoutRef(s)
+		if err != nil || l.Digest != nil {
+			return Dest{}, fmt.Errorf("%w: %q: want oci:DIR[:TAG]", ErrBadDest, s)
 		}
-		return d, nil
+		return Dest{Kind: kind, Path: l.Path, Tag: l.Tag}, nil
 	case DestDockerArchive:
 		return parseArchive(rest), nil
 	}
@@ -78,11 +74,11 @@ func parseArchive(rest string) Dest {
 // isArchiveTag reports whether s is a bare tag or a reference with an
 // explicit tag (and no digest).
 func isArchiveTag(s string) bool {
-	if tagPattern.MatchString(s) {
+	if remote.ValidTag(s) {
 		return true
 	}
 	i := strings.LastIndex(s, ":")
-	if i <= strings.LastIndex(s, "/") || !tagPattern.MatchString(s[i+1:]) || strings.Contains(s, "@") {
+	if i <= strings.LastIndex(s, "/") || !remote.ValidTag(s[i+1:]) || strings.Contains(s, "@") {
 		return false
 	}
 	_, err := name.NewTag(s)
@@ -94,9 +90,13 @@ func isArchiveTag(s string) bool {
 // reference pulled (which, by digest, gives the archive no RepoTags).
 func archiveTag(d Dest, res *Result) (name.Reference, error) {
 	switch {
+	case d.Tag == "" && res.from.Ref != nil:
+		return res.from.Ref, nil
 	case d.Tag == "":
-		return res.ref, nil
-	case tagPattern.MatchString(d.Tag):
+		// Pulled from an OCI layout: no repository to name, so no RepoTags
+		// (a digest reference gives an archive none).
+		return name.NewDigest("layout@" + res.Digest.String())
+	case remote.ValidTag(d.Tag):
 		return name.NewTag(res.Repository + ":" + d.Tag)
 	}
 	return name.NewTag(d.Tag)

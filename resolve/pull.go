@@ -18,7 +18,7 @@ import (
 )
 
 // AnnotationRefName names an image in an OCI layout's index.
-const AnnotationRefName = "org.opencontainers.image.ref.name"
+const AnnotationRefName = remote.AnnotationRefName
 
 // ErrTimeout is returned (wrapped) when a pull runs past the client's
 // timeout.
@@ -53,7 +53,7 @@ func Pull(ctx context.Context, c *remote.Client, ref string, p *profile.Profile,
 	if err != nil {
 		return nil, timedOut(ctx, err)
 	}
-	img, err := c.Image(ctx, res.ref, res.Digest)
+	img, err := c.Image(ctx, res.from, res.Digest)
 	if err != nil {
 		return nil, timedOut(ctx, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/tailor-dev/tailor/match"
 	"github.com/tailor-dev/tailor/profile"
@@ -59,7 +58,9 @@ type Result struct {
 	// Candidates are every entry's verdicts, best first (see match.Match).
 	Candidates []match.Candidate `json:"candidates"`
 
-	ref name.Reference
+	// from is the manifest the result was resolved from: where its image
+	// is read.
+	from *remote.Manifest
 }
 
 // Resolve chooses, for host p, the entry of the index ref names (a tag or
@@ -124,7 +125,7 @@ func (e *Entries) Resolve(p *profile.Profile, opts ...Option) (*Result, error) {
 		Platform:   best.Descriptor.Platform,
 		Chosen:     best,
 		Candidates: all,
-		ref:        e.m.Ref,
+		from:       e.m,
 	}, nil
 }
 
@@ -164,8 +165,12 @@ func imageDescriptor(ctx context.Context, c *remote.Client, m *remote.Manifest) 
 }
 
 // Repository returns the repository part of a reference as spelled:
-// without its tag or digest ("localhost:5000/app:1" → "localhost:5000/app").
+// without its tag or digest ("localhost:5000/app:1" → "localhost:5000/app",
+// "oci:DIR:1" → "oci:DIR").
 func Repository(ref string) string {
+	if l, err := remote.ParseLayoutRef(ref); err == nil {
+		return l.Repository()
+	}
 	repo, _, _ := strings.Cut(ref, "@")
 	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
 		repo = repo[:i]

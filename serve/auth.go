@@ -3,6 +3,7 @@ package serve
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/remote"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -17,14 +19,21 @@ import (
 const realm = `Basic realm="tailor"`
 
 // htpasswd holds bcrypt password hashes by user, as `htpasswd -B` writes.
-type htpasswd map[string][]byte
+// An unknown user's password is compared with a hash of the same cost as
+// the file's, so a login costs the same whether the user exists or not.
+type htpasswd struct {
+	users   map[string][]byte
+	dummy   []byte
+	compare func(hash, password []byte) error
+}
 
-func loadHtpasswd(path string) (htpasswd, error) {
+func loadHtpasswd(path string) (*htpasswd, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("htpasswd: %w", err)
 	}
-	h := htpasswd{}
+	h := &htpasswd{users: map[string][]byte{}, compare: bcrypt.CompareHashAndPassword}
+	cost := bcrypt.DefaultCost
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for line := 1; sc.Scan(); line++ {
 		t := strings.TrimSpace(sc.Text())
@@ -32,29 +41,72 @@ func loadHtpasswd(path string) (htpasswd, error) {
 			continue
 		}
 		user, hash, ok := strings.Cut(t, ":")
-		if !ok || user == "" || !strings.HasPrefix(hash, "$2") {
+		c, err := bcrypt.Cost([]byte(hash))
+		if !ok || user == "" || err != nil {
 			return nil, fmt.Errorf("htpasswd %s:%d: want user:bcrypt-hash (htpasswd -B)", path, line)
 		}
-		h[user] = []byte(hash)
+		h.users[user] = []byte(hash)
+		cost = max(cost, c)
 	}
-	return h, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("htpasswd %s: %w", path, err)
+	}
+	secret := make([]byte, 16)
+	_, _ = rand.Read(secret)
+	if h.dummy, err = bcrypt.GenerateFromPassword(secret, cost); err != nil {
+		return nil, fmt.Errorf("htpasswd %s: %w", path, err)
+	}
+	return h, nil
 }
 
-func (h htpasswd) valid(user, pass string) bool {
-	hash, ok := h[user]
-	return ok && bcrypt.CompareHashAndPassword(hash, []byte(pass)) == nil
+// has reports whether user is a user of the file.
+func (h *htpasswd) has(user string) bool {
+	return h != nil && h.users[user] != nil
 }
+
+// valid checks a login; it costs one bcrypt comparison whether user
+// exists or not.
+func (h *htpasswd) valid(user, pass string) bool {
+	if h == nil {
+		return false
+	}
+	hash, ok := h.users[user]
+	if !ok {
+		hash = h.dummy
+	}
+	err := h.compare(hash, []byte(pass))
+	return ok && err == nil
+}
+
+// ProfileHeader is the request header that names a client's profile, as
+// the path prefix does; remote.Client sends ProfileNone in it.
+const ProfileHeader = remote.ProfileHeader
+
+// ProfileNone names the untailored view: every index as the backend has
+// it, byte for byte (DESIGN.md §4).
+const ProfileNone = remote.ProfileNone
+
+// untailored is the profile of a client that asked for ProfileNone.
+var untailored = &profile.Profile{}
 
 // clientProfile finds the profile of a request: the path prefix
-// /v2/_p/<name>/, else the login's user name (the Basic username, or the
-// one the token was issued to when c is a token's claims), else the
-// default. A named or spec'd profile that cannot be read is an error,
-// never a silent default.
+// /v2/_p/<name>/, else the Tailor-Profile header, else the login's user
+// name (the Basic username, or the one the token was issued to when c is
+// a token's claims), else the default. A named or spec'd profile that
+// cannot be read is an error, never a silent default. The result is
+// untailored for ProfileNone.
 func (s *Server) clientProfile(r *http.Request, prefix string, c *claims) (*profile.Profile, *regError) {
 	if prefix != "" {
 		p, err := s.namedProfile(prefix)
 		if err != nil {
-			return nil, newError(http.StatusBadRequest, codeNameInvalid, "unknown or malformed profile in path /v2/_p/"+prefix+"/", err.Error())
+			return nil, newError(http.StatusBadRequest, codeNameInvalid, "unknown or malformed profile in path /v2/_p/<profile>/", err.Error())
+		}
+		return p, nil
+	}
+	if h := r.Header.Get(ProfileHeader); h != "" {
+		p, err := s.namedProfile(h)
+		if err != nil {
+			return nil, newError(http.StatusBadRequest, codeNameInvalid, "unknown or malformed profile in the "+ProfileHeader+" header", err.Error())
 		}
 		return p, nil
 	}
@@ -72,34 +124,41 @@ func (s *Server) clientProfile(r *http.Request, prefix string, c *claims) (*prof
 	if hasAuth {
 		if p, err := s.namedProfile(user); err == nil {
 			return p, nil
-		} else if !s.o.htpasswd.valid(user, pass) {
-			return nil, newError(http.StatusUnauthorized, codeUnauthorized,
-				"login user is not a profile: use a profile name of the config or a spec such as cpu=zen3,gpu=8.0", err.Error())
+		}
+		if e := s.checkLogin(r, user, pass); e != nil {
+			return nil, e
 		}
 	} else if s.o.login {
 		return nil, newError(http.StatusUnauthorized, codeUnauthorized,
-			"log in with a profile as user name (docker login -u cpu=zen3)", nil)
+			"log in with a profile as user name (docker login -u cpu=zen3), or none for the untailored view", nil)
 	}
 	return s.o.profile, nil // nil: no default; only tailoring needs one
 }
 
-// namedProfile is a profile of the config by name, or a spec string
-// (never a file: clients do not name files on the server).
+// namedProfile is a profile of the config by name, ProfileNone, or a spec
+// string (never a file: clients do not name files on the server). Specs
+// are bounded in length and their parses cached in a bounded cache.
 func (s *Server) namedProfile(n string) (*profile.Profile, error) {
+	if n == ProfileNone {
+		return untailored, nil
+	}
 	if p, ok := s.o.profiles[n]; ok {
 		return p, nil
 	}
-	if !strings.Contains(n, "=") {
-		return nil, fmt.Errorf("%w: %q is no profile of the config and no spec (cpu=...)", profile.ErrInvalid, n)
+	if len(n) > maxProfileLen {
+		return nil, fmt.Errorf("%w: a profile spec has at most %d bytes", profile.ErrInvalid, maxProfileLen)
 	}
-	if v, ok := s.specs.Load(n); ok {
-		return v.(*profile.Profile), nil
+	if !strings.Contains(n, "=") {
+		return nil, fmt.Errorf("%w: %q is no profile of the config, no spec (cpu=...) and not %q", profile.ErrInvalid, n, ProfileNone)
+	}
+	if p, ok := s.specs.Get(n); ok {
+		return p, nil
 	}
 	p, err := profile.ParseSpec(n)
 	if err != nil {
 		return nil, err
 	}
-	s.specs.Store(n, p)
+	s.specs.Add(n, p)
 	return p, nil
 }
 
@@ -109,10 +168,11 @@ func (s *Server) namedProfile(n string) (*profile.Profile, error) {
 // server listens on loopback only.
 func (s *Server) canPush(r *http.Request) *regError {
 	if s.o.htpasswd != nil {
-		if user, pass, ok := r.BasicAuth(); ok && s.o.htpasswd.valid(user, pass) {
-			return nil
+		user, pass, ok := r.BasicAuth()
+		if !ok {
+			return newError(http.StatusUnauthorized, codeUnauthorized, "pushing needs the login of a user of the htpasswd file", nil)
 		}
-		return newError(http.StatusUnauthorized, codeUnauthorized, "pushing needs the login of a user of the htpasswd file", nil)
+		return s.checkLogin(r, user, pass)
 	}
 	if s.loopbackOnly(r) {
 		return nil

@@ -23,7 +23,7 @@ import (
 )
 
 // writeHtpasswd writes an htpasswd file as `htpasswd -B` does.
-func writeHtpasswd(t *testing.T, users map[string]string) string {
+func writeHtpasswd(t testing.TB, users map[string]string) string {
 	t.Helper()
 	var data []byte
 	data = append(data, "# written by the test\n\n"...)

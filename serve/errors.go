@@ -8,18 +8,20 @@ import (
 // Error codes of the OCI distribution spec (and two of distribution's own
 // for upstream trouble).
 const (
-	codeBlobUnknown     = "BLOB_UNKNOWN"
-	codeDigestInvalid   = "DIGEST_INVALID"
-	codeManifestInvalid = "MANIFEST_INVALID"
-	codeManifestUnknown = "MANIFEST_UNKNOWN"
-	codeNameInvalid     = "NAME_INVALID"
-	codeNameUnknown     = "NAME_UNKNOWN"
-	codeSizeInvalid     = "SIZE_INVALID"
-	codeUnauthorized    = "UNAUTHORIZED"
-	codeDenied          = "DENIED"
-	codeUnsupported     = "UNSUPPORTED"
-	codeUnavailable     = "UNAVAILABLE"
-	codeUnknown         = "UNKNOWN"
+	codeBlobUnknown       = "BLOB_UNKNOWN"
+	codeBlobUploadInvalid = "BLOB_UPLOAD_INVALID"
+	codeDigestInvalid     = "DIGEST_INVALID"
+	codeManifestInvalid   = "MANIFEST_INVALID"
+	codeManifestUnknown   = "MANIFEST_UNKNOWN"
+	codeNameInvalid       = "NAME_INVALID"
+	codeNameUnknown       = "NAME_UNKNOWN"
+	codeSizeInvalid       = "SIZE_INVALID"
+	codeUnauthorized      = "UNAUTHORIZED"
+	codeDenied            = "DENIED"
+	codeUnsupported       = "UNSUPPORTED"
+	codeUnavailable       = "UNAVAILABLE"
+	codeUnknown           = "UNKNOWN"
+	codeTooManyRequests   = "TOOMANYREQUESTS"
 )
 
 // regError is an error the server answers with, in the OCI error format.
@@ -28,6 +30,8 @@ type regError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Detail  any    `json:"detail,omitempty"`
+	// retryAfter is the Retry-After header of a 429 or 503 ("" none).
+	retryAfter string
 }
 
 func (e *regError) Error() string {
@@ -51,6 +55,9 @@ func (e *regError) write(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Length")
 	h.Del("Docker-Content-Digest")
+	if e.retryAfter != "" {
+		h.Set("Retry-After", e.retryAfter)
+	}
 	w.WriteHeader(e.Status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -26,40 +25,54 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	asRegError(err).write(w, r)
 }
 
+// varyTailored names what a manifest-by-tag answer depends on besides the
+// URL: caches in front of tailor must not hand one client's answer to
+// another.
+const varyTailored = "Accept, Authorization, " + ProfileHeader
+
+// answerKey names one tailored answer: the source index and the entry
+// chosen.
+type answerKey struct {
+	source digest.Digest
+	entry  int
+}
+
 // serveManifest answers GET/HEAD of a manifest: by digest from the
-// tailored-index store or passed through; by tag tailored for p.
+// tailored answers or the backend; by tag tailored for p (untouched for
+// ProfileNone).
 func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, rt *route, p *profile.Profile) {
 	if d, err := digest.Parse(rt.ref); err == nil {
-		m, err := s.store.get(d)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		if m != nil {
-			writeManifest(w, r, m)
-			return
-		}
-		rt.be.forward(w, r, rt.repo, rt.tail)
-		return
-	} else if strings.Contains(rt.ref, ":") {
-		newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", rt.ref).write(w, r)
+		s.serveManifestByDigest(w, r, rt, d)
 		return
 	}
+	w.Header().Set("Vary", varyTailored)
 	if p == nil {
-		newError(http.StatusBadRequest, codeDenied, "no profile for this client: log in with one, use /v2/_p/<profile>/, or start the server with --profile", nil).write(w, r)
+		newError(http.StatusBadRequest, codeDenied, "no profile for this client: log in with one, use /v2/_p/<profile>/ or the "+ProfileHeader+" header (none: the untailored view), or start the server with --profile", nil).write(w, r)
 		return
 	}
-	t, err := s.tailorTag(r.Context(), rt, p)
+	src, err := s.source(r.Context(), rt)
 	if err != nil {
-		s.o.logger.Warn("manifest by tag failed", "backend", rt.be.name(), "repo", rt.repo, "tag", rt.ref, "profile", p.String(), "err", redactURL(err.Error()))
+		s.o.logger.Warn("manifest by tag failed", "backend", rt.be.name(), "repo", rt.repo, "tag", rt.ref, "err", redactURL(err.Error()))
 		writeError(w, r, err)
 		return
 	}
-	if t.passthrough || acceptsIndex(r) {
+	kind := s.profileKind(r, rt, p)
+	if p == untailored || src.idx == nil {
+		s.m.served.WithLabelValues(kind, "").Inc()
+		writeManifest(w, r, src.m)
+		return
+	}
+	t, err := s.tailorFor(src, p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.m.served.WithLabelValues(kind, t.target).Inc()
+	if acceptsIndex(r) {
 		writeManifest(w, r, t.manifest)
 		return
 	}
-	m, err := rt.be.getManifest(r.Context(), rt.repo, t.selected.Digest.String())
+	m, err := s.manifestByDigest(r.Context(), rt, digest.Digest(t.selected.Digest.String()))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -67,33 +80,100 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, rt *route
 	writeManifest(w, r, m)
 }
 
-// tailorTag fetches a tag and tailors it for p, once for identical
-// requests in flight, storing a generated index before it is served.
-func (s *Server) tailorTag(ctx context.Context, rt *route, p *profile.Profile) (*tailored, error) {
-	key := fmt.Sprintf("%s\x00%s\x00%s\x00%p", rt.be.name(), rt.repo, rt.ref, p)
+// serveManifestByDigest answers a manifest by digest: a tailored answer
+// tailor made, else the backend's (an upstream's read whole, bounded and
+// digest-checked; the embedded registry's passed on).
+func (s *Server) serveManifestByDigest(w http.ResponseWriter, r *http.Request, rt *route, d digest.Digest) {
+	if m, ok := s.answers.get(d); ok {
+		writeManifest(w, r, m)
+		return
+	}
+	m, err := s.store.get(d)
+	if err != nil {
+		s.o.logger.Warn("tailored index store", "err", err)
+	}
+	if m != nil {
+		writeManifest(w, r, m)
+		return
+	}
+	if _, ok := rt.be.(*upstreamBackend); !ok {
+		rt.be.forward(w, r, rt.repo, rt.tail)
+		return
+	}
+	if m, err = s.manifestByDigest(r.Context(), rt, d); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeManifest(w, r, m)
+}
+
+// manifestByDigest reads the manifest d of rt's repository from its backend.
+func (s *Server) manifestByDigest(ctx context.Context, rt *route, d digest.Digest) (*manifest, error) {
+	return rt.be.getManifest(ctx, rt.repo, d.String())
+}
+
+// source fetches the manifest a tag names, once for identical requests in
+// flight, parsed for tailoring.
+func (s *Server) source(ctx context.Context, rt *route) (*source, error) {
+	key := rt.be.name() + "\x00" + rt.repo + "\x00" + rt.ref
 	v, err, _ := s.flight.Do(key, func() (any, error) {
 		m, err := rt.be.getManifest(context.WithoutCancel(ctx), rt.repo, rt.ref)
 		if err != nil {
 			return nil, err
 		}
-		t, err := tailor(m, p)
-		if err != nil {
-			return nil, err
-		}
-		if !t.passthrough {
-			if err := s.store.put(t.manifest); err != nil {
-				return nil, err
-			}
-			s.m.selections.WithLabelValues(t.target).Inc()
-			s.o.logger.Debug("tailored", "repo", rt.repo, "tag", rt.ref, "profile", p.String(),
-				"target", t.target, "selected", t.selected.Digest.String(), "digest", t.manifest.digest.String())
-		}
-		return t, nil
+		return parseSource(m)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*tailored), nil
+	return v.(*source), nil
+}
+
+// tailorFor is src's answer for p: the entry p gets, rewritten once per
+// entry and kept in memory, then in the store (a failed write is logged
+// and counted, the answer served anyway: reading a tag must not need a
+// free disk).
+func (s *Server) tailorFor(src *source, p *profile.Profile) (*tailored, error) {
+	chosen, target, err := choose(src, p)
+	if err != nil {
+		return nil, err
+	}
+	key := answerKey{src.m.digest, chosen}
+	if m, ok := s.answers.get(key); ok {
+		return &tailored{manifest: m, selected: src.idx.Manifests[chosen], target: target}, nil
+	}
+	t, err := answer(src, chosen, target)
+	if err != nil {
+		return nil, err
+	}
+	s.answers.add(key, t.manifest)
+	s.answers.add(t.manifest.digest, t.manifest)
+	if err := s.store.put(t.manifest); err != nil {
+		s.m.storeErrors.Inc()
+		s.o.logger.Warn("tailored index not stored: served from memory", "digest", t.manifest.digest.String(), "err", err)
+	}
+	s.m.selections.WithLabelValues(t.target).Inc()
+	s.o.logger.Debug("tailored", "source", src.m.digest.String(), "target", t.target,
+		"selected", t.selected.Digest.String(), "digest", t.manifest.digest.String())
+	return t, nil
+}
+
+// profileKind is the metrics label of a request's profile: the config's
+// name for it, none, default, or spec (client-chosen specs are not
+// labels: they are unbounded).
+func (s *Server) profileKind(r *http.Request, rt *route, p *profile.Profile) string {
+	switch {
+	case p == untailored:
+		return ProfileNone
+	case p == s.o.profile && rt.profile == "" && r.Header.Get(ProfileHeader) == "":
+		return "default"
+	}
+	for n, q := range s.o.profiles {
+		if q == p {
+			return n
+		}
+	}
+	return "spec"
 }
 
 func writeManifest(w http.ResponseWriter, r *http.Request, m *manifest) {

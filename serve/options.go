@@ -27,7 +27,7 @@ type options struct {
 	profile         *profile.Profile
 	profiles        map[string]*profile.Profile
 	login           bool
-	htpasswd        htpasswd
+	htpasswd        *htpasswd
 	logger          *slog.Logger
 	metrics         *prometheus.Registry
 	transport       http.RoundTripper
@@ -35,6 +35,8 @@ type options struct {
 	keychain        authn.Keychain
 	tlsCert         string
 	tlsKey          string
+	publicUpstreams bool          // test seam: loopback upstreams count as public (redirect policy)
+	bodyIdle        time.Duration // test seam: how long a request body may stall (bodyIdle)
 }
 
 // WithUpstreams adds upstream registries; the first is the default for
@@ -73,6 +75,9 @@ func WithProfiles(named map[string]*profile.Profile) Option {
 		for n, p := range named {
 			if p == nil {
 				return fmt.Errorf("profile %q is nil", n)
+			}
+			if n == ProfileNone || n == "" || len(n) > maxProfileLen {
+				return fmt.Errorf("profile name %q: %q is the untailored view; names have 1 to %d bytes", n, ProfileNone, maxProfileLen)
 			}
 			o.profiles[n] = p
 		}
@@ -151,6 +156,7 @@ func newOptions(opts []Option) (*options, error) {
 		logger:          slog.New(slog.DiscardHandler),
 		upstreamTimeout: 30 * time.Second,
 		keychain:        authn.DefaultKeychain,
+		bodyIdle:        bodyIdle,
 	}
 	for _, opt := range opts {
 		if opt == nil {

@@ -1,9 +1,12 @@
 package serve
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // Route kinds.
@@ -31,7 +34,17 @@ type route struct {
 var (
 	tailRE = regexp.MustCompile(`^(.+?)/(manifests/[^/]+|blobs/uploads/?[^/]*|blobs/[^/]+|tags/list|referrers/[^/]+)$`)
 	nameRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
+	// tagRE is the distribution spec's tag grammar.
+	tagRE = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+	// uploadRE is an upload session id (distribution uses UUIDs).
+	uploadRE = regexp.MustCompile(`^[a-zA-Z0-9_=-][a-zA-Z0-9._=-]{0,127}$`)
+	// nsRE is a registry host as containerd sends it in ?ns=.
+	nsRE = regexp.MustCompile(`^[a-zA-Z0-9.-]{1,253}(?::[0-9]{1,5})?$`)
 )
+
+// maxProfileLen bounds a profile a client names (path prefix, header,
+// login): profiles are parsed and cached per distinct spelling.
+const maxProfileLen = 512
 
 // parseRoute reads the path and picks the backend: ?ns= (containerd
 // mirrors), else a first path element naming an upstream, else the
@@ -39,14 +52,15 @@ var (
 func (s *Server) parseRoute(r *http.Request) (*route, *regError) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v2")
 	if !ok || (rest != "" && rest[0] != '/') {
-		return nil, newError(http.StatusNotFound, codeNameUnknown, "not a registry API path", r.URL.Path)
+		return nil, newError(http.StatusNotFound, codeNameUnknown, "not a registry API path", nil)
 	}
 	rest = strings.TrimPrefix(rest, "/")
 	rt := &route{}
 	if p, ok := strings.CutPrefix(rest, "_p/"); ok {
 		rt.profile, rest, _ = strings.Cut(p, "/")
-		if rt.profile == "" {
-			return nil, newError(http.StatusBadRequest, codeNameInvalid, "empty profile in /v2/_p/<profile>/", nil)
+		if rt.profile == "" || len(rt.profile) > maxProfileLen {
+			return nil, newError(http.StatusBadRequest, codeNameInvalid,
+				fmt.Sprintf("profile in /v2/_p/<profile>/: want a name or spec of 1 to %d bytes", maxProfileLen), nil)
 		}
 	}
 	switch rest {
@@ -59,11 +73,11 @@ func (s *Server) parseRoute(r *http.Request) (*route, *regError) {
 	}
 	m := tailRE.FindStringSubmatch(rest)
 	if m == nil {
-		return nil, newError(http.StatusNotFound, codeNameUnknown, "not a registry API path", r.URL.Path)
+		return nil, newError(http.StatusNotFound, codeNameUnknown, "not a registry API path", nil)
 	}
 	name, tail := m[1], m[2]
 	if !nameRE.MatchString(name) || len(name) > 255 {
-		return nil, newError(http.StatusBadRequest, codeNameInvalid, "invalid repository name", name)
+		return nil, newError(http.StatusBadRequest, codeNameInvalid, "invalid repository name", nil)
 	}
 	rt.name, rt.tail = name, tail
 	kind, ref, _ := strings.Cut(tail, "/")
@@ -79,13 +93,52 @@ func (s *Server) parseRoute(r *http.Request) (*route, *regError) {
 	default:
 		rt.kind, rt.ref = routeReferrers, ref
 	}
+	if err := checkRef(rt); err != nil {
+		return nil, err
+	}
 	var err *regError
-	rt.be, rt.repo, err = s.pickBackend(r, name)
-	return rt, err
+	if rt.be, rt.repo, err = s.pickBackend(r, name); err != nil {
+		return nil, err
+	}
+	return rt, nil
 }
 
+// checkRef refuses a tag, digest or upload id that breaks its grammar
+// before anything is asked of a backend: a tag is the spec's
+// [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}, blobs and referrers take a digest.
+func checkRef(rt *route) *regError {
+	switch rt.kind {
+	case routeManifest:
+		if tagRE.MatchString(rt.ref) {
+			return nil
+		}
+		if _, err := digest.Parse(rt.ref); err == nil {
+			return nil
+		}
+		return newError(http.StatusBadRequest, codeManifestInvalid,
+			"invalid reference: want a tag ([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}) or a digest (sha256:<64 hex>)", nil)
+	case routeBlob, routeReferrers:
+		if _, err := digest.Parse(rt.ref); err != nil {
+			return newError(http.StatusBadRequest, codeDigestInvalid, "invalid digest: want sha256:<64 hex>", nil)
+		}
+	case routeUpload:
+		id := strings.TrimPrefix(strings.TrimPrefix(rt.tail, "blobs/uploads"), "/")
+		if id != "" && !uploadRE.MatchString(id) {
+			return newError(http.StatusBadRequest, codeBlobUploadInvalid, "invalid upload id", nil)
+		}
+	}
+	return nil
+}
+
+// pickBackend chooses the backend of a repository. ?ns= (a containerd
+// mirror's registry host) selects the upstream of that name and is not
+// passed on: the next hop sees the repository alone. An embedded registry
+// ignores it: it is the registry of whatever name it mirrors.
 func (s *Server) pickBackend(r *http.Request, name string) (backend, string, *regError) {
-	if ns := r.URL.Query().Get("ns"); ns != "" {
+	if ns := r.URL.Query().Get("ns"); ns != "" && s.emb == nil {
+		if !nsRE.MatchString(ns) {
+			return nil, "", newError(http.StatusBadRequest, codeNameInvalid, "invalid ?ns= registry host", nil)
+		}
 		u, ok := s.remotes[ns]
 		if !ok {
 			return nil, "", newError(http.StatusNotFound, codeNameUnknown, "no upstream configured for registry "+ns, nil)

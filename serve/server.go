@@ -3,15 +3,19 @@ package serve
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tailor-dev/tailor/profile"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -22,14 +26,35 @@ type Server struct {
 	defaultRemote *upstreamBackend
 	emb           *embedded
 	store         *store
+	answers       *memCache[any] // tailored answers by answerKey and by digest
 	m             *metrics
 	metricsH      http.Handler
 
 	tokens *tokens // the token flow, on with an htpasswd file; nil when off
+	logins *loginLimiter
 
-	specs          sync.Map // spec string -> *profile.Profile
+	specs          *lru.Cache[string, *profile.Profile] // parsed client specs
 	flight         singleflight.Group
 	listenLoopback atomic.Int32 // 0 unknown, 1 loopback, 2 beyond
+}
+
+// Bounds of the server's state.
+const (
+	// maxSpecs bounds the parsed client specs kept.
+	maxSpecs = 1024
+	// tailoredStoreBytes bounds the tailored indexes kept on disk.
+	tailoredStoreBytes = 64 << 20
+	// answersMemBytes bounds the tailored answers kept in memory.
+	answersMemBytes = 32 << 20
+)
+
+// cleanTemp removes the temporary files a crash left at the top of the
+// storage (a half-made token key).
+func cleanTemp(storage string) {
+	leftovers, _ := filepath.Glob(filepath.Join(storage, ".token.key-*"))
+	for _, f := range leftovers {
+		_ = os.Remove(f)
+	}
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -40,14 +65,17 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, remotes: map[string]*upstreamBackend{}}
+	s := &Server{o: o, remotes: map[string]*upstreamBackend{}, logins: newLoginLimiter()}
+	s.specs, _ = lru.New[string, *profile.Profile](maxSpecs)
 	if s.m, err = newMetrics(o.metrics); err != nil {
 		return nil, err
 	}
 	s.metricsH = promhttp.HandlerFor(o.metrics, promhttp.HandlerOpts{})
-	if s.store, err = newStore(o.storage); err != nil {
+	if s.store, err = newStore(o.storage, tailoredStoreBytes); err != nil {
 		return nil, err
 	}
+	s.answers = newMemCache[any](answersMemBytes)
+	cleanTemp(o.storage)
 	if o.htpasswd != nil {
 		key, err := loadTokenKey(o.storage)
 		if err != nil {
@@ -66,7 +94,7 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	if len(o.upstreams) == 0 {
-		if s.emb, err = newEmbedded(context.Background(), o.storage); err != nil {
+		if s.emb, err = newEmbedded(context.Background(), o.storage, o.logger); err != nil {
 			return nil, err
 		}
 	}
@@ -103,6 +131,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	w = rec
+	s.limitBody(w, r)
 	if s.tokens != nil && r.URL.Path == tokenPath {
 		kind = "token"
 		s.serveToken(w, r)
@@ -162,6 +191,44 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c
 	default:
 		rt.be.forward(w, r, rt.repo, rt.tail)
 	}
+}
+
+// bodyIdle is how long a request body may stall before the connection is
+// cut (a body announced and never sent held a connection forever).
+const bodyIdle = 30 * time.Second
+
+// limitBody cuts r's connection when its body makes no progress for
+// s.o.bodyIdle: each read that brings bytes moves the read deadline on.
+// Large uploads take as long as they flow.
+func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(s.o.bodyIdle)) != nil {
+		return
+	}
+	r.Body = &idleBody{ReadCloser: r.Body, rc: rc, idle: s.o.bodyIdle}
+}
+
+// idleBody moves the connection's read deadline on as bytes arrive, at
+// most once a second.
+type idleBody struct {
+	io.ReadCloser
+	rc    *http.ResponseController
+	idle  time.Duration
+	moved time.Time
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		if now := time.Now(); now.Sub(b.moved) > time.Second {
+			b.moved = now
+			_ = b.rc.SetReadDeadline(now.Add(b.idle))
+		}
+	}
+	return n, err
 }
 
 // challenge writes err, with an HTTP Basic challenge when it is a 401.

@@ -15,17 +15,26 @@ import (
 	"github.com/tailor-dev/tailor/requirement"
 )
 
-// Annotations tailor writes on a tailored index.
+// Annotations tailor writes on a tailored index. None of them depends on
+// how the client spelled its profile: a tailored answer is a function of
+// the source index and the chosen entry alone, so one index has at most
+// one answer per entry.
 const (
 	// AnnotationSelectedFrom is the digest of the upstream entry chosen.
 	AnnotationSelectedFrom = "dev.tailor.selected.from"
-	// AnnotationSelectedProfile is the profile spec it was chosen for.
-	AnnotationSelectedProfile = "dev.tailor.selected.profile"
 	// AnnotationSelectedTarget is the chosen entry's CPU target ("generic" for none).
 	AnnotationSelectedTarget = "dev.tailor.selected.target"
-	// AnnotationSourceIndex is the digest of the upstream index.
+	// AnnotationSourceIndex is the digest of the upstream index. Publishing
+	// commands refuse an index that carries it: it is an answer, not a
+	// published index.
 	AnnotationSourceIndex = "dev.tailor.source.index"
 )
+
+// source is an upstream index tailor can tell entries of apart, parsed.
+type source struct {
+	m   *manifest
+	idx *v1.IndexManifest // nil when m passes through untouched
+}
 
 // tailored is the answer to a manifest-by-tag request for one profile.
 type tailored struct {
@@ -45,45 +54,55 @@ func isIndex(mediaType string) bool {
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
-// tailor answers m for profile p: m itself when it is no index or an
-// index tailor cannot tell apart, else the tailored index of DESIGN.md §4.
-func tailor(m *manifest, p *profile.Profile) (*tailored, error) {
+// parseSource reads m: an index tailor can tell entries of apart gets
+// its entries parsed, anything else passes through.
+func parseSource(m *manifest) (*source, error) {
 	if !isIndex(m.mediaType) {
-		return &tailored{manifest: m, passthrough: true}, nil
+		return &source{m: m}, nil
 	}
 	idx, err := v1.ParseIndexManifest(bytes.NewReader(m.body))
 	if err != nil {
-		return nil, newError(http.StatusBadGateway, codeManifestInvalid, "malformed index upstream", err.Error())
+		return nil, newError(http.StatusBadGateway, codeManifestInvalid, "malformed index upstream", nil)
 	}
 	if !distinguishable(idx.Manifests) {
-		return &tailored{manifest: m, passthrough: true}, nil
+		return &source{m: m}, nil
 	}
-	best, _, err := match.Best(idx.Manifests, p, match.Lenient())
+	return &source{m: m, idx: idx}, nil
+}
+
+// choose is the entry of src the best for p, and its target.
+func choose(src *source, p *profile.Profile) (int, string, error) {
+	best, _, err := match.Best(src.idx.Manifests, p, match.Lenient())
 	if err != nil {
 		var nm *match.NoMatchError
 		if errors.As(err, &nm) {
-			return nil, newError(http.StatusNotFound, codeManifestUnknown,
+			return 0, "", newError(http.StatusNotFound, codeManifestUnknown,
 				"no entry of the index runs on profile "+p.String(), err.Error())
 		}
-		return nil, newError(http.StatusBadRequest, codeManifestUnknown, "cannot match profile "+p.String(), err.Error())
+		return 0, "", newError(http.StatusBadRequest, codeManifestUnknown, "cannot match profile "+p.String(), err.Error())
 	}
 	target := best.Reqs.Target
 	if target == "" {
 		target = "generic"
 	}
-	out := rewrite(idx, best.Index, p.String(), target, m.digest)
+	return best.Index, target, nil
+}
+
+// answer is the tailored index of src with entry chosen selected.
+func answer(src *source, chosen int, target string) (*tailored, error) {
+	out := rewrite(src.idx, chosen, target, src.m.digest)
 	body, err := json.Marshal(out)
 	if err != nil {
 		return nil, err
 	}
-	t := &manifest{body: body, mediaType: m.mediaType, digest: digest.FromBytes(body)}
-	return &tailored{manifest: t, selected: idx.Manifests[best.Index], target: target}, nil
+	t := &manifest{body: body, mediaType: src.m.mediaType, digest: digest.FromBytes(body)}
+	return &tailored{manifest: t, selected: src.idx.Manifests[chosen], target: target}, nil
 }
 
 // rewrite keeps, of the entries of the chosen entry's os/arch, only the
 // chosen one (platform reduced to os/arch, selection annotated), at the
 // place of the first of them; other entries stay as they are.
-func rewrite(idx *v1.IndexManifest, chosen int, spec, target string, source digest.Digest) *v1.IndexManifest {
+func rewrite(idx *v1.IndexManifest, chosen int, target string, source digest.Digest) *v1.IndexManifest {
 	sel := idx.Manifests[chosen]
 	group := match.PlatformKey(sel.Platform)
 	out := &v1.IndexManifest{
@@ -114,7 +133,6 @@ func rewrite(idx *v1.IndexManifest, chosen int, spec, target string, source dige
 			e.Annotations = map[string]string{}
 		}
 		e.Annotations[AnnotationSelectedFrom] = sel.Digest.String()
-		e.Annotations[AnnotationSelectedProfile] = spec
 		e.Annotations[AnnotationSelectedTarget] = target
 		out.Manifests = append(out.Manifests, e)
 	}

@@ -269,27 +269,43 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		svc = r.PostForm.Get("service")
 	}
 	if svc != "" && svc != tokenService {
-		newError(http.StatusBadRequest, codeUnsupported, "unknown service "+svc+": this token service is "+tokenService, nil).write(w, r)
+		newError(http.StatusBadRequest, codeUnsupported, "unknown service: this token service is "+tokenService, nil).write(w, r)
 		return
 	}
 
 	c := &claims{}
 	mayPush := false
 	switch {
-	case hasAuth && s.o.htpasswd[user] != nil:
-		if !s.o.htpasswd.valid(user, pass) {
-			s.refuseToken(w, r, "wrong password")
+	case hasAuth && s.o.htpasswd.has(user):
+		if e := s.checkLogin(r, user, pass); e != nil {
+			s.refuseToken(w, r, e)
 			return
 		}
 		c.Subject, mayPush = user, true
 	case hasAuth:
 		if _, err := s.namedProfile(user); err != nil {
-			s.refuseToken(w, r, "login user is neither a user of the htpasswd file nor a profile (a profile name of the config or a spec such as cpu=zen3,gpu=8.0)")
+			// Neither a user nor a profile: cost what a wrong password
+			// costs, answer what it is answered.
+			e := s.checkLogin(r, user, pass)
+			if e == nil {
+				e = newError(http.StatusUnauthorized, codeUnauthorized, loginRefused, nil)
+			}
+			s.refuseToken(w, r, e)
 			return
 		}
 		c.Profile = user
+	case r.Header.Get(ProfileHeader) != "":
+		// A client that names its profile in the header (tailor's own)
+		// made the choice --login asks for.
+		p := r.Header.Get(ProfileHeader)
+		if _, err := s.namedProfile(p); err != nil {
+			newError(http.StatusBadRequest, codeNameInvalid, "unknown or malformed profile in the "+ProfileHeader+" header", nil).write(w, r)
+			return
+		}
+		c.Profile = p
 	case s.o.login:
-		s.refuseToken(w, r, "log in with a profile as user name (docker login -u cpu=zen3)")
+		s.refuseToken(w, r, newError(http.StatusUnauthorized, codeUnauthorized,
+			"log in with a profile as user name (docker login -u cpu=zen3), or none for the untailored view", nil))
 		return
 	}
 	for _, sc := range scopes {
@@ -310,9 +326,13 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-func (s *Server) refuseToken(w http.ResponseWriter, r *http.Request, msg string) {
-	w.Header().Set("WWW-Authenticate", realm)
-	newError(http.StatusUnauthorized, codeUnauthorized, msg, nil).write(w, r)
+// refuseToken answers a refused login: a 401 challenges for Basic
+// credentials again, a 429 says when to retry.
+func (s *Server) refuseToken(w http.ResponseWriter, r *http.Request, e *regError) {
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", realm)
+	}
+	e.write(w, r)
 }
 
 // grant is what a token may hold of one requested scope

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,13 +20,18 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/opencontainers/go-digest"
+	"github.com/tailor-dev/tailor/remote"
 	"golang.org/x/sync/singleflight"
 )
 
 // Upstream is a registry tailor serves content from: its name (the
 // containerd ?ns= value and path prefix that select it, docker.io) and
-// base URL (https://registry-1.docker.io).
+// base URL (https://registry-1.docker.io). A path in the URL is a
+// repository prefix at the upstream: http://central:5000/ghcr.io asks the
+// tailor server at central:5000 for ghcr.io/<name>, which that server's
+// own upstream named ghcr.io answers (a chain of mirrors).
 type Upstream struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
@@ -35,37 +41,58 @@ type Upstream struct {
 func ParseUpstream(s string) (Upstream, error) {
 	n, u, ok := strings.Cut(s, "=")
 	if !ok || n == "" || u == "" {
-		return Upstream{}, fmt.Errorf("upstream %q: want NAME=URL (docker.io=https://registry-1.docker.io)", s)
+		return Upstream{}, fmt.Errorf("upstream %q: want NAME=URL (docker.io=https://registry-1.docker.io)", redactUserinfo(s))
 	}
 	return Upstream{Name: n, URL: u}, nil
 }
 
+// String is NAME=URL without the URL's user and password, for logs.
+func (u Upstream) String() string { return u.Name + "=" + redactUserinfo(u.URL) }
+
 // upstreamBackend is a backend on an upstream registry.
 type upstreamBackend struct {
 	up       Upstream
-	base     *url.URL
+	base     *url.URL      // scheme and host; Path is cleared
+	prefix   string        // repository prefix at the upstream ("" none)
 	reg      name.Registry // the host requests go to
 	authReg  name.Registry // the registry credentials are looked up for
 	keychain authn.Keychain
+	creds    authn.Authenticator // from the URL's user:password; nil: the keychain's
 	inner    http.RoundTripper
 	pingTO   time.Duration
 	m        *metrics
 	log      *slog.Logger
 
-	mu         sync.Mutex
-	transports map[string]http.RoundTripper
+	transports *lru.Cache[string, http.RoundTripper] // by repository
 	group      singleflight.Group
+
+	privateOnce sync.Once
+	isPrivate   bool
+	forcePublic bool // test seam: treat a loopback upstream as public
 }
 
 var _ backend = (*upstreamBackend)(nil)
 
+// maxTransports bounds the authenticated transports kept (one per
+// repository: a token's scope is one repository).
 const maxTransports = 4096
 
 func newRemote(up Upstream, o *options, m *metrics) (*upstreamBackend, error) {
 	u, err := url.Parse(up.URL)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("upstream %s: URL %q: want http(s)://host[:port]", up.Name, up.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("upstream %s: URL %q: want http(s)://host[:port][/repository-prefix]", up.Name, redactUserinfo(up.URL))
 	}
+	var creds authn.Authenticator
+	if u.User != nil {
+		pass, _ := u.User.Password()
+		creds = &authn.Basic{Username: u.User.Username(), Password: pass}
+		u.User = nil // never in a log or message
+	}
+	prefix := strings.Trim(u.Path, "/")
+	if prefix != "" && !nameRE.MatchString(prefix) {
+		return nil, fmt.Errorf("upstream %s: URL %q: the path must be a repository prefix (lower-case name components)", up.Name, up.URL)
+	}
+	u.Path, u.RawPath = "", ""
 	var nopts []name.Option
 	if u.Scheme == "http" {
 		nopts = append(nopts, name.Insecure)
@@ -78,11 +105,23 @@ func newRemote(up Upstream, o *options, m *metrics) (*upstreamBackend, error) {
 	if up.Name == "docker.io" || u.Host == "registry-1.docker.io" {
 		authReg, _ = name.NewRegistry("index.docker.io")
 	}
-	return &upstreamBackend{
-		up: up, base: u, reg: reg, authReg: authReg, keychain: o.keychain,
-		inner: o.transport, pingTO: o.upstreamTimeout, m: m, log: o.logger,
-		transports: map[string]http.RoundTripper{},
-	}, nil
+	b := &upstreamBackend{
+		up: up, base: u, prefix: prefix, reg: reg, authReg: authReg, keychain: o.keychain, creds: creds,
+		pingTO: o.upstreamTimeout, m: m, log: o.logger, forcePublic: o.publicUpstreams,
+	}
+	b.transports, _ = lru.New[string, http.RoundTripper](maxTransports)
+	// Every request (token requests included) asks a tailor upstream for
+	// the untailored view: this server tailors for its own clients.
+	b.inner = remote.ProfileTransport(&guardTransport{u: b, base: o.transport, guarded: newGuardedTransport(o.upstreamTimeout)}, ProfileNone)
+	return b, nil
+}
+
+// private reports whether the upstream is on a private network (then
+// redirects may lead to private addresses too). It is found once, on the
+// first redirect.
+func (u *upstreamBackend) private(ctx context.Context) bool {
+	u.privateOnce.Do(func() { u.isPrivate = !u.forcePublic && isPrivateHost(ctx, u.base.Hostname()) })
+	return u.isPrivate
 }
 
 func (u *upstreamBackend) name() string   { return u.up.Name }
@@ -92,16 +131,16 @@ func (u *upstreamBackend) writable() bool { return false }
 // created once per repository: the anonymous bearer token flow, or the
 // docker config's credentials for the upstream.
 func (u *upstreamBackend) transport(ctx context.Context, repo string) (http.RoundTripper, error) {
-	u.mu.Lock()
-	t, ok := u.transports[repo]
-	u.mu.Unlock()
-	if ok {
+	if t, ok := u.transports.Get(repo); ok {
 		return t, nil
 	}
 	v, err, _ := u.group.Do(repo, func() (any, error) {
 		auth, err := u.keychain.Resolve(u.authReg)
 		if err != nil {
 			auth = authn.Anonymous
+		}
+		if u.creds != nil {
+			auth = u.creds
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), u.pingTO)
 		defer cancel()
@@ -110,12 +149,7 @@ func (u *upstreamBackend) transport(ctx context.Context, repo string) (http.Roun
 		if err != nil {
 			return nil, err
 		}
-		u.mu.Lock()
-		if len(u.transports) >= maxTransports {
-			clear(u.transports)
-		}
-		u.transports[repo] = t
-		u.mu.Unlock()
+		u.transports.Add(repo, t)
 		return t, nil
 	})
 	if err != nil {
@@ -124,15 +158,19 @@ func (u *upstreamBackend) transport(ctx context.Context, repo string) (http.Roun
 	return v.(http.RoundTripper), nil
 }
 
-// do sends method to /v2/<repo>/<tail> with the repository's transport.
-func (u *upstreamBackend) do(ctx context.Context, method, repo, tail, rawQuery string, accept []string) (*http.Response, error) {
+// do sends method to /v2/<repo>/<tail> with the repository's transport
+// (repo as this server names it: the upstream's prefix is added here).
+// Redirects follow checkRedirect: off the upstream's host only for
+// content named by digest.
+func (u *upstreamBackend) do(ctx context.Context, method, repo, tail string, query url.Values, accept []string) (*http.Response, error) {
+	repo = u.remoteRepo(repo)
 	t, err := u.transport(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
 	target := *u.base
-	target.Path = strings.TrimSuffix(u.base.Path, "/") + "/v2/" + repo + "/" + tail
-	target.RawQuery = rawQuery
+	target.Path = "/v2/" + repo + "/" + tail
+	target.RawQuery = query.Encode()
 	req, err := http.NewRequestWithContext(ctx, method, target.String(), nil)
 	if err != nil {
 		return nil, err
@@ -140,7 +178,8 @@ func (u *upstreamBackend) do(ctx context.Context, method, repo, tail, rawQuery s
 	for _, a := range accept {
 		req.Header.Add("Accept", a)
 	}
-	resp, err := (&http.Client{Transport: t}).Do(req)
+	client := &http.Client{Transport: t, CheckRedirect: u.checkRedirect(byDigest(tail))}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, u.unreachable(err)
 	}
@@ -151,8 +190,41 @@ func (u *upstreamBackend) do(ctx context.Context, method, repo, tail, rawQuery s
 	return resp, nil
 }
 
+// remoteRepo is repo as the upstream names it.
+func (u *upstreamBackend) remoteRepo(repo string) string {
+	if u.prefix == "" {
+		return repo
+	}
+	return u.prefix + "/" + repo
+}
+
+// byDigest reports whether tail names content by digest (a blob, a
+// manifest by digest): its bytes are checked, so it may come from
+// another host.
+func byDigest(tail string) bool {
+	kind, ref, _ := strings.Cut(tail, "/")
+	if kind != "blobs" && kind != "manifests" {
+		return false
+	}
+	_, err := digest.Parse(ref)
+	return err == nil
+}
+
+// forwardQuery is what of a client's query an upstream gets: the
+// pagination of tag lists and the referrers filter. ?ns= is consumed by
+// this hop (it chose the upstream) and never passed on.
+func forwardQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for _, k := range []string{"n", "last", "artifactType"} {
+		if v := q.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	return out
+}
+
 func (u *upstreamBackend) getManifest(ctx context.Context, repo, ref string) (*manifest, error) {
-	resp, err := u.do(ctx, http.MethodGet, repo, "manifests/"+ref, "", allManifestTypes)
+	resp, err := u.do(ctx, http.MethodGet, repo, "manifests/"+ref, nil, allManifestTypes)
 	if err != nil {
 		return nil, err
 	}
@@ -167,17 +239,25 @@ func (u *upstreamBackend) getManifest(ctx context.Context, repo, ref string) (*m
 	if len(body) > maxManifestSize {
 		return nil, manifestTooBig(int64(len(body)))
 	}
-	return newManifest(body, resp.Header.Get("Content-Type"), ref, u.up.Name)
+	m, err := newManifest(body, resp.Header.Get("Content-Type"), ref, u.up.Name)
+	if err != nil {
+		u.m.upstreamErrors.WithLabelValues(u.up.Name, "manifest").Inc()
+		u.log.Warn("upstream manifest refused", "upstream", u.up.Name, "repo", repo, "ref", ref, "err", err)
+	}
+	return m, err
 }
 
-// newManifest checks body against ref when it is a digest and finds its
-// media type.
+// newManifest checks that body is a manifest (a JSON object, not an HTML
+// page a proxy or login portal sent), checks it against ref when that is
+// a digest, and finds its media type.
 func newManifest(body []byte, contentType, ref, from string) (*manifest, error) {
+	ct, _, _ := mime.ParseMediaType(contentType)
+	var probe map[string]json.RawMessage
+	if strings.HasPrefix(ct, "text/") || json.Unmarshal(body, &probe) != nil {
+		return nil, newError(http.StatusBadGateway, codeManifestInvalid, "upstream "+from+" answered something that is not a manifest", nil)
+	}
 	m := &manifest{body: body, mediaType: mediaTypeOf(body, contentType), digest: digest.FromBytes(body)}
 	if want, err := digest.Parse(ref); err == nil {
-		if err := want.Validate(); err != nil {
-			return nil, newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", ref)
-		}
 		if got := want.Algorithm().FromBytes(body); got != want {
 			return nil, newError(http.StatusBadGateway, codeDigestInvalid, "manifest from "+from+" does not match its digest",
 				fmt.Sprintf("got %s, want %s", got, want))
@@ -192,38 +272,45 @@ func manifestTooBig(n int64) *regError {
 		fmt.Sprintf("%d bytes, the limit is %d", n, maxManifestSize))
 }
 
+// forward answers a blob, a manifest by digest or a tag list of repo.
+// Blobs stream digest-checked; a manifest is read whole (bounded) and
+// checked before a byte goes out.
 func (u *upstreamBackend) forward(w http.ResponseWriter, r *http.Request, repo, tail string) {
-	var want digest.Digest
 	kind, ref, _ := strings.Cut(tail, "/")
-	if kind == "blobs" || kind == "manifests" {
+	if kind == "manifests" {
+		m, err := u.getManifest(r.Context(), repo, ref)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeManifest(w, r, m)
+		return
+	}
+	var want digest.Digest
+	if kind == "blobs" {
 		d, err := digest.Parse(ref)
 		if err != nil {
-			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", ref).write(w, r)
+			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", nil).write(w, r)
 			return
 		}
 		want = d
 	}
-	accept := r.Header.Values("Accept")
-	if kind == "manifests" {
-		accept = allManifestTypes
-	}
-	resp, err := u.do(r.Context(), r.Method, repo, tail, r.URL.RawQuery, accept)
+	resp, err := u.do(r.Context(), r.Method, repo, tail, forwardQuery(r.URL.Query()), r.Header.Values("Accept"))
 	if err != nil {
 		asRegError(err).write(w, r)
 		return
 	}
 	defer resp.Body.Close()
-	if kind == "manifests" && resp.ContentLength > maxManifestSize {
-		manifestTooBig(resp.ContentLength).write(w, r)
-		return
+	copyHeaders(w.Header(), resp.Header, "Content-Type", "Content-Length", "Docker-Content-Digest", "Etag", "Last-Modified", "Cache-Control")
+	if l := resp.Header.Get("Link"); l != "" && strings.HasPrefix(l, "</v2/") {
+		w.Header().Set("Link", l) // pagination within this registry only
 	}
-	copyHeaders(w.Header(), resp.Header, "Content-Type", "Content-Length", "Docker-Content-Digest", "Link", "Etag", "Last-Modified", "Cache-Control")
 	var body io.Reader = resp.Body
 	if want != "" {
 		w.Header().Set("Docker-Content-Digest", want.String())
 		w.Header().Set("Etag", `"`+want.String()+`"`)
 		if body, err = newVerifyingReader(resp.Body, want, resp.ContentLength); err != nil {
-			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", ref).write(w, r)
+			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", nil).write(w, r)
 			return
 		}
 	}
@@ -250,7 +337,9 @@ func copyHeaders(dst, src http.Header, keys ...string) {
 	}
 }
 
-// unreachable turns a transport error into a registry error.
+// unreachable turns a transport error into a registry error. What went
+// wrong (addresses, names inside the network) goes to the log, not to
+// the client.
 func (u *upstreamBackend) unreachable(err error) error {
 	var re *regError
 	if errors.As(err, &re) {
@@ -259,25 +348,33 @@ func (u *upstreamBackend) unreachable(err error) error {
 	var te *transport.Error
 	if errors.As(err, &te) {
 		u.m.upstreamErrors.WithLabelValues(u.up.Name, strconv.Itoa(te.StatusCode)).Inc()
-		return u.mapStatus(te.StatusCode, "", te.Error())
+		u.log.Warn("upstream error", "upstream", u.up.Name, "status", te.StatusCode, "err", redactURL(te.Error()))
+		return u.mapStatus(te.StatusCode, "")
 	}
 	var ne net.Error
-	status, kind := http.StatusBadGateway, "network"
-	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+	status, kind, msg := http.StatusBadGateway, "network", "upstream "+u.up.Name+" unreachable"
+	switch {
+	case errors.Is(err, errRedirectOffHost), errors.Is(err, errRedirectPrivate), errors.Is(err, errRedirectLoop):
+		kind, msg = "redirect", "upstream "+u.up.Name+" redirected where this server does not follow"
+	case errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded):
 		status, kind = http.StatusGatewayTimeout, "timeout"
 	}
 	u.m.upstreamErrors.WithLabelValues(u.up.Name, kind).Inc()
-	return newError(status, codeUnavailable, "upstream "+u.up.Name+" unreachable", redactURL(err.Error()))
+	u.log.Warn("upstream unreachable", "upstream", u.up.Name, "kind", kind, "err", redactURL(err.Error()))
+	return newError(status, codeUnavailable, msg, nil)
 }
 
-// statusError reads (a little of) an upstream error answer.
+// statusError reads (a little of) an upstream error answer, for the log.
 func (u *upstreamBackend) statusError(resp *http.Response, tail string) error {
 	u.m.upstreamErrors.WithLabelValues(u.up.Name, strconv.Itoa(resp.StatusCode)).Inc()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return u.mapStatus(resp.StatusCode, tail, strings.TrimSpace(string(body)))
+	if resp.StatusCode != http.StatusNotFound {
+		u.log.Warn("upstream error", "upstream", u.up.Name, "status", resp.StatusCode, "object", tail, "body", strings.TrimSpace(string(body)))
+	}
+	return u.mapStatus(resp.StatusCode, tail)
 }
 
-func (u *upstreamBackend) mapStatus(status int, tail, detail string) error {
+func (u *upstreamBackend) mapStatus(status int, tail string) error {
 	code := codeUnknown
 	switch {
 	case status == http.StatusNotFound:
@@ -287,15 +384,15 @@ func (u *upstreamBackend) mapStatus(status int, tail, detail string) error {
 		} else if strings.HasPrefix(tail, "blobs/") {
 			code = codeBlobUnknown
 		}
-		return newError(http.StatusNotFound, code, "not found upstream ("+u.up.Name+")", detail)
+		return newError(http.StatusNotFound, code, "not found upstream ("+u.up.Name+")", nil)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return newError(http.StatusForbidden, codeDenied, "upstream "+u.up.Name+" refused access (credentials, or no such repository)", detail)
+		return newError(http.StatusForbidden, codeDenied, "upstream "+u.up.Name+" refused access (credentials, or no such repository)", nil)
 	case status == http.StatusTooManyRequests:
-		return newError(http.StatusTooManyRequests, "TOOMANYREQUESTS", "upstream "+u.up.Name+" rate limit", detail)
+		return newError(http.StatusTooManyRequests, codeTooManyRequests, "upstream "+u.up.Name+" rate limit", nil)
 	case status >= 500:
-		return newError(http.StatusBadGateway, codeUnavailable, fmt.Sprintf("upstream %s answered %d", u.up.Name, status), detail)
+		return newError(http.StatusBadGateway, codeUnavailable, fmt.Sprintf("upstream %s answered %d", u.up.Name, status), nil)
 	}
-	return newError(http.StatusBadGateway, code, fmt.Sprintf("upstream %s answered %d", u.up.Name, status), detail)
+	return newError(http.StatusBadGateway, code, fmt.Sprintf("upstream %s answered %d", u.up.Name, status), nil)
 }
 
 // redactURL drops query strings (tokens, signed URLs) from an error text.
@@ -318,10 +415,18 @@ func mediaTypeOf(body []byte, contentType string) string {
 	return contentType
 }
 
+// asRegError is err as the client sees it: a regError as it is, anything
+// else an internal error without detail (it may hold paths of the server).
 func asRegError(err error) *regError {
 	var re *regError
 	if errors.As(err, &re) {
 		return re
 	}
-	return newError(http.StatusInternalServerError, codeUnknown, "internal error", err.Error())
+	return newError(http.StatusInternalServerError, codeUnknown, "internal error (see the server log)", nil)
 }
+
+// redactUserinfo drops the user:password@ of the URLs in s, for messages
+// and logs.
+func redactUserinfo(s string) string { return userinfoRE.ReplaceAllString(s, "$1") }
+
+var userinfoRE = regexp.MustCompile(`(://)[^/@\s]*@`)

@@ -99,7 +99,7 @@ func TestBuildCommandToLayout(t *testing.T) {
 	if !strings.HasPrefix(out, "oci:"+dir+"@sha256:") || strings.Count(out, "\n") != 1 {
 		t.Errorf("build stdout = %q, want oci:DIR@sha256:... alone", out)
 	}
-	if !strings.Contains(errs, "built 4 targets") {
+	if !strings.Contains(errs, "built 4 entries") {
 		t.Errorf("build stderr lacks the summary:\n%s", errs)
 	}
 	lp, err := layout.FromPath(dir)

@@ -1,14 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
-	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/tailor-dev/tailor/detect"
@@ -46,8 +45,8 @@ func newDetectCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.cpuinfo, "cpuinfo", "", "describe the machine of this /proc/cpuinfo dump instead of this host")
-	f.StringVar(&o.sysctl, "sysctl", "", "describe the Mac of this `sysctl -a machdep.cpu hw` dump")
+	f.StringVar(&o.cpuinfo, "cpuinfo", "", "describe the machine of this /proc/cpuinfo dump `FILE` instead of this host")
+	f.StringVar(&o.sysctl, "sysctl", "", "describe the Mac of this dump `FILE` (what sysctl -a machdep.cpu hw prints there)")
 	f.StringVar(&o.machine, "machine", "", "uname -m of the dumped machine (x86_64, aarch64, ppc64, ppc64le, riscv64); guessed from the dump when empty")
 	f.StringVar(&o.spec, "profile", "", "expand a profile spec string (cpu=zen3,gpu=8.0,driver=550.54,label.k=v) instead of detecting")
 	f.StringArrayVar(&o.labels, "labels", nil, "host label k=v (repeatable, or comma-separated)")
@@ -76,9 +75,17 @@ func (o *detectOptions) profile(cmd *cobra.Command) (*profile.Profile, error) {
 	if err != nil {
 		return nil, usageError(err)
 	}
-	p, err := detect.Host(cmd.Context(), opts...)
+	dump := o.cpuinfo + o.sysctl
+	host := hostProfile
+	if dump != "" {
+		host = detect.Host // a dump describes another machine: its CPU only
+	}
+	p, err := host(cmd.Context(), opts...)
 	if err != nil {
-		if dump := o.cpuinfo + o.sysctl; dump != "" {
+		if cmd.Flags().Changed("labels-file") && errors.Is(err, fs.ErrNotExist) {
+			return nil, usageError(fmt.Errorf("--labels-file: %w", err))
+		}
+		if dump != "" {
 			return nil, usageError(fmt.Errorf("%s: %w", dump, err))
 		}
 		return nil, err
@@ -137,51 +144,5 @@ func writeProfile(w io.Writer, p *profile.Profile, format string) error {
 		}
 		return nfd.Write(w, labels)
 	}
-	return writeProfileText(w, p)
-}
-
-func writeProfileText(w io.Writer, p *profile.Profile) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
-	cpu := p.CPU.Microarchitecture + " (" + p.CPU.Vendor
-	if p.CPU.Model != "" {
-		cpu += ", " + p.CPU.Model
-	}
-	row("cpu:", cpu+")")
-	row("fallback:", strings.Join(append([]string{p.CPU.Microarchitecture}, p.CPU.Ancestors...), " > "))
-	row("platform:", p.Platform)
-	if p.CPU.Level > 0 {
-		row("level:", fmt.Sprintf("x86-64-v%d", p.CPU.Level))
-	}
-	if len(p.GPUs) == 0 {
-		row("gpus:", "none")
-	}
-	for i, g := range p.GPUs {
-		row(fmt.Sprintf("gpu %d:", i), gpuText(g))
-	}
-	if len(p.Labels) > 0 {
-		var kv []string
-		for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
-			kv = append(kv, k+"="+p.Labels[k])
-		}
-		row("labels:", strings.Join(kv, ", "))
-	}
-	return tw.Flush()
-}
-
-func gpuText(g profile.GPU) string {
-	s := g.Vendor + " " + g.Model
-	switch g.Vendor {
-	case profile.VendorNVIDIA:
-		s += ", compute capability " + g.ComputeCapability
-		if g.Driver != "" {
-			s += ", driver " + g.Driver
-		}
-		if g.CUDAVersion != "" {
-			s += ", CUDA <= " + g.CUDAVersion
-		}
-	case profile.VendorAMD:
-		s += ", " + g.GFX
-	}
-	return strings.TrimSpace(s)
+	return p.WriteText(w)
 }

@@ -56,7 +56,9 @@ func exitCode(err error) int {
 			return exitUsage
 		}
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") || strings.Contains(err.Error(), "arg(s)") {
+	// cobra's own errors for a command line it cannot take.
+	if msg := err.Error(); strings.HasPrefix(msg, "unknown command") || strings.Contains(msg, "arg(s)") ||
+		strings.HasPrefix(msg, "required flag(s)") || strings.HasPrefix(msg, "if any flags in the group") {
 		return exitUsage
 	}
 	return exitFailure

@@ -111,6 +111,9 @@ func buildAndPush(cmd *cobra.Command, ref string, sources []publish.Source, dryR
 	if err != nil {
 		return publishError(err)
 	}
+	if !hasGeneric(sources) {
+		slog.Warn("no entry is generic: a host none of the entries fits gets nothing, and tools that know nothing of tailor pick by platform alone; add a build with no requirements (or place pods with tailor affinity)", "index", ref)
+	}
 	if dryRun {
 		raw, _ := idx.RawManifest()
 		_, err := cmd.OutOrStdout().Write(raw)
@@ -131,18 +134,28 @@ func publishOptions(cmd *cobra.Command, r *registryFlags) ([]publish.Option, err
 		return nil, err
 	}
 	return []publish.Option{
-		publish.WithRemoteOptions(c.Options(cmd.Context())...),
-		publish.WithReferenceParser(c.ParseReference),
+		publish.WithClient(c),
 		publish.WithLogger(slog.Default()),
 	}, nil
 }
 
 // publishError marks the publish errors that mean bad input.
 func publishError(err error) error {
-	for _, s := range []error{publish.ErrIndistinguishable, publish.ErrInvalidEntry, publish.ErrManifestFile} {
+	for _, s := range []error{publish.ErrIndistinguishable, publish.ErrInvalidEntry, publish.ErrManifestFile, publish.ErrTailoredIndex} {
 		if errors.Is(err, s) {
 			return usageError(err)
 		}
 	}
 	return err
+}
+
+// hasGeneric reports whether some source needs nothing beyond its
+// platform: the entry every host of its architecture can run.
+func hasGeneric(sources []publish.Source) bool {
+	for _, s := range sources {
+		if s.Requirements.IsGeneric() {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
 	"regexp"
 
 	"github.com/spf13/cobra"
@@ -75,6 +76,10 @@ func runIndexImport(cmd *cobra.Command, args []string, o *indexImportOptions) er
 	}
 	if len(sources) == 0 {
 		return fmt.Errorf("no tag of %q follows a known convention", o.from)
+	}
+	if len(sources) == 1 {
+		slog.Warn("only one tag follows a known convention: the index has a single entry, nothing to choose from; see the skipped tags above",
+			"repository", o.from, "tags", len(verdicts))
 	}
 	return buildAndPush(cmd, args[0], sources, o.dryRun, popts)
 }

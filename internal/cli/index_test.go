@@ -305,3 +305,25 @@ func TestIndexCreateTimeout(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want exit 1 and one 'timed out after 1s' line", code, errOut)
 	}
 }
+
+// TestIndexWarnings: publishing succeeds but says so when the index has no
+// generic entry, or when an import recognised a single tag.
+func TestIndexWarnings(t *testing.T) {
+	host := registrytest.New(t, "")
+	repo := host + "/app"
+	pushImage(t, repo+":v3", "amd64", "v3")
+	pushImage(t, repo+":cpu-zen4", "amd64", "zen4")
+	pushImage(t, repo+":old", "amd64", "old")
+	code, _, stderr := runCLI(t, "index", "create", repo+":1", "--entry", repo+":v3=cpu=x86_64_v3", "--entry", repo+":cpu-zen4=cpu=zen4")
+	if code != 0 || !strings.Contains(stderr, "no entry is generic") {
+		t.Errorf("create without a generic entry: exit %d, stderr %q; want 0 and a warning", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "index", "import", repo+":2", "--from", repo, "--match", "^(cpu-zen4|old)$")
+	if code != 0 || !strings.Contains(stderr, "only one tag follows a known convention") {
+		t.Errorf("import of one recognised tag: exit %d, stderr %q; want 0 and a warning", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "index", "create", repo+":3", "--entry", repo+":old", "--entry", repo+":v3=cpu=x86_64_v3")
+	if code != 0 || strings.Contains(stderr, "WARN") {
+		t.Errorf("create with a generic entry: exit %d, stderr %q; want no warning", code, stderr)
+	}
+}

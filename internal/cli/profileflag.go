@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/tailor-dev/tailor/detect"
+	"github.com/tailor-dev/tailor/gpu"
 	"github.com/tailor-dev/tailor/profile"
 )
 
@@ -16,7 +18,7 @@ const profileFlagUsage = `host profile: a spec string (cpu=zen3,gpu=8.0,driver=5
 // (profile.Load). A bad argument is a usage error.
 func loadProfile(ctx context.Context, arg string) (*profile.Profile, error) {
 	if arg == "" || arg == "host" {
-		p, err := detect.Host(ctx)
+		p, err := hostProfile(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("detect host profile: %w", err)
 		}
@@ -28,3 +30,13 @@ func loadProfile(ctx context.Context, arg string) (*profile.Profile, error) {
 	}
 	return p, nil
 }
+
+// hostProfile detects this host, GPUs included: the one place the binary
+// hands package gpu's probes to detect.
+func hostProfile(ctx context.Context, opts ...detect.Option) (*profile.Profile, error) {
+	opts = append(opts, detect.WithLogger(slog.Default()), detect.WithGPUDetector(detectGPUs))
+	return detect.Host(ctx, opts...)
+}
+
+// detectGPUs is gpu.Detect with its defaults.
+func detectGPUs(ctx context.Context) ([]profile.GPU, error) { return gpu.Detect(ctx) }

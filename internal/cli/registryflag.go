@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,7 +66,7 @@ func (r *registryFlags) client() (*remote.Client, error) {
 	}
 	b := remote.DefaultBackoff
 	b.Steps = r.retries + 1
-	c, err := remote.New(remote.WithInsecure(r.insecure...), remote.WithTimeout(r.timeout), remote.WithRetry(b))
+	c, err := remote.New(remote.WithInsecure(r.insecure...), remote.WithTimeout(r.timeout), remote.WithRetry(b), remote.WithLogger(slog.Default()))
 	if err != nil {
 		return nil, usageError(err)
 	}

@@ -34,6 +34,9 @@ func (m *matchFlags) add(f *pflag.FlagSet) {
 // setup loads the profile of --profile and the registry client of r: what
 // every command that resolves a reference needs first.
 func (m *matchFlags) setup(cmd *cobra.Command, r *registryFlags) (*profile.Profile, *remote.Client, error) {
+	if err := match.CheckOptions(match.WithPrefer(m.prefer...), match.WithAvoid(m.avoid...)); err != nil {
+		return nil, nil, usageError(err)
+	}
 	p, err := loadProfile(cmd.Context(), m.profile)
 	if err != nil {
 		return nil, nil, err

@@ -27,14 +27,23 @@ CPU microarchitectures (haswell, skylake_avx512, zen4, neoverse_v2, ...) and
 GPUs, all under one tag, as a plain OCI image index.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       readBuildInfo().Version,
 	}
+	root.SetVersionTemplate("tailor {{.Version}}\n")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "log what tailor does to stderr")
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		level := slog.LevelWarn
 		if g.verbose {
 			level = slog.LevelDebug
 		}
-		slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})))
+		// A terminal needs no timestamps: the lines come as they happen.
+		noTime := func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}
+		slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level, ReplaceAttr: noTime})))
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	for _, add := range commands {

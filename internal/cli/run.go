@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/tailor-dev/tailor/requirement"
 	"github.com/tailor-dev/tailor/resolve"
 )
 
@@ -23,6 +26,7 @@ type runOptions struct {
 	runArgs  []string
 	keep     bool
 	dryRun   bool
+	noGPUs   bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -31,8 +35,14 @@ func newRunCommand() *cobra.Command {
 		Use:   "run REF [-- ARGS...]",
 		Short: "Run the image that fits this host best with docker, podman or nerdctl, pinned by digest",
 		Long: `run resolves REF for this host (or --profile) and runs
-ENGINE run --rm [--run-arg ...] REPO@sha256:DIGEST [ARGS...]
-with the engine's stdin, stdout and stderr; its exit status is run's.`,
+ENGINE run --rm [GPU options] [--run-arg ...] REPO@sha256:DIGEST [ARGS...]
+with the engine's stdin, stdout and stderr; its exit status is run's.
+
+A build for NVIDIA GPUs (CUDA code) gets the host's GPUs: --gpus all with
+docker and nerdctl, the CDI device nvidia.com/gpu=all with podman (the
+NVIDIA Container Toolkit must be installed). A ROCm build gets /dev/kfd and
+/dev/dri. --no-gpus, or a --run-arg that already passes --gpus or --device,
+leaves that to you.`,
 		Example: `  tailor run localhost:5000/app:1 -- --threads 8
   tailor run app:1 --engine podman --run-arg=-it --run-arg=-v=/data:/data
   tailor run app:1 --dry-run`,
@@ -50,6 +60,7 @@ with the engine's stdin, stdout and stderr; its exit status is run's.`,
 	cmd.Flags().StringArrayVar(&o.runArgs, "run-arg", nil, "option passed to ENGINE run before the image (repeatable)")
 	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the container (no --rm)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the command, run nothing")
+	cmd.Flags().BoolVar(&o.noGPUs, "no-gpus", false, "pass no GPU to a GPU build")
 	return cmd
 }
 
@@ -70,6 +81,9 @@ func runRun(cmd *cobra.Command, ref string, args []string, o *runOptions) error 
 	if !o.keep {
 		argv = append(argv, "--rm")
 	}
+	if !o.noGPUs {
+		argv = append(argv, gpuArgs(engine, res.Chosen.Reqs, o.runArgs)...)
+	}
 	argv = append(append(append(argv, o.runArgs...), res.Reference), args...)
 	if o.dryRun {
 		_, err := fmt.Fprintln(cmd.OutOrStdout(), shellQuote(argv))
@@ -78,15 +92,42 @@ func runRun(cmd *cobra.Command, ref string, args []string, o *runOptions) error 
 	return execEngine(cmd, path, argv)
 }
 
-// findEngine returns the engine's name and path: the one asked for, or the
-// first of engines on PATH. A dry run needs none installed.
+// gpuArgs are the engine options that give a GPU build the host's GPUs,
+// unless runArgs already pass devices.
+func gpuArgs(engine string, r requirement.Requirements, runArgs []string) []string {
+	for _, a := range runArgs {
+		if strings.HasPrefix(a, "--gpus") || strings.HasPrefix(a, "--device") {
+			return nil
+		}
+	}
+	var out []string
+	if len(r.CUDA) > 0 {
+		if engine == "podman" {
+			out = append(out, "--device", "nvidia.com/gpu=all")
+		} else {
+			out = append(out, "--gpus", "all")
+		}
+	}
+	if len(r.ROCm) > 0 {
+		out = append(out, "--device", "/dev/kfd", "--device", "/dev/dri")
+	}
+	return out
+}
+
+// findEngine returns the engine's name and path: the one asked for (a
+// name of engines, or a path to one), or the first of engines on PATH. A
+// dry run needs none installed.
 func findEngine(asked string, dryRun bool) (string, string, error) {
 	if asked != "" {
+		name := filepath.Base(asked)
+		if !slices.Contains(engines, name) {
+			return "", "", usageError(fmt.Errorf("--engine %q: tailor runs %s (or a path to one of them)", asked, strings.Join(engines, ", ")))
+		}
 		path, err := exec.LookPath(asked)
 		if err != nil && !dryRun {
 			return "", "", usageError(fmt.Errorf("--engine %s: %w", asked, err))
 		}
-		return asked, path, nil
+		return name, path, nil
 	}
 	for _, e := range engines {
 		if path, err := exec.LookPath(e); err == nil {

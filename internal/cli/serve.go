@@ -126,12 +126,14 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	opts := []serve.Option{serve.WithStorage(f.storage), serve.WithLogger(logger), serve.WithLogin(f.login),
 		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey)}
+	var upstreams []string // for the log, without credentials
 	for _, s := range f.upstreams {
 		u, err := serve.ParseUpstream(s)
 		if err != nil {
 			return usageError(err)
 		}
 		opts = append(opts, serve.WithUpstreams(u))
+		upstreams = append(upstreams, u.String())
 	}
 	if f.profile != "" && f.profile != "none" {
 		p, err := loadProfile(ctx, f.profile)
@@ -169,7 +171,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	case f.login:
 		auth = "Basic login: user name = profile"
 	}
-	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", f.upstreams, "profile", f.profile, "auth", auth)
+	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", upstreams, "profile", f.profile, "auth", auth)
 	return s.Run(ctx, ln)
 }
 

@@ -29,10 +29,14 @@ type targetJSON struct {
 }
 
 func newTargetJSON(t *catalog.Target) targetJSON {
+	flags := map[string][]catalog.FlagEntry{}
+	for _, c := range t.Compilers() {
+		flags[c] = t.FlagEntries(c)
+	}
 	return targetJSON{
-		Name: t.Name, Vendor: t.Vendor, Family: t.Family(), Parents: t.Parents,
-		Ancestors: t.Ancestors(), Features: t.Features, Level: t.Level(),
-		Platform: t.Platform().String(), Generation: t.Generation, CPUParts: t.CPUParts, Flags: t.Flags,
+		Name: t.Name(), Vendor: t.Vendor(), Family: t.Family(), Parents: t.Parents(),
+		Ancestors: t.Ancestors(), Features: t.FeatureList(), Level: t.Level(),
+		Platform: t.Platform().String(), Generation: t.Generation(), CPUParts: t.CPUParts(), Flags: flags,
 	}
 }
 
@@ -80,19 +84,19 @@ func newTargetsCommand() *cobra.Command {
 func printTree(w io.Writer) error {
 	var walk func(t *catalog.Target, indent string)
 	walk = func(t *catalog.Target, indent string) {
-		line := indent + t.Name
-		if len(t.Parents) > 1 {
-			line += "  (also " + strings.Join(t.Parents[1:], ", ") + ")"
+		line := indent + t.Name()
+		if len(t.Parents()) > 1 {
+			line += "  (also " + strings.Join(t.Parents()[1:], ", ") + ")"
 		}
 		fmt.Fprintln(w, line)
 		for _, c := range t.Children() {
-			if c.Parents[0] == t.Name {
+			if c.Parents()[0] == t.Name() {
 				walk(c, indent+"  ")
 			}
 		}
 	}
 	for _, t := range catalog.All() {
-		if len(t.Parents) == 0 {
+		if len(t.Parents()) == 0 {
 			walk(t, "")
 		}
 	}
@@ -102,29 +106,29 @@ func printTree(w io.Writer) error {
 func printTarget(w io.Writer, t *catalog.Target) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
-	row("name:", t.Name)
-	row("vendor:", t.Vendor)
+	row("name:", t.Name())
+	row("vendor:", t.Vendor())
 	row("family:", t.Family())
-	row("parents:", strings.Join(t.Parents, ", "))
+	row("parents:", strings.Join(t.Parents(), ", "))
 	row("fallback:", strings.Join(t.Lineage(), " > "))
 	if l := t.Level(); l > 0 {
 		row("x86-64 level:", fmt.Sprintf("v%d", l))
 	}
-	if t.Generation > 0 {
-		row("generation:", fmt.Sprint(t.Generation))
+	if t.Generation() > 0 {
+		row("generation:", fmt.Sprint(t.Generation()))
 	}
-	if len(t.CPUParts) > 0 {
-		row("cpu part:", strings.Join(t.CPUParts, ", "))
+	if len(t.CPUParts()) > 0 {
+		row("cpu part:", strings.Join(t.CPUParts(), ", "))
 	}
 	row("platform:", t.Platform().String())
-	row("features:", strings.Join(t.Features, " "))
+	row("features:", strings.Join(t.FeatureList(), " "))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "compiler flags:")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range t.Compilers() {
-		for _, e := range t.Flags[c] {
+		for _, e := range t.FlagEntries(c) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", c, versionRange(e.Versions), e.Flags)
 		}
 	}

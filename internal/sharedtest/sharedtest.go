@@ -9,12 +9,20 @@ import (
 	"testing"
 )
 
-// Path returns ../shared/elem... from the project root, skipping the test
-// when that path does not exist.
+// RequireEnv, set to 1 (as .ci/run does), makes missing shared data fail
+// the tests that need it instead of skipping them: in CI, data a test
+// needs missing is a failure.
+const RequireEnv = "TAILOR_REQUIRE_SHARED"
+
+// Path returns ../shared/elem... from the project root. When that path
+// does not exist the test is skipped, or fails when RequireEnv is set.
 func Path(t testing.TB, elem ...string) string {
 	t.Helper()
 	p, ok := Find(t, elem...)
 	if !ok {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("shared data %s is absent (%s=1: CI needs it)", p, RequireEnv)
+		}
 		t.Skipf("shared data %s is absent", p)
 	}
 	return p

@@ -1,17 +1,17 @@
-package match
+package platformmatch
 
 import (
 	"github.com/containerd/platforms"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/tailor-dev/tailor/catalog"
+	"github.com/tailor-dev/tailor/match"
 	"github.com/tailor-dev/tailor/profile"
 )
 
 // platformComparer is the platforms.MatchComparer of Comparer. It reads
 // only immutable host facts, so it is safe for concurrent use.
-type platformComparer struct{ h *host }
+type platformComparer struct{ ps *match.Platforms }
 
 var _ platforms.MatchComparer = platformComparer{}
 
@@ -23,17 +23,16 @@ var _ platforms.MatchComparer = platformComparer{}
 // of tailor's annotations: among an index's entries it picks the best pure
 // level, never a named-target build (use NewDescriptorComparer for that).
 func Comparer(p *profile.Profile) (platforms.MatchComparer, error) {
-	h, err := newHost(p)
+	ps, err := match.NewPlatforms(p)
 	if err != nil {
 		return nil, err
 	}
-	return platformComparer{h}, nil
+	return platformComparer{ps}, nil
 }
 
 // Match reports whether code for platform pl runs on the host.
 func (c platformComparer) Match(pl ocispec.Platform) bool {
-	ok, _ := c.h.platformFits(c.normalize(pl))
-	return ok
+	return c.ps.Fits(toV1Platform(pl))
 }
 
 // Less reports whether a is preferred to b: a matching platform before one
@@ -43,25 +42,14 @@ func (c platformComparer) Less(a, b ocispec.Platform) bool {
 	if ma != mb {
 		return ma
 	}
-	return ma && c.level(a) > c.level(b)
+	return ma && c.ps.Level(toV1Platform(a)) > c.ps.Level(toV1Platform(b))
 }
 
-func (c platformComparer) normalize(pl ocispec.Platform) (os, arch, variant string) {
-	arch = normalizeArch(pl.Architecture)
-	return normalizeOS(pl.OS), arch, normalizeVariant(arch, pl.Variant)
+func toV1Platform(p ocispec.Platform) v1.Platform {
+	return v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant, OSVersion: p.OSVersion, OSFeatures: p.OSFeatures}
 }
 
-// level is the catalog depth of the platform's level target; 0 for none.
-func (c platformComparer) level(pl ocispec.Platform) int {
-	_, arch, variant := c.normalize(pl)
-	t, err := catalog.LevelTarget(arch, variant)
-	if err != nil {
-		return 0
-	}
-	return t.Depth()
-}
-
-// DescriptorComparer ranks the children of one image index as Match does,
+// DescriptorComparer ranks the children of one image index as match.Match does,
 // for programs that hold image-spec descriptors (containerd's
 // images.Children, a handler choosing which manifest to fetch).
 //
@@ -81,18 +69,18 @@ func (c platformComparer) level(pl ocispec.Platform) int {
 // It is safe for concurrent use once built.
 type DescriptorComparer struct {
 	children []ocispec.Descriptor
-	cands    []Candidate
+	cands    []match.Candidate
 	rank     map[string]int // digest -> rank; 0 = does not fit
 }
 
 // NewDescriptorComparer judges children (an index's manifests) for host p
-// with Match's rules and options.
-func NewDescriptorComparer(children []ocispec.Descriptor, p *profile.Profile, opts ...Option) (*DescriptorComparer, error) {
+// with match.Match's rules and options.
+func NewDescriptorComparer(children []ocispec.Descriptor, p *profile.Profile, opts ...match.Option) (*DescriptorComparer, error) {
 	entries := make([]v1.Descriptor, len(children))
 	for i, d := range children {
 		entries[i] = toV1(d)
 	}
-	cands, err := Match(entries, p, opts...)
+	cands, err := match.Match(entries, p, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -130,19 +118,19 @@ func (c *DescriptorComparer) Less(a, b ocispec.Descriptor) bool {
 }
 
 // Best returns the rank-1 child, or a *NoMatchError when none fits.
-// A digest listed twice with verdicts that disagree is skipped (see Match).
+// A digest listed twice with verdicts that disagree is skipped (see match.Match).
 func (c *DescriptorComparer) Best() (ocispec.Descriptor, error) {
 	for _, cand := range c.cands {
 		if d := c.children[cand.Index]; cand.Fits && c.Match(d) {
 			return d, nil
 		}
 	}
-	return ocispec.Descriptor{}, &NoMatchError{Candidates: c.cands}
+	return ocispec.Descriptor{}, &match.NoMatchError{Candidates: c.cands}
 }
 
-// Candidates returns the verdict on every child, as Match orders them.
-func (c *DescriptorComparer) Candidates() []Candidate {
-	return append([]Candidate(nil), c.cands...)
+// Candidates returns the verdict on every child, as match.Match orders them.
+func (c *DescriptorComparer) Candidates() []match.Candidate {
+	return append([]match.Candidate(nil), c.cands...)
 }
 
 // toV1 converts an image-spec descriptor to go-containerregistry's.
@@ -159,10 +147,8 @@ func toV1(d ocispec.Descriptor) v1.Descriptor {
 		out.Digest = h
 	}
 	if p := d.Platform; p != nil {
-		out.Platform = &v1.Platform{
-			OS: p.OS, Architecture: p.Architecture, Variant: p.Variant,
-			OSVersion: p.OSVersion, OSFeatures: p.OSFeatures,
-		}
+		pl := toV1Platform(*p)
+		out.Platform = &pl
 	}
 	return out
 }

@@ -1,13 +1,17 @@
-package match
+package platformmatch
 
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tailor-dev/tailor/match"
+	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/requirement"
 )
 
 func TestComparer(t *testing.T) {
@@ -58,21 +62,12 @@ func TestComparer(t *testing.T) {
 	}
 }
 
-func ociDesc(seed, plat, ann string) ocispec.Descriptor {
-	d := desc(seed, plat, ann)
-	o := ocispec.Descriptor{MediaType: string(d.MediaType), Digest: digest.Digest(d.Digest.String()), Size: d.Size, Annotations: d.Annotations}
-	if d.Platform != nil {
-		o.Platform = &ocispec.Platform{OS: d.Platform.OS, Architecture: d.Platform.Architecture, Variant: d.Platform.Variant}
-	}
-	return o
-}
-
 func TestDescriptorComparer(t *testing.T) {
 	children := []ocispec.Descriptor{
-		ociDesc("generic", "linux/amd64", ""),
-		ociDesc("zen4", "linux/amd64", "cpu.target=zen4"),
-		ociDesc("haswell", "linux/amd64", "cpu.target=haswell"),
-		ociDesc("arm", "linux/arm64", ""),
+		ociDescriptor("generic", "linux/amd64", ""),
+		ociDescriptor("zen4", "linux/amd64", "cpu.target=zen4"),
+		ociDescriptor("haswell", "linux/amd64", "cpu.target=haswell"),
+		ociDescriptor("arm", "linux/arm64", ""),
 	}
 	c, err := NewDescriptorComparer(children, mustProfile(t, "cpu=skylake"))
 	if err != nil {
@@ -87,7 +82,7 @@ func TestDescriptorComparer(t *testing.T) {
 			t.Errorf("Match(child %d) = %v, want %v", i, got, want)
 		}
 	}
-	if c.Match(ociDesc("stranger", "linux/amd64", "")) {
+	if c.Match(ociDescriptor("stranger", "linux/amd64", "")) {
 		t.Error("Match(a descriptor not among the children) = true")
 	}
 	if !c.Less(children[2], children[0]) || c.Less(children[0], children[2]) || !c.Less(children[0], children[1]) || c.Less(children[1], children[3]) {
@@ -98,7 +93,7 @@ func TestDescriptorComparer(t *testing.T) {
 	}
 
 	// The same digest listed as generic and as zen4: conservative, it does not match.
-	dup := []ocispec.Descriptor{ociDesc("x", "linux/amd64", ""), ociDesc("x", "linux/amd64", "cpu.target=zen4")}
+	dup := []ocispec.Descriptor{ociDescriptor("x", "linux/amd64", ""), ociDescriptor("x", "linux/amd64", "cpu.target=zen4")}
 	c, err = NewDescriptorComparer(dup, mustProfile(t, "cpu=skylake"))
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +106,39 @@ func TestDescriptorComparer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Best(); !errors.Is(err, ErrNoMatch) {
+	if _, err := c.Best(); !errors.Is(err, match.ErrNoMatch) {
 		t.Errorf("Best() with nothing fitting: error %v, want ErrNoMatch", err)
 	}
+}
+
+// ociDescriptor builds an index child: plat is "os/arch[/variant]"; ann
+// is "k=v;k=v" with the dev.tailor. prefix added to short keys.
+func ociDescriptor(seed, plat, ann string) ocispec.Descriptor {
+	d := ocispec.Descriptor{
+		MediaType: ocispec.MediaTypeImageManifest,
+		Size:      int64(len(seed)),
+		Digest:    digest.FromString(seed),
+	}
+	parts := strings.SplitN(plat, "/", 3)
+	d.Platform = &ocispec.Platform{OS: parts[0], Architecture: parts[1]}
+	if len(parts) == 3 {
+		d.Platform.Variant = parts[2]
+	}
+	if ann != "" {
+		d.Annotations = map[string]string{}
+		for _, kv := range strings.Split(ann, ";") {
+			k, v, _ := strings.Cut(kv, "=")
+			d.Annotations[requirement.AnnotationPrefix+k] = v
+		}
+	}
+	return d
+}
+
+func mustProfile(t testing.TB, spec string) *profile.Profile {
+	t.Helper()
+	p, err := profile.ParseSpec(spec)
+	if err != nil {
+		t.Fatalf("ParseSpec(%q): %v", spec, err)
+	}
+	return p
 }

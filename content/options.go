@@ -1,0 +1,59 @@
+package content
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Option configures a Store.
+type Option func(*options) error
+
+// options holds what the Options set. Defaults: no size bound (never
+// evict), a discarding logger, the wall clock.
+type options struct {
+	maxSize int64
+	logger  *slog.Logger
+	now     func() time.Time
+}
+
+func newOptions(opts []Option) (options, error) {
+	o := options{logger: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// WithMaxSize bounds the total size of the blobs: after each commit the
+// least recently used are evicted until the total is within n bytes.
+// 0 (the default) never evicts.
+func WithMaxSize(n int64) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("content store size bound %d: must not be negative", n)
+		}
+		o.maxSize = n
+		return nil
+	}
+}
+
+// WithLogger logs what the store does on its own (crash leftovers removed,
+// evictions at debug level) to l.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return fmt.Errorf("content store logger: nil")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// withClock is the tests' seam for recency.
+func withClock(now func() time.Time) Option {
+	return func(o *options) error { o.now = now; return nil }
+}

@@ -1,0 +1,100 @@
+package registry
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Option configures a Registry.
+type Option func(*options) error
+
+// options holds what the Options set. Defaults: blobs up to 64 GiB, at
+// most 1000 upload sessions, each dropped after 1 h without a request or
+// 24 h in all, a janitor every 10 minutes, a discarding logger.
+type options struct {
+	maxBlobSize    int64
+	maxUploads     int
+	uploadIdle     time.Duration
+	uploadMaxAge   time.Duration
+	janitorEvery   time.Duration
+	orphanGrace    time.Duration
+	logger         *slog.Logger
+	now            func() time.Time
+	maxManifest    int64
+	maxListEntries int
+}
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{
+		maxBlobSize:    64 << 30,
+		maxUploads:     1000,
+		uploadIdle:     time.Hour,
+		uploadMaxAge:   24 * time.Hour,
+		janitorEvery:   10 * time.Minute,
+		orphanGrace:    time.Hour,
+		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now:            time.Now,
+		maxManifest:    MaxManifestSize,
+		maxListEntries: 10000,
+	}
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// MaxManifestSize is the largest manifest accepted: 4 MiB, as distribution
+// and containerd use.
+const MaxManifestSize = 4 << 20
+
+// WithMaxBlobSize bounds one blob upload (default 64 GiB).
+func WithMaxBlobSize(n int64) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("registry blob size bound %d: must be positive", n)
+		}
+		o.maxBlobSize = n
+		return nil
+	}
+}
+
+// WithUploadLimits bounds upload sessions: at most n at once (more are
+// answered 429), each dropped after idle without a request or maxAge in
+// all (defaults 1000, 1 h, 24 h).
+func WithUploadLimits(n int, idle, maxAge time.Duration) Option {
+	return func(o *options) error {
+		if n <= 0 || idle <= 0 || maxAge <= 0 {
+			return fmt.Errorf("registry upload limits %d, %s, %s: must be positive", n, idle, maxAge)
+		}
+		o.maxUploads, o.uploadIdle, o.uploadMaxAge = n, idle, maxAge
+		return nil
+	}
+}
+
+// WithLogger logs storage errors, the janitor's work and the import to l.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return fmt.Errorf("registry logger: nil")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// withClock and withJanitor are the tests' seams.
+func withClock(now func() time.Time) Option {
+	return func(o *options) error { o.now = now; return nil }
+}
+
+func withJanitor(every, orphanGrace time.Duration) Option {
+	return func(o *options) error { o.janitorEvery, o.orphanGrace = every, orphanGrace; return nil }
+}
+
+func withMaxManifest(n int64) Option {
+	return func(o *options) error { o.maxManifest = n; return nil }
+}
