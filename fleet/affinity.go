@@ -152,12 +152,12 @@ func platformCondition(d v1.Descriptor, arch string) dnf {
 			continue
 		}
 		n++
-		p, err := profile.New(t.Name)
+		p, err := profile.New(t.Name())
 		if err != nil {
 			continue
 		}
 		if cands, err := match.Match([]v1.Descriptor{plat}, p); err == nil && cands[0].Fits {
-			fits = append(fits, t.Name)
+			fits = append(fits, t.Name())
 		}
 	}
 	switch {
