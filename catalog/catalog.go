@@ -44,6 +44,8 @@ type Target struct {
 	depth     int
 	family    string
 	nFeatures int // distinct
+	// genericDepth is the depth of the deepest generic target in t's lineage.
+	genericDepth int
 }
 
 // compilerFlags are one compiler's flags for a target.
@@ -124,6 +126,14 @@ func load() {
 				t.family = byName[p].family
 			}
 			t.nFeatures = len(slices.Compact(slices.Clone(t.features))) // sorted: duplicates are neighbours
+			if t.Generic() {
+				t.genericDepth = t.depth
+			}
+			for _, a := range t.ancestors {
+				if g := byName[a]; g.Generic() {
+					t.genericDepth = max(t.genericDepth, g.depth)
+				}
+			}
 			byName[t.name] = t
 		}
 		aliases = make(map[string]FeatureAlias, len(featureAliases))
@@ -229,6 +239,13 @@ func (t *Target) IsDescendantOf(other string) bool {
 
 // Depth is the length of the longest path from t to the root of its family.
 func (t *Target) Depth() int { return t.depth }
+
+// GenericDepth is the depth of the most capable vendor-neutral target in
+// t's lineage (t itself when it is one): the ISA level its code needs,
+// x86_64_v3 for haswell, armv8.2a for neoverse_n1. It tells builds apart
+// by capability where depth alone misleads: ivybridge is deeper in the DAG
+// than x86_64_v3, yet its code uses no AVX2.
+func (t *Target) GenericDepth() int { return t.genericDepth }
 
 // Family is the root of t's DAG: x86_64, aarch64, ppc64le, ppc64, riscv64, ...
 func (t *Target) Family() string { return t.family }

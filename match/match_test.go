@@ -257,3 +257,38 @@ func TestLess(t *testing.T) {
 		t.Errorf("sorted by Less = %v, want [2 0 1]", got)
 	}
 }
+
+// TestBestByISALevel: the build of the higher ISA level wins over a deeper
+// target of a lower level (ivybridge has no AVX2; x86_64_v3 does), and
+// among builds of one level the most specific target wins.
+func TestBestByISALevel(t *testing.T) {
+	for _, tc := range []struct {
+		host    string
+		entries []string // cpu.target of each entry after the generic one
+		want    string
+	}{
+		{"cpu=broadwell", []string{"ivybridge", "x86_64_v3"}, "x86_64_v3"},
+		{"cpu=broadwell", []string{"x86_64_v3", "haswell"}, "haswell"},
+		{"cpu=icelake", []string{"skylake", "x86_64_v4", "haswell"}, "x86_64_v4"},
+		{"cpu=icelake", []string{"x86_64_v4", "skylake_avx512"}, "skylake_avx512"},
+		{"cpu=zen4", []string{"zen3", "x86_64_v4"}, "x86_64_v4"},
+		{"cpu=zen4", []string{"zen3", "zen2", "x86_64_v3"}, "zen3"},
+		{"cpu=neoverse_v2", []string{"neoverse_n1", "armv9.0a"}, "armv9.0a"},
+	} {
+		arch := "linux/amd64"
+		if strings.HasPrefix(tc.host, "cpu=neoverse") {
+			arch = "linux/arm64"
+		}
+		entries := []v1.Descriptor{desc("generic", arch, "")}
+		for _, e := range tc.entries {
+			entries = append(entries, desc(e, arch, "cpu.target="+e))
+		}
+		best, _, err := Best(entries, mustProfile(t, tc.host))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.host, err)
+		}
+		if got := best.Reqs.Target; got != tc.want {
+			t.Errorf("Best for %s among %v = %s, want %s", tc.host, tc.entries, got, tc.want)
+		}
+	}
+}

@@ -36,6 +36,7 @@ type score struct {
 	gpu      gpuScore
 	avoid    int // avoided targets and features it uses (fewer first)
 	prefer   int // preferred targets and features it uses (more first)
+	level    int // catalog depth of its target's ISA level (GenericDepth); -1 for none
 	depth    int // catalog depth of its target; -1 for none (generic)
 	features int // CPU features it needs: its target's and the extra ones
 	labels   int // labels it requires, all present since it fits
@@ -53,6 +54,8 @@ func (s score) compare(o score) int {
 		return cmp.Compare(s.avoid, o.avoid)
 	case s.prefer != o.prefer:
 		return cmp.Compare(o.prefer, s.prefer)
+	case s.level != o.level:
+		return cmp.Compare(o.level, s.level)
 	case s.depth != o.depth:
 		return cmp.Compare(o.depth, s.depth)
 	case s.features != o.features:
@@ -74,8 +77,9 @@ func boolFirst(b bool) int {
 // call: a fitting entry before one that does not fit; among fitting ones,
 // in the order of the keys of DESIGN.md §3 — GPU use (native code, then the
 // closest compute capability), host policy (WithAvoid, WithPrefer), CPU
-// specificity (deepest target in the catalog, then most features; no
-// target is the lowest), more required labels, then index order. Entries
+// specificity (the highest ISA level its target needs, then the deepest
+// target in the catalog, then most features; no target is the lowest),
+// more required labels, then index order. Entries
 // that do not fit keep index order. Match sorts with it; it is exported for
 // callers that merge or re-sort candidates, as containerd's
 // platforms.MatchComparer and regclient's platform.Better are.
@@ -91,9 +95,9 @@ func Less(a, b Candidate) bool {
 
 // cpuScore fills the CPU keys of s for requirements r.
 func cpuScore(s *score, r requirement.Requirements, t *catalog.Target) {
-	s.depth = -1
+	s.level, s.depth = -1, -1
 	if t != nil {
-		s.depth = t.Depth()
+		s.level, s.depth = t.GenericDepth(), t.Depth()
 		s.features = t.NumFeatures()
 	}
 	for _, f := range r.Features {
