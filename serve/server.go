@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/serve/ui"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -29,6 +31,8 @@ type Server struct {
 	answers       *memCache[any] // tailored answers by answerKey and by digest
 	m             *metrics
 	metricsH      http.Handler
+	view          *ui.Handler // the web view, nil when off
+	viewLog       *ui.Log     // the answers it shows
 
 	tokens *tokens // the token flow, on with an htpasswd file; nil when off
 	logins *loginLimiter
@@ -98,6 +102,12 @@ func New(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
+	if o.ui {
+		s.viewLog = ui.NewLog(0)
+		if s.view, err = ui.New(viewSource{s}, s.viewLog, ui.WithLogger(o.logger)); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -111,6 +121,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/metrics":
 		s.metricsH.ServeHTTP(w, r)
+		return
+	}
+	if s.view != nil && strings.HasPrefix(r.URL.Path, ui.DefaultPrefix) {
+		s.view.ServeHTTP(w, r)
 		return
 	}
 	rec := &recorder{ResponseWriter: w, code: http.StatusOK}

@@ -22,6 +22,7 @@ type serveFlags struct {
 	login                            bool
 	upstreamTimeout                  time.Duration
 	logFormat                        string
+	ui                               bool
 }
 
 func newServeCommand() *cobra.Command {
@@ -63,6 +64,7 @@ token for that profile.`,
 	fl.BoolVar(&f.login, "login", false, "challenge clients for a login whose user name is their profile")
 	fl.DurationVar(&f.upstreamTimeout, "upstream-timeout", 30*time.Second, "timeout to connect to an upstream and get its answer's headers")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.BoolVar(&f.ui, "ui", true, "serve the web view at /ui/ (public, as /metrics): repositories, variant matrices, answers per profile")
 	return cmd
 }
 
@@ -125,7 +127,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		return err
 	}
 	opts := []serve.Option{serve.WithStorage(f.storage), serve.WithLogger(logger), serve.WithLogin(f.login),
-		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey)}
+		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey), serve.WithUI(f.ui)}
 	var upstreams []string // for the log, without credentials
 	for _, s := range f.upstreams {
 		u, err := serve.ParseUpstream(s)
@@ -171,7 +173,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	case f.login:
 		auth = "Basic login: user name = profile"
 	}
-	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", upstreams, "profile", f.profile, "auth", auth)
+	view := "off"
+	if f.ui {
+		view = viewURL(ln.Addr(), f.tlsCert != "")
+	}
+	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "ui", view, "storage", f.storage, "upstreams", upstreams, "profile", f.profile, "auth", auth)
 	return s.Run(ctx, ln)
 }
 
@@ -188,4 +194,21 @@ func serveLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), ho)), nil
 	}
 	return nil, usageError(fmt.Errorf("unknown log format %q (want text or json)", format))
+}
+
+// viewURL is the web view's address on a listener, for the startup line
+// (an unspecified address is shown as 127.0.0.1).
+func viewURL(a net.Addr, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return scheme + "://" + a.String() + "/ui/"
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/ui/"
 }

@@ -1,9 +1,12 @@
-package ui
+package ui_test
 
 import (
 	"bytes"
 	"context"
 	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -12,8 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/tailor-dev/tailor/profile"
 	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/resolve"
+	"github.com/tailor-dev/tailor/resolve/resolvetest"
+	"github.com/tailor-dev/tailor/serve"
 )
 
 // chromium returns Debian's headless browser, skipping the test when it is
@@ -49,12 +57,45 @@ func runChromium(t *testing.T, bin string, args ...string) []byte {
 	return out
 }
 
-// TestChromium renders the index page in headless Chromium: the DOM it
-// builds holds the matrix inspect draws, and a screenshot shows the green
-// cells of the entries each target gets.
+// TestChromium runs tailor serve (its embedded registry, the view on),
+// pushes an index, pulls it tailored for one profile, and renders /ui/ and
+// the index page in headless Chromium: the DOM holds the repository, the
+// answer, and the matrix inspect draws; a screenshot shows the matrix's
+// green cells.
 func TestChromium(t *testing.T) {
 	bin := chromium(t)
-	srv, host, _ := testView(t, NewLog(0))
+	p, err := profile.ParseSpec("cpu=zen4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := serve.New(serve.WithStorage(t.TempDir()), serve.WithUI(true), serve.WithProfile(p), serve.WithKeychain(authn.NewMultiKeychain()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	pushed, err := resolvetest.Push(host+"/team/app:1", resolvetest.Variants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v2/team/app/manifests/1", nil)
+	req.Header.Set("Accept", "application/vnd.oci.image.index.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+
+	home := string(runChromium(t, bin, "--dump-dom", srv.URL+"/ui/"))
+	for _, want := range []string{"<td>team/app</td>", `href="/ui/index?repo=team%2Fapp&amp;tag=1"`,
+		"<td>team/app:1</td><td><code>cpu=zen4</code></td><td>zen4</td><td><code>" + pushed.Digests["zen4"].String()[:19] + "</code></td><td>1</td>"} {
+		if !strings.Contains(home, want) {
+			t.Errorf("the home page's DOM lacks %s:\n%s", want, home)
+		}
+	}
+
 	page := srv.URL + "/ui/index?" + url.Values{"repo": {"team/app"}, "tag": {"1"}}.Encode()
 	dom := string(runChromium(t, bin, "--dump-dom", page))
 	c, _ := remote.New()
@@ -62,8 +103,8 @@ func TestChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(dom, `<table id="matrix">`) || !strings.Contains(dom, mx.Digest.String()) {
-		t.Fatalf("the DOM has no matrix of %s:\n%s", mx.Digest, dom)
+	if !strings.Contains(dom, `<table id="matrix">`) || !strings.Contains(dom, pushed.Index.String()) {
+		t.Fatalf("the DOM has no matrix of %s:\n%s", pushed.Index, dom)
 	}
 	for _, e := range mx.Entries {
 		if !strings.Contains(dom, "<td>"+e.Requirements.String()+"</td>") {
@@ -76,12 +117,8 @@ func TestChromium(t *testing.T) {
 			gets++
 		}
 	}
-	if n := strings.Count(dom, `<td class="gets">●</td>`); n != gets {
+	if n := strings.Count(dom, `<td class="gets">●</td>`); n != gets || gets == 0 {
 		t.Errorf("the DOM marks %d cells, inspect assigns %d targets", n, gets)
-	}
-	home := string(runChromium(t, bin, "--dump-dom", srv.URL+"/ui/"))
-	if !strings.Contains(home, "team/app") || !strings.Contains(home, `href="/ui/index?repo=team%2Fapp&amp;tag=1"`) {
-		t.Errorf("home page DOM lacks the repository:\n%s", home)
 	}
 
 	shot := filepath.Join(t.TempDir(), "matrix.png")
