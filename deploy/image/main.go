@@ -1,9 +1,10 @@
 // Command image builds tailor's container image without a Docker engine,
 // with the project's own registry code (go-containerregistry through
 // tailor's remote.Client): tailor cross-compiled with CGO_ENABLED=0 for
-// each platform, one layer on an empty base (the binary and a CA bundle for
-// HTTPS upstreams), an OCI index over the platforms, pushed to a registry
-// and/or written to an OCI layout. Layers and configs carry no timestamps,
+// each platform, one layer on an empty base (the binary, a CA bundle for
+// HTTPS upstreams, and Debian's glibc when the binary is dynamically
+// linked, as NVML loading makes it: see libc.go), an OCI index over the
+// platforms, pushed to a registry and/or written to an OCI layout. Layers and configs carry no timestamps,
 // so the same sources and toolchain give the same digests.
 //
 //	go run ./deploy/image --push registry.example/tailor:v1
@@ -158,6 +159,11 @@ func image(plat v1.Platform, bin, caPath string, ca []byte) (v1.Image, error) {
 	if ca != nil {
 		files = append(files, file{path: caPath, mode: 0o644, data: ca})
 	}
+	libc, err := runtimeFiles(bin, plat.Architecture)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, libc...)
 	layerTar, err := tarOf(files)
 	if err != nil {
 		return nil, err

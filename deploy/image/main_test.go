@@ -6,7 +6,10 @@ import (
 	"debug/elf"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -149,5 +152,62 @@ func TestImagePush(t *testing.T) {
 	}
 	if _, err := run(context.Background(), options{dest: "oci:" + t.TempDir(), pkg: "./testdata/hello", caBundle: "none", platforms: []string{"amd64"}}); err == nil {
 		t.Error("platform amd64 without os: no error")
+	}
+}
+
+// TestImageDynamic: a CGO_ENABLED=0 binary that loads libraries at run
+// time (purego, as tailor loads NVML) is linked dynamically; the image
+// carries the loader and glibc for each architecture, and the amd64 (or
+// this machine's) image runs it, dlopen included, in its own root.
+func TestImageDynamic(t *testing.T) {
+	dir := t.TempDir()
+	o := options{dest: "oci:" + filepath.Join(dir, "layout"), pkg: "./testdata/dyn", caBundle: "none", platforms: []string{"linux/amd64", "linux/arm64"}}
+	if _, err := run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	p, err := layout.FromPath(filepath.Join(dir, "layout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, _ := p.ImageIndex()
+	im, _ := idx.IndexManifest()
+	loaders := map[string]string{"amd64": "lib64/ld-linux-x86-64.so.2", "arm64": "lib/ld-linux-aarch64.so.1"}
+	for _, d := range im.Manifests {
+		arch := d.Platform.Architecture
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := layerFiles(t, img)
+		triplet := debianTriplet[arch]
+		for _, want := range []string{loaders[arch], "lib/" + triplet + "/libc.so.6", "lib/" + triplet + "/libm.so.6", "usr/local/bin/dyn"} {
+			if len(files[want]) == 0 {
+				t.Errorf("%s image lacks %s", arch, want)
+			}
+		}
+		if arch != runtime.GOARCH {
+			continue
+		}
+		if os.Geteuid() != 0 {
+			t.Log("not root: the image is not run in a chroot")
+			continue
+		}
+		root := filepath.Join(dir, "root-"+arch)
+		for name, data := range files {
+			path := filepath.Join(root, name)
+			if strings.HasSuffix(name, "/") {
+				continue
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, data, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := exec.Command("chroot", root, "/usr/local/bin/dyn").CombinedOutput()
+		if err != nil || string(out) != "dyn: sqrt(16) = 4\n" {
+			t.Errorf("running the image's binary in its root: %v\n%s", err, out)
+		}
 	}
 }

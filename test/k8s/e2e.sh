@@ -229,10 +229,14 @@ else
 	fail "the server refuses deploy/"
 fi
 kubectl apply -k "$WORK/overlay" || fatal "kubectl apply -k"
-if kubectl -n tailor-system rollout status ds/tailor --timeout=180s; then
+if kubectl -n tailor-system rollout status ds/tailor --timeout=60s; then
 	pass "the tailor DaemonSet is ready"
 else
 	kubectl -n tailor-system describe pods | tail -n 40
+	for c in node-setup serve; do
+		echo "--- logs of $c"
+		kubectl -n tailor-system logs -l app.kubernetes.io/name=tailor -c "$c" --tail=30
+	done
 	fatal "the DaemonSet did not become ready"
 fi
 hosts=$K8S_CERTS_DIR/$E2E_REGISTRY/hosts.toml
