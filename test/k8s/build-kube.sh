@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# build-kube.sh builds the Kubernetes server components (kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubelet) from the Go module proxy at
+# build-kube.sh builds the Kubernetes components (kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubelet, and a kubectl of the same
+# version: Debian has no kubectl package) from the Go module proxy at
 # a pinned version into a cache directory, and does nothing when they are
 # already there. No kind/k3s/Docker can be fetched on these machines, but
 # k8s.io/kubernetes builds from the module proxy (../../shared/kubernetes-here.md).
@@ -15,7 +16,7 @@ KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
 CRICTL_VERSION=${CRICTL_VERSION:-v1.34.0}
 cache=${1:-${TAILOR_K8S_CACHE:-/var/cache/tailor-k8s}}
 bin="$cache/$KUBE_VERSION/bin"
-cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
+cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
 
 # crictl talks CRI to containerd directly (e2e.sh pulls with it while
 # kubelet is paused); Debian has no cri-tools package.
@@ -55,6 +56,7 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
 GOFLAGS=-mod=mod go mod download k8s.io/kubernetes@"$KUBE_VERSION"

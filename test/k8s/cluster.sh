@@ -36,6 +36,7 @@ k8s_start() {
 	shift
 	"$@" >"$K8S_WORK/logs/$name.log" 2>&1 &
 	K8S_PIDS+=("$!")
+	disown "$!" # cluster_down stops it; no job messages
 	echo "$!" >"$K8S_WORK/pids/$name"
 }
 
@@ -213,7 +214,7 @@ k8s_pids_using() {
 		pid=${f#/proc/}
 		pid=${pid%/cmdline}
 		[[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-		cmd=$(tr '\0' ' ' <"$f" 2>/dev/null) || continue
+		cmd=$(tr '\0' ' ' 2>/dev/null <"$f") || continue
 		if [[ $cmd == *"$1"* ]]; then echo "$pid"; fi
 	done
 }

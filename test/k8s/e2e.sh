@@ -90,7 +90,7 @@ step "packages"
 need=()
 for c in etcd:etcd-server containerd:containerd runc:runc ctr:containerd \
 	/usr/lib/cni/bridge:containernetworking-plugins openssl:openssl ip:iproute2 \
-	jq:jq curl:curl gcc:gcc kubectl:kubectl; do
+	jq:jq curl:curl gcc:gcc /usr/aarch64-linux-gnu/lib/libc.so.6:libc6-arm64-cross; do
 	cmd=${c%%:*} pkg=${c#*:}
 	if [[ $cmd == /* ]]; then [[ -e $cmd ]] || need+=("$pkg"); else command -v "$cmd" >/dev/null || need+=("$pkg"); fi
 done
@@ -102,7 +102,8 @@ fi
 step "Kubernetes binaries (cached in $CACHE)"
 KUBE_BIN=$(test/k8s/build-kube.sh "$CACHE" | tail -n 1) || fatal "building Kubernetes"
 CRICTL=$CACHE/crictl
-export KUBE_BIN
+# kubectl of the cluster's version, built beside it.
+export KUBE_BIN PATH="$KUBE_BIN:$PATH"
 # shellcheck source=test/k8s/cluster.sh
 source test/k8s/cluster.sh
 
@@ -229,7 +230,7 @@ else
 	fail "the server refuses deploy/"
 fi
 kubectl apply -k "$WORK/overlay" || fatal "kubectl apply -k"
-if kubectl -n tailor-system rollout status ds/tailor --timeout=60s; then
+if kubectl -n tailor-system rollout status ds/tailor --timeout=120s; then
 	pass "the tailor DaemonSet is ready"
 else
 	kubectl -n tailor-system describe pods | tail -n 40
