@@ -12,17 +12,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// linuxProbe reads /proc/cpuinfo and the machine name once per process.
+// linuxProbe reads /proc/cpuinfo and the machine name once per process,
+// and asks the CPU what this process can execute (see liveInfo).
 var linuxProbe = sync.OnceValues(func() (*CPUInfo, error) {
 	machine, err := unameMachine()
 	if err != nil {
 		return nil, err
 	}
+	var fromFile *CPUInfo
 	data, err := readCapped("/proc/cpuinfo")
-	if err != nil {
-		return nil, err
+	if err == nil {
+		fromFile, err = ParseCPUInfo(data, machine)
 	}
-	return ParseCPUInfo(data, machine)
+	cpu, known, _ := probeCPU()
+	return liveInfo(fromFile, err, machine, cpu, known)
 })
 
 // probeHost returns the CPU information of the running Linux host.

@@ -25,6 +25,10 @@ func CPUProfile(info *CPUInfo, t *catalog.Target) *profile.Profile {
 	if info.Generation > 0 {
 		p.CPU.Generation = info.Generation
 	}
+	p.CPU.Hypervisor = info.Hypervisor
+	if d := info.Disagreement; d != nil {
+		p.CPU.CPUInfo = &profile.CPUInfoDisagreement{Target: d.Target, Model: d.Model, Missing: d.Missing, Extra: d.Extra, Unreadable: d.Unreadable}
+	}
 	return p
 }
 

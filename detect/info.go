@@ -62,6 +62,12 @@ type CPUInfo struct {
 	// or the Apple silicon model from a macOS brand string (m1, m3; aarch64
 	// for a brand string that names no M model).
 	Name string
+	// Hypervisor is the hypervisor the CPU reports (KVM, Hyper-V, ...);
+	// empty on bare metal and for dumps.
+	Hypervisor string
+	// Disagreement is set on a live host whose /proc/cpuinfo and CPU
+	// disagree (see Reconcile); nil for dumps.
+	Disagreement *Disagreement
 }
 
 // HasFeature reports whether the CPU has flag f (Linux naming).
@@ -80,6 +86,11 @@ func (c *CPUInfo) setFeatures(fs []string) {
 func (c *CPUInfo) clone() *CPUInfo {
 	out := *c
 	out.Features = slices.Clone(c.Features)
+	if c.Disagreement != nil {
+		d := *c.Disagreement
+		d.Missing, d.Extra = slices.Clone(d.Missing), slices.Clone(d.Extra)
+		out.Disagreement = &d
+	}
 	return &out
 }
 

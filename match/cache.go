@@ -36,6 +36,7 @@ var shapeKeys = [...]string{
 	requirement.AnnotationCPUTarget, requirement.AnnotationCPUFeatures,
 	requirement.AnnotationCUDAArch, requirement.AnnotationCUDAVersion,
 	requirement.AnnotationROCmArch, requirement.AnnotationRequires,
+	requirement.AnnotationVerified, requirement.AnnotationVerifiedNeeds,
 	annotationReferenceType,
 }
 

@@ -118,6 +118,14 @@ func (h *host) judge(i int, d v1.Descriptor, o *options) (verdict, error) {
 		}
 	}
 	c.checks = append(c.checks, h.checkLabels(r)...)
+	if v, ok, err := requirement.Verified(d); err != nil {
+		if !o.lenient {
+			return c, fmt.Errorf("match: entry %d: %w", i, err)
+		}
+		c.checks = append(c.checks, Check{Requirement: CheckVerified, Detail: err.Error()})
+	} else if ok {
+		c.checks = append(c.checks, h.checkVerified(v))
+	}
 	c.fits = true
 	for _, ch := range c.checks {
 		c.fits = c.fits && ch.OK

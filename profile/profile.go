@@ -44,6 +44,28 @@ type CPU struct {
 	Generation int `json:"generation,omitempty"`
 	// Features are the CPU flags in Linux /proc/cpuinfo naming, sorted.
 	Features []string `json:"features"`
+	// Hypervisor is the hypervisor the CPU reports to the detecting
+	// process (KVM, Hyper-V, QEMU (TCG), ...); empty on bare metal.
+	Hypervisor string `json:"hypervisor,omitempty"`
+	// CPUInfo is set when /proc/cpuinfo disagreed with what the CPU says to
+	// the detecting process; the CPU won (DESIGN.md §5a).
+	CPUInfo *CPUInfoDisagreement `json:"cpuinfo_disagrees,omitempty"`
+}
+
+// CPUInfoDisagreement is what /proc/cpuinfo said where it disagreed with
+// the CPU (CPUID on x86-64, HWCAP on arm64): under qemu-user, in some
+// sandboxes and VMs, behind lxcfs-style views.
+type CPUInfoDisagreement struct {
+	// Target is the target /proc/cpuinfo alone gives.
+	Target string `json:"target,omitempty"`
+	// Model is the model name /proc/cpuinfo gives, when it differs.
+	Model string `json:"model,omitempty"`
+	// Missing are flags /proc/cpuinfo lists that the process cannot use.
+	Missing []string `json:"missing,omitempty"`
+	// Extra are flags the process can use that /proc/cpuinfo does not list.
+	Extra []string `json:"extra,omitempty"`
+	// Unreadable says why /proc/cpuinfo could not be read at all.
+	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // GPU is one accelerator of the host.

@@ -10,8 +10,9 @@ import (
 )
 
 // WriteText writes p for people, as `tailor detect` prints it: the CPU
-// target and its fallback chain, the platform, the x86-64 level, each GPU
-// and the labels.
+// target and its fallback chain, the platform, the x86-64 level, the
+// hypervisor and how /proc/cpuinfo disagreed with the CPU, each GPU and
+// the labels.
 func (p *Profile) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
@@ -24,6 +25,12 @@ func (p *Profile) WriteText(w io.Writer) error {
 	row("platform:", p.Platform)
 	if p.CPU.Level > 0 {
 		row("level:", fmt.Sprintf("x86-64-v%d", p.CPU.Level))
+	}
+	if p.CPU.Hypervisor != "" {
+		row("hypervisor:", p.CPU.Hypervisor)
+	}
+	if d := p.CPU.CPUInfo; d != nil {
+		row("cpuinfo:", d.String())
 	}
 	if len(p.GPUs) == 0 {
 		row("gpus:", "none")
@@ -61,4 +68,25 @@ func (g GPU) String() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// String says how /proc/cpuinfo disagreed with the CPU, which won.
+func (d *CPUInfoDisagreement) String() string {
+	if d.Unreadable != "" {
+		return "unreadable (" + d.Unreadable + "); the CPU alone decided"
+	}
+	var parts []string
+	if d.Target != "" {
+		parts = append(parts, "says "+d.Target)
+	}
+	if d.Model != "" {
+		parts = append(parts, fmt.Sprintf("model %q", d.Model))
+	}
+	if len(d.Missing) > 0 {
+		parts = append(parts, fmt.Sprintf("lists %d flags this process cannot use (%s)", len(d.Missing), strings.Join(d.Missing, " ")))
+	}
+	if len(d.Extra) > 0 {
+		parts = append(parts, fmt.Sprintf("omits %d the CPU has (%s)", len(d.Extra), strings.Join(d.Extra, " ")))
+	}
+	return "disagrees with the CPU, which wins: " + strings.Join(parts, "; ")
 }

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -30,11 +29,22 @@ const AnnotationRefName = "org.opencontainers.image.ref.name"
 // a registry bounds what it serves.
 const maxLayoutManifest = 4 << 20
 
-// tagPattern is the OCI distribution spec's tag grammar.
-var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
-
-// ValidTag reports whether s is a tag by the OCI distribution spec.
-func ValidTag(s string) bool { return tagPattern.MatchString(s) }
+// ValidTag reports whether s is a tag by the OCI distribution spec:
+// [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}. (Written out rather than as a regular
+// expression: the counted repetition compiles to a program of over 100 kB,
+// built at every process start.)
+func ValidTag(s string) bool {
+	if len(s) == 0 || len(s) > 128 || s[0] == '.' || s[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // LayoutRef names a manifest in an OCI image layout.
 type LayoutRef struct {
@@ -73,7 +83,7 @@ func ParseLayoutRef(s string) (LayoutRef, error) {
 		return LayoutRef{Path: rest}, nil
 	case i == 0:
 		return LayoutRef{}, fmt.Errorf("%w: %q: no directory before the tag", ErrBadReference, s)
-	case !tagPattern.MatchString(rest[i+1:]):
+	case !ValidTag(rest[i+1:]):
 		return LayoutRef{}, fmt.Errorf("%w: %q: %q is not a valid tag", ErrBadReference, s, rest[i+1:])
 	}
 	return LayoutRef{Path: rest[:i], Tag: rest[i+1:]}, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -192,4 +193,28 @@ func TestGetLayoutErrors(t *testing.T) {
 			t.Errorf("Get(%s) = %v; want %v saying %q", tc.ref, err, tc.want, tc.text)
 		}
 	}
+}
+
+func TestValidTag(t *testing.T) {
+	for tag, want := range map[string]bool{
+		"1.0": true, "latest": true, "_x": true, "A-b_c.d": true, strings.Repeat("a", 128): true,
+		"": false, ".x": false, "-x": false, "a/b": false, "a:b": false, "v1%3Fx": false, "a b": false,
+		"a\x00": false, strings.Repeat("a", 129): false, "ü": false,
+	} {
+		if got := ValidTag(tag); got != want {
+			t.Errorf("ValidTag(%q) = %v, want %v", tag, got, want)
+		}
+	}
+}
+
+func FuzzValidTag(f *testing.F) {
+	for _, s := range []string{"1.0", ".x", "a/b", strings.Repeat("a", 129)} {
+		f.Add(s)
+	}
+	re := regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := ValidTag(s), re.MatchString(s); got != want {
+			t.Errorf("ValidTag(%q) = %v, the spec's grammar says %v", s, got, want)
+		}
+	})
 }

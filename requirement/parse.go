@@ -79,7 +79,7 @@ func levelTargetName(p *v1.Platform) string {
 
 func hasTailorAnnotations(a map[string]string) bool {
 	for k := range a {
-		if strings.HasPrefix(k, AnnotationPrefix) {
+		if strings.HasPrefix(k, AnnotationPrefix) && !isVerifiedKey(k) {
 			return true
 		}
 	}

@@ -29,6 +29,7 @@ type buildOptions struct {
 	output   string
 	plan     bool
 	emitBake bool
+	verify   bool
 	registry registryFlags
 }
 
@@ -71,6 +72,12 @@ flags say: --insecure-registry for plain HTTP, --retries, and --timeout
 bounding each call (a base image's manifest and config, each image's push,
 the index's push; default 30m).
 
+Before anything is published, the built images are verified as tailor
+verify does: a matrix whose labels lie (a command that ignored the
+target's flags) is refused, naming the entries (each entry's run under qemu is
+bounded by 2 s: a SIGILL comes early); --verify=false publishes
+anyway.
+
 --emit-bake prints a docker buildx bake file of a targets: matrix instead.`,
 		Example: `  tailor build -f examples/stack/tailor.yaml --plan
   tailor build -f examples/stack/tailor.yaml --dest oci:/tmp/numstack -j2
@@ -91,6 +98,7 @@ the index's push; default 30m).
 	o.registry.add(f)
 	o.registry.boundTransfers(f, "bound on each registry call: a base image's manifest and config, each image's push (layers included), the index's push; 0: none")
 	f.BoolVar(&o.emitBake, "emit-bake", false, "print a docker buildx bake file for a targets: matrix, build nothing")
+	f.BoolVar(&o.verify, "verify", true, "verify the built images before publishing (tailor verify) and refuse a matrix whose labels lie")
 	return cmd
 }
 
@@ -135,6 +143,11 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 		return buildError(err)
 	}
 	fmt.Fprintf(errw, "built %d entries (%d builds) in %.1fs%s\n", len(res.Images), len(res.Plan.Matrix.Builds), time.Since(start).Seconds(), logsKept(res.LogDir))
+	if o.verify {
+		if err := verifyBuilt(ctx, errw, res, o.jobs); err != nil {
+			return err
+		}
+	}
 	ref, err := res.Publish(ctx, dest)
 	if err != nil {
 		return registryError(err)

@@ -1,0 +1,32 @@
+// Package reach finds the ISA extensions an x86-64 ELF program's code
+// needs, counting only code reachable from its entry points, so that code
+// selected at run time does not count against it.
+//
+// A static glibc carries AVX2, EVEX and AVX-512 variants of memcpy,
+// strlen and friends; a plain gcc -static -march=x86-64 binary holds
+// hundreds of zmm instructions and still runs on any x86-64. glibc picks a
+// variant at start through an IFUNC: the symbol's resolver (an
+// STT_GNU_IFUNC symbol, or the addend of an R_X86_64_IRELATIVE relocation)
+// returns the address of the variant the CPU can run, and calls go through
+// a GOT slot, an indirect jump. The variants' addresses are taken only
+// inside the resolvers. So the analysis walks the call graph from the
+// program's entry points (the ELF entry, main, .init_array and
+// .fini_array, .init and .fini), following direct calls and jumps and the
+// addresses code takes (lea func(%rip), mov $func), never entering a
+// resolver: what it reaches is what runs whatever the CPU, and its
+// instructions are what the program needs. gcc's target_clones and
+// target("avx2") multiversioning dispatch the same way and are excluded
+// the same way.
+//
+// With a symbol table (not stripped), each reached function is decoded
+// whole, from its symbol's start to its end, so the targets of jump tables
+// inside it are covered. Without one, code is followed by recursive
+// descent from the entry points, which misses code reached only through
+// jump tables. Code a program reaches only through pointers stored in
+// data (C++ vtables, callback tables) is reached through the data's
+// relocations in position-independent code, and through 8-byte words of
+// the data sections that are function starts in fixed-address code.
+// A program that tests the CPU itself (__builtin_cpu_supports) and calls
+// an AVX-512 function directly is counted as needing AVX-512: the
+// verdict's other evidence (a run under the declared CPU model) tells.
+package reach
