@@ -1,7 +1,9 @@
 // Package fleet answers, for the nodes of a Kubernetes cluster, which build
 // of an index each node gets (Plan), which nodes change build between two
 // versions of an index (Compare), and which nodes a pod of an index with no
-// generic entry may be placed on (Affinity).
+// generic entry may be placed on (Affinity); and it prepares a node for
+// the tailor DaemonSet (SetupNode, CleanupNode: containerd hosts.toml
+// mirrors and the NFD feature file).
 //
 // A node's host profile is read back from its labels by package nfd
 // (tailor detect -o nfd, NFD's cpu-cpuid labels, kubernetes.io/arch), and

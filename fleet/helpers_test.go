@@ -30,7 +30,7 @@ var gpuNodes = []struct{ name, cpu, gpus string }{
 // testFleet returns nodes labelled as `tailor detect -o nfd` labels them,
 // one per Linux dump of the CPU corpus and the GPU nodes, with the profile
 // each was labelled from.
-func testFleet(t *testing.T) ([]Node, map[string]*profile.Profile) {
+func testFleet(t testing.TB) ([]Node, map[string]*profile.Profile) {
 	t.Helper()
 	profiles := map[string]*profile.Profile{}
 	for _, d := range sharedtest.Corpus(t) {
@@ -64,6 +64,7 @@ func testFleet(t *testing.T) ([]Node, map[string]*profile.Profile) {
 		}
 		labels["kubernetes.io/hostname"] = name
 		labels["kubernetes.io/arch"] = p.Architecture
+		labels["kubernetes.io/os"] = "linux"
 		nodes = append(nodes, Node{Name: name, Labels: labels})
 	}
 	return nodes, profiles
@@ -129,7 +130,7 @@ func cuda(archs ...string) []requirement.CUDAArch {
 
 // pushIndexes starts a registry with the mixed and noGeneric indexes and
 // returns a client and their references.
-func pushIndexes(t *testing.T) (*remote.Client, string, string) {
+func pushIndexes(t testing.TB) (*remote.Client, string, string) {
 	t.Helper()
 	host := registrytest.New(t, t.TempDir())
 	mixedRef, noGenericRef := host+"/app:mixed", host+"/app:nogeneric"

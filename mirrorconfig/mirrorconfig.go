@@ -19,7 +19,9 @@ type Options struct {
 	// Server is the mirror's base URL (http://127.0.0.1:5000).
 	Server string
 	// Registries are the registries mirrored (docker.io, ghcr.io); each
-	// must be an upstream of the server, by that name.
+	// must be an upstream of the server, by that name. An entry NAME=URL
+	// (as serve's --upstream) gives the upstream's URL too; without one it
+	// is https://NAME (Docker Hub's for docker.io).
 	Registries []string
 	// Profile, when set, selects a profile by path prefix
 	// (/v2/_p/<profile>/); containerd only (override_path).
@@ -40,7 +42,7 @@ func Render(client string, o Options) (string, error) {
 	}
 	switch client {
 	case "containerd":
-		return containerd(u, o), nil
+		return containerd(o)
 	case "docker":
 		return docker(u, o)
 	case "podman", "skopeo", "buildah":
@@ -49,36 +51,69 @@ func Render(client string, o Options) (string, error) {
 	return "", fmt.Errorf("unknown client %q (want %s)", client, strings.Join(Clients, ", "))
 }
 
-// upstreamURL is the real registry behind a registry name.
-func upstreamURL(reg string) string {
-	if reg == "docker.io" || reg == "index.docker.io" {
-		return "https://registry-1.docker.io"
+// upstreamURL splits a Registries entry into the registry's name and the
+// real registry behind it.
+func upstreamURL(entry string) (reg, upstream string) {
+	if name, u, ok := strings.Cut(entry, "="); ok {
+		return name, u
 	}
-	return "https://" + reg
+	if entry == "docker.io" || entry == "index.docker.io" {
+		return entry, "https://registry-1.docker.io"
+	}
+	return entry, "https://" + entry
 }
 
-func containerd(u *url.URL, o Options) string {
-	var b strings.Builder
+// ContainerdHosts returns the hosts.toml of each registry of o (by
+// registry name): pulls go to the mirror, and to the upstream (the
+// server line) when the mirror fails or is down. header, when not empty,
+// starts each file as a comment.
+func ContainerdHosts(o Options, header string) (map[string]string, error) {
+	u, err := url.Parse(o.Server)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("mirror server %q: want http(s)://host[:port]", o.Server)
+	}
 	host := strings.TrimSuffix(u.String(), "/")
 	override := ""
 	if o.Profile != "" {
 		host += "/v2/_p/" + url.PathEscape(o.Profile)
 		override = "  override_path = true\n"
 	}
-	for i, reg := range o.Registries {
+	out := map[string]string{}
+	for _, entry := range o.Registries {
+		reg, upstream := upstreamURL(entry)
+		if reg == "" || strings.ContainsAny(reg, "/\\") || reg == "." || reg == ".." {
+			return nil, fmt.Errorf("registry %q: want a host[:port] name", reg)
+		}
+		var b strings.Builder
+		if header != "" {
+			b.WriteString("# " + header + "\n")
+		}
+		fmt.Fprintf(&b, "server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n%s", upstream, host, override)
+		out[reg] = b.String()
+	}
+	return out, nil
+}
+
+func containerd(o Options) (string, error) {
+	var b strings.Builder
+	files, err := ContainerdHosts(o, "")
+	if err != nil {
+		return "", err
+	}
+	for i, entry := range o.Registries {
+		reg, _ := upstreamURL(entry)
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "# /etc/containerd/certs.d/%s/hosts.toml\n", reg)
-		fmt.Fprintf(&b, "server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n%s", upstreamURL(reg), host, override)
+		fmt.Fprintf(&b, "# /etc/containerd/certs.d/%s/hosts.toml\n%s", reg, files[reg])
 	}
 	b.WriteString("\n# containerd's CRI plugin reads these with config_path = \"/etc/containerd/certs.d\";\n# ctr needs --hosts-dir /etc/containerd/certs.d.\n")
-	return b.String()
+	return b.String(), nil
 }
 
 func docker(u *url.URL, o Options) (string, error) {
-	for _, reg := range o.Registries {
-		if reg != "docker.io" && reg != "index.docker.io" {
+	for _, entry := range o.Registries {
+		if reg, _ := upstreamURL(entry); reg != "docker.io" && reg != "index.docker.io" {
 			return "", fmt.Errorf("docker mirrors Docker Hub only, not %s: use containerd or podman for other registries", reg)
 		}
 	}
@@ -96,7 +131,8 @@ func docker(u *url.URL, o Options) (string, error) {
 func registriesConf(u *url.URL, o Options) string {
 	var b strings.Builder
 	b.WriteString("# /etc/containers/registries.conf (or ~/.config/containers/registries.conf)\n")
-	for _, reg := range o.Registries {
+	for _, entry := range o.Registries {
+		reg, _ := upstreamURL(entry)
 		fmt.Fprintf(&b, "\n[[registry]]\nprefix = %q\nlocation = %q\n\n[[registry.mirror]]\nlocation = %q\n",
 			reg, reg, u.Host+"/"+reg)
 		if u.Scheme == "http" {

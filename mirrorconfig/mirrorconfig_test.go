@@ -22,6 +22,11 @@ func TestRender(t *testing.T) {
 		{"skopeo", Options{Server: "http://127.0.0.1:5000", Registries: []string{"docker.io"}},
 			[]string{`prefix = "docker.io"`, `location = "127.0.0.1:5000/docker.io"`, "insecure = true"}, false},
 		{"podman", Options{Server: "https://m.example", Registries: []string{"quay.io"}}, []string{`location = "m.example/quay.io"`}, false},
+		{"containerd", Options{Server: "http://127.0.0.1:5000", Registries: []string{"127.0.0.1:5001=http://127.0.0.1:5001", "quay.io"}},
+			[]string{"# /etc/containerd/certs.d/127.0.0.1:5001/hosts.toml\nserver = \"http://127.0.0.1:5001\"", `server = "https://quay.io"`}, false},
+		{"containerd", Options{Server: "http://127.0.0.1:5000", Registries: []string{"../etc=http://x"}}, nil, true},
+		{"skopeo", Options{Server: "http://127.0.0.1:5000", Registries: []string{"127.0.0.1:5001=http://127.0.0.1:5001"}},
+			[]string{`prefix = "127.0.0.1:5001"`, `location = "127.0.0.1:5000/127.0.0.1:5001"`}, false},
 		{"nerd", Options{Server: "http://x", Registries: []string{"docker.io"}}, nil, true},
 		{"docker", Options{Server: "x", Registries: []string{"docker.io"}}, nil, true},
 	} {

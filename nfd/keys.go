@@ -46,6 +46,8 @@ const (
 	nfdVendor      = "feature.node.kubernetes.io/cpu-model.vendor_id"
 	// KeyKubeArch is the architecture label every kubelet sets.
 	KeyKubeArch = "kubernetes.io/arch"
+	// KeyKubeOS is the operating system label every kubelet sets.
+	KeyKubeOS = "kubernetes.io/os"
 )
 
 // TargetKey is the label a node carries, value "true", for every target

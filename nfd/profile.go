@@ -44,6 +44,10 @@ func Profile(labels map[string]string) (*profile.Profile, Source, error) {
 		return nil, "", err
 	}
 	p.GPUs = append(append([]profile.GPU{}, gpus...), amdGPUs(labels)...)
+	if os := labels[KeyKubeOS]; os != "" {
+		// A Windows node runs no Linux build, whatever its CPU.
+		p.OS, p.Platform = os, os+strings.TrimPrefix(p.Platform, p.OS)
+	}
 	for k, v := range labels {
 		if hk, ok := strings.CutPrefix(k, Prefix+"label."); ok && hk != "" {
 			if p.Labels == nil {

@@ -57,6 +57,33 @@ type Assignment struct {
 // read is shown with its error and never chosen. A ref naming a single
 // image gives a one-entry matrix.
 func Inspect(ctx context.Context, c *remote.Client, ref string, targets []string) (*Matrix, error) {
+	profiles, err := targetProfiles(targets)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.Get(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	descs, _, err := candidatesOf(ctx, c, m)
+	if err != nil {
+		return nil, err
+	}
+	return matrix(ref, m.Digest, m.MediaType, descs, targets, profiles), nil
+}
+
+// MatrixOf draws the matrix of an index already fetched (its digest,
+// media type and entries) for targets, as Inspect does, with no I/O.
+func MatrixOf(ref string, digest v1.Hash, mt types.MediaType, descs []v1.Descriptor, targets []string) (*Matrix, error) {
+	profiles, err := targetProfiles(targets)
+	if err != nil {
+		return nil, err
+	}
+	return matrix(ref, digest, mt, descs, targets, profiles), nil
+}
+
+// targetProfiles reads Inspect's targets (DefaultTargets when empty).
+func targetProfiles(targets []string) ([]*profile.Profile, error) {
 	if len(targets) == 0 {
 		targets = DefaultTargets
 	}
@@ -68,15 +95,14 @@ func Inspect(ctx context.Context, c *remote.Client, ref string, targets []string
 		}
 		profiles[i] = p
 	}
-	m, err := c.Get(ctx, ref)
-	if err != nil {
-		return nil, err
+	return profiles, nil
+}
+
+func matrix(ref string, digest v1.Hash, mt types.MediaType, descs []v1.Descriptor, targets []string, profiles []*profile.Profile) *Matrix {
+	if len(targets) == 0 {
+		targets = DefaultTargets
 	}
-	descs, _, err := candidatesOf(ctx, c, m)
-	if err != nil {
-		return nil, err
-	}
-	mx := &Matrix{Reference: ref, Digest: m.Digest, MediaType: m.MediaType, Entries: entries(descs)}
+	mx := &Matrix{Reference: ref, Digest: digest, MediaType: mt, Entries: entries(descs)}
 	for i, p := range profiles {
 		a := Assignment{Target: targets[i]}
 		best, _, err := match.Best(descs, p, match.Lenient())
@@ -85,7 +111,7 @@ func Inspect(ctx context.Context, c *remote.Client, ref string, targets []string
 		}
 		mx.Targets = append(mx.Targets, a)
 	}
-	return mx, nil
+	return mx
 }
 
 // targetProfile is the host a target of Inspect stands for: a profile

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -176,3 +177,6 @@ func Repository(ref string) string {
 	}
 	return repo
 }
+
+// Descriptors returns the entries, in index order (a copy).
+func (e *Entries) Descriptors() []v1.Descriptor { return slices.Clone(e.descs) }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/profile"
 )
@@ -64,6 +65,7 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, rt *route
 	kind := s.profileKind(r, rt, p)
 	if p == untailored || src.idx == nil {
 		s.m.served.WithLabelValues(kind, "").Inc()
+		s.viewLog.Record(viewName(rt), rt.ref, s.viewProfile(p), v1.Hash{}, "")
 		writeManifest(w, r, src.m)
 		return
 	}
@@ -73,6 +75,7 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, rt *route
 		return
 	}
 	s.m.served.WithLabelValues(kind, t.target).Inc()
+	s.viewLog.Record(viewName(rt), rt.ref, s.viewProfile(p), t.selected.Digest, t.target)
 	if acceptsIndex(r) {
 		writeManifest(w, r, t.manifest)
 		return

@@ -35,6 +35,7 @@ type options struct {
 	keychain        authn.Keychain
 	tlsCert         string
 	tlsKey          string
+	ui              bool
 	publicUpstreams bool          // test seam: loopback upstreams count as public (redirect policy)
 	bodyIdle        time.Duration // test seam: how long a request body may stall (bodyIdle)
 	tagTTL          time.Duration
@@ -58,6 +59,13 @@ func WithUpstreams(ups ...Upstream) Option {
 		}
 		return nil
 	}
+}
+
+// WithUI turns on the web view at /ui/ (package serve/ui): repositories
+// or recently served images, variant matrices, answers per profile. It is
+// public, as /metrics is.
+func WithUI(on bool) Option {
+	return func(o *options) error { o.ui = on; return nil }
 }
 
 // WithStorage sets the directory of the generated-index store and of the

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/serve/ui"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -33,6 +35,8 @@ type Server struct {
 	cache         *cache // content cache of a proxying server; nil when off
 	m             *metrics
 	metricsH      http.Handler
+	view          *ui.Handler // the web view, nil when off
+	viewLog       *ui.Log     // the answers it shows
 
 	tokens *tokens // the token flow, on with an htpasswd file; nil when off
 	logins *loginLimiter
@@ -115,6 +119,12 @@ func New(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
+	if o.ui {
+		s.viewLog = ui.NewLog(0)
+		if s.view, err = ui.New(viewSource{s}, s.viewLog, ui.WithLogger(o.logger)); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -128,6 +138,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/metrics":
 		s.metricsH.ServeHTTP(w, r)
+		return
+	}
+	if s.view != nil && strings.HasPrefix(r.URL.Path, ui.DefaultPrefix) {
+		s.view.ServeHTTP(w, r)
 		return
 	}
 	rec := &recorder{ResponseWriter: w, code: http.StatusOK}

@@ -27,20 +27,24 @@ type kubeNode struct {
 func fleetFixture(t *testing.T) (nodesFile string, profiles map[string]string) {
 	t.Helper()
 	dir := t.TempDir()
-	sources := map[string][]string{
-		"spr":      {"--cpuinfo", corpusFile(t, "linux-unknown-sapphirerapids")},
-		"zen4":     {"--cpuinfo", corpusFile(t, "linux-rocky8.5-zen4")},
-		"ivb":      {"--cpuinfo", corpusFile(t, "linux-rhel7-ivybridge")},
-		"graviton": {"--cpuinfo", corpusFile(t, "linux-amazon-neoverse_v1"), "--machine", "aarch64"},
-		"power9":   {"--cpuinfo", corpusFile(t, "linux-rhel8-power9"), "--machine", "ppc64le"},
-		"h100":     {"--profile", "cpu=sapphirerapids,gpu=9.0+9.0,driver=550.54.14"},
+	sources := []struct {
+		name string
+		args []string
+	}{
+		{"spr", []string{"--cpuinfo", corpusFile(t, "linux-unknown-sapphirerapids")}},
+		{"zen4", []string{"--cpuinfo", corpusFile(t, "linux-rocky8.5-zen4")}},
+		{"ivb", []string{"--cpuinfo", corpusFile(t, "linux-rhel7-ivybridge")}},
+		{"graviton", []string{"--cpuinfo", corpusFile(t, "linux-amazon-neoverse_v1"), "--machine", "aarch64"}},
+		{"power9", []string{"--cpuinfo", corpusFile(t, "linux-rhel8-power9"), "--machine", "ppc64le"}},
+		{"h100", []string{"--profile", "cpu=sapphirerapids,gpu=9.0+9.0,driver=550.54.14"}},
 	}
 	profiles = map[string]string{}
 	list := struct {
 		Kind  string     `json:"kind"`
 		Items []kubeNode `json:"items"`
 	}{Kind: "List"}
-	for name, args := range sources {
+	for _, src := range sources {
+		name, args := src.name, src.args
 		out, errs, code := run(t, append([]string{"detect", "-o", "nfd", "--labels-file", os.DevNull}, args...)...)
 		if code != 0 {
 			t.Fatalf("detect -o nfd %v: exit %d: %s", args, code, errs)
@@ -55,6 +59,9 @@ func fleetFixture(t *testing.T) (nodesFile string, profiles map[string]string) {
 			}
 			n.Metadata.Labels[k] = v
 		}
+		// As kubelet labels every node.
+		n.Metadata.Labels["kubernetes.io/arch"] = n.Metadata.Labels["tailor.dev/platform.architecture"]
+		n.Metadata.Labels["kubernetes.io/os"] = "linux"
 		list.Items = append(list.Items, n)
 		js, errs, code := run(t, append([]string{"detect", "-o", "json", "--labels-file", os.DevNull}, args...)...)
 		if code != 0 {
@@ -191,5 +198,33 @@ func TestFleetBadInput(t *testing.T) {
 		if code != 2 || !strings.HasPrefix(errs, "tailor: ") || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%s: exit %d, stderr %q; want exit 2 and one line", name, code, errs)
 		}
+	}
+}
+
+// TestAffinityCommand: the affinity of an index without a generic entry
+// admits, among the fixture's nodes, exactly those tailor fleet places.
+func TestAffinityCommand(t *testing.T) {
+	nodes, _ := fleetFixture(t)
+	host := registrytest.New(t, "")
+	ref := host + "/app:nogeneric"
+	// Variants without the generic entry: x86_64_v3, skylake_avx512, zen4, arm64 (generic arm64), cuda.
+	if _, err := resolvetest.Push(ref, resolvetest.Variants[1:]); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := run(t, "affinity", ref, "--nodes", nodes)
+	if code != 0 {
+		t.Fatalf("affinity: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "generic entry for arm64") {
+		t.Errorf("no note of the generic arm64 entry on stderr: %q", errs)
+	}
+	for _, want := range []string{"affinity:\n  nodeAffinity:\n    requiredDuringSchedulingIgnoredDuringExecution:\n      nodeSelectorTerms:", "tailor.dev/cpu.target.zen4", "# admits 4 of 6 nodes: spr zen4 graviton h100\n", "# not admitted: ivb power9\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("affinity output lacks %q:\n%s", want, out)
+		}
+	}
+	_, errs, code = run(t, "affinity", ref, "-o", "xml")
+	if code != 2 {
+		t.Errorf("-o xml: exit %d (%s), want 2", code, errs)
 	}
 }

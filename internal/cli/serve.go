@@ -22,6 +22,7 @@ type serveFlags struct {
 	login                            bool
 	upstreamTimeout, tagTTL          time.Duration
 	logFormat, cacheSize             string
+	ui                               bool
 }
 
 func newServeCommand() *cobra.Command {
@@ -65,6 +66,7 @@ token for that profile.`,
 	fl.StringVar(&f.cacheSize, "cache-size", "20G", "bound of the content cache of a proxying server (blobs and manifests by digest under --storage; least recently used first); 0: no cache")
 	fl.DurationVar(&f.tagTTL, "tag-ttl", serve.DefaultTagTTL, "how long a tag read from an upstream is reused before it is read again (0: every request)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.BoolVar(&f.ui, "ui", true, "serve the web view at /ui/ (public, as /metrics): repositories, variant matrices, answers per profile")
 	return cmd
 }
 
@@ -135,7 +137,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		return err
 	}
 	opts := []serve.Option{serve.WithStorage(f.storage), serve.WithLogger(logger), serve.WithLogin(f.login),
-		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey), serve.WithTagTTL(f.tagTTL)}
+		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey), serve.WithTagTTL(f.tagTTL), serve.WithUI(f.ui)}
 	size, err := serve.ParseSize(f.cacheSize)
 	if err != nil {
 		return usageError(fmt.Errorf("--cache-size: %w", err))
@@ -190,7 +192,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	case f.login:
 		auth = "Basic login: user name = profile"
 	}
-	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "storage", f.storage, "upstreams", upstreams, "profile", f.profile, "auth", auth, "cache", cacheNote(len(upstreams), f.cacheSize))
+	view := "off"
+	if f.ui {
+		view = viewURL(ln.Addr(), f.tlsCert != "")
+	}
+	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "ui", view, "storage", f.storage, "upstreams", upstreams, "profile", f.profile, "auth", auth, "cache", cacheNote(len(upstreams), f.cacheSize))
 	return s.Run(ctx, ln)
 }
 
@@ -218,4 +224,21 @@ func serveLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), ho)), nil
 	}
 	return nil, usageError(fmt.Errorf("unknown log format %q (want text or json)", format))
+}
+
+// viewURL is the web view's address on a listener, for the startup line
+// (an unspecified address is shown as 127.0.0.1).
+func viewURL(a net.Addr, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return scheme + "://" + a.String() + "/ui/"
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/ui/"
 }
