@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/tailor-dev/tailor/internal/registrytest"
 )
 
@@ -168,7 +167,7 @@ func TestDiskFullTagReads(t *testing.T) {
 	if got := readTarget(t, srv+"/app:v1", "amd64"); got != "haswell" {
 		t.Errorf("pull with the store unwritable got %q", got)
 	}
-	if n := testutil.ToFloat64(s.m.storeErrors); n < 1 {
+	if n := s.m.storeErrors.Value(); n < 1 {
 		t.Errorf("store errors counted: %v, want >= 1", n)
 	}
 }

@@ -1,80 +1,45 @@
 package serve
 
 import (
-	"errors"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/tailor-dev/tailor/content"
+	"github.com/tailor-dev/tailor/internal/metrics"
 )
 
-// metrics are the server's Prometheus series.
-type metrics struct {
-	requests       *prometheus.CounterVec
-	selections     *prometheus.CounterVec
-	upstreamErrors *prometheus.CounterVec
-	bytes          *prometheus.CounterVec
-	logins         *prometheus.CounterVec
-	served         *prometheus.CounterVec
-	storeErrors    prometheus.Counter
-	stale          *prometheus.CounterVec
-	cache          *prometheus.CounterVec
-	reg            prometheus.Registerer
+// serverMetrics are the server's Prometheus series.
+type serverMetrics struct {
+	requests       *metrics.CounterVec
+	selections     *metrics.CounterVec
+	upstreamErrors *metrics.CounterVec
+	bytes          *metrics.CounterVec
+	logins         *metrics.CounterVec
+	served         *metrics.CounterVec
+	storeErrors    *metrics.Counter
+	stale          *metrics.CounterVec
+	cache          *metrics.CounterVec
+	reg            *metrics.Registry
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	m := &metrics{
-		reg: reg,
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tailor_serve_requests_total", Help: "Registry API requests by route, method and status code.",
-		}, []string{"route", "method", "code"}),
-		selections: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tailor_serve_selections_total", Help: "Tailored answers by selected CPU target.",
-		}, []string{"target"}),
-		upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tailor_serve_upstream_errors_total", Help: "Upstream failures by upstream and kind (status code, network, timeout, digest).",
-		}, []string{"upstream", "kind"}),
-		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tailor_serve_bytes_streamed_total", Help: "Bytes streamed from upstreams to clients.",
-		}, []string{"upstream"}),
+// newMetrics registers the server's series, and the Go runtime and
+// process series, in reg.
+func newMetrics(reg *metrics.Registry) (*serverMetrics, error) {
+	m := &serverMetrics{
+		reg:            reg,
+		requests:       reg.NewCounterVec("tailor_serve_requests_total", "Registry API requests by route, method and status code.", "route", "method", "code"),
+		selections:     reg.NewCounterVec("tailor_serve_selections_total", "Tailored answers by selected CPU target.", "target"),
+		upstreamErrors: reg.NewCounterVec("tailor_serve_upstream_errors_total", "Upstream failures by upstream and kind (status code, network, timeout, digest).", "upstream", "kind"),
+		bytes:          reg.NewCounterVec("tailor_serve_bytes_streamed_total", "Bytes streamed from upstreams to clients.", "upstream"),
+		logins:         reg.NewCounterVec("tailor_serve_logins_total", "Password checks by result: ok, refused, throttled (429 without a check).", "result"),
+		served:         reg.NewCounterVec("tailor_serve_profile_answers_total", "Manifest-by-tag answers by profile kind (none, named, spec, default) and selected CPU target (\"\" for untouched).", "profile", "target"),
+		storeErrors:    reg.NewCounter("tailor_serve_store_errors_total", "Failed writes of tailored indexes or cached content (disk full, ...); the answers were served anyway."),
+		stale:          reg.NewCounterVec("tailor_serve_stale_answers_total", "Tags served from their last known index because the upstream failed.", "upstream"),
+		cache:          reg.NewCounterVec("tailor_serve_cache_blobs_total", "Blob requests of a proxying server by cache result: hit, miss (fetched, stored), shared (waited for another request's fetch), bypass (passed through).", "result"),
 	}
-	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "tailor_serve_logins_total", Help: "Password checks by result: ok, refused, throttled (429 without a check).",
-	}, []string{"result"})
-	m.served = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "tailor_serve_profile_answers_total", Help: "Manifest-by-tag answers by profile kind (none, named, spec, default) and selected CPU target (\"\" for untouched).",
-	}, []string{"profile", "target"})
-	m.storeErrors = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "tailor_serve_store_errors_total", Help: "Failed writes of tailored indexes or cached content (disk full, ...); the answers were served anyway.",
-	})
-	m.stale = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "tailor_serve_stale_answers_total", Help: "Tags served from their last known index because the upstream failed.",
-	}, []string{"upstream"})
-	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "tailor_serve_cache_blobs_total", Help: "Blob requests of a proxying server by cache result: hit, miss (fetched, stored), shared (waited for another request's fetch), bypass (passed through).",
-	}, []string{"result"})
-	for _, c := range []prometheus.Collector{m.requests, m.selections, m.upstreamErrors, m.bytes, m.logins, m.served, m.storeErrors, m.stale, m.cache} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	// Go runtime and process metrics, unless the caller's registry has them.
-	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
-		if err := reg.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
-			return nil, err
-		}
-	}
+	metrics.RegisterRuntime(reg)
 	return m, nil
 }
 
 // cacheUsage registers the size of the content cache as gauges.
-func (m *metrics) cacheUsage(st *content.Store) {
-	count := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "tailor_serve_cache_blobs", Help: "Blobs and manifests in the content cache.",
-	}, func() float64 { n, _ := st.Usage(); return float64(n) })
-	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "tailor_serve_cache_bytes", Help: "Bytes in the content cache (bounded by --cache-size).",
-	}, func() float64 { _, b := st.Usage(); return float64(b) })
-	_ = m.reg.Register(count)
-	_ = m.reg.Register(size)
+func (m *serverMetrics) cacheUsage(st *content.Store) {
+	m.reg.NewGaugeFunc("tailor_serve_cache_blobs", "Blobs and manifests in the content cache.", func() float64 { n, _ := st.Usage(); return float64(n) })
+	m.reg.NewGaugeFunc("tailor_serve_cache_bytes", "Bytes in the content cache (bounded by --cache-size).", func() float64 { _, b := st.Usage(); return float64(b) })
 }

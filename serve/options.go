@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tailor-dev/tailor/profile"
 )
 
@@ -29,7 +28,6 @@ type options struct {
 	login           bool
 	htpasswd        *htpasswd
 	logger          *slog.Logger
-	metrics         *prometheus.Registry
 	transport       http.RoundTripper
 	upstreamTimeout time.Duration
 	keychain        authn.Keychain
@@ -126,12 +124,6 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error { o.logger = l; return nil }
 }
 
-// WithMetrics registers the server's metrics in reg and serves reg on
-// /metrics (default: a private registry).
-func WithMetrics(reg *prometheus.Registry) Option {
-	return func(o *options) error { o.metrics = reg; return nil }
-}
-
 // WithTransport sets the base transport toward upstreams.
 func WithTransport(t http.RoundTripper) Option {
 	return func(o *options) error { o.transport = t; return nil }
@@ -222,9 +214,6 @@ func newOptions(opts []Option) (*options, error) {
 	}
 	if o.storage == "" {
 		return nil, errors.New("serve: no storage directory")
-	}
-	if o.metrics == nil {
-		o.metrics = prometheus.NewRegistry()
 	}
 	if o.transport == nil {
 		o.transport = defaultTransport(o.upstreamTimeout)

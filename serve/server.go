@@ -16,7 +16,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/opencontainers/go-digest"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tailor-dev/tailor/internal/metrics"
 	"github.com/tailor-dev/tailor/profile"
 	"github.com/tailor-dev/tailor/serve/ui"
 	"golang.org/x/sync/singleflight"
@@ -33,7 +33,7 @@ type Server struct {
 	recent        *lru.Cache[string, *tagState] // upstream tags as last read
 	tagRecords    *tagRecords
 	cache         *cache // content cache of a proxying server; nil when off
-	m             *metrics
+	m             *serverMetrics
 	metricsH      http.Handler
 	view          *ui.Handler // the web view, nil when off
 	viewLog       *ui.Log     // the answers it shows
@@ -78,10 +78,11 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s := &Server{o: o, remotes: map[string]*upstreamBackend{}, logins: newLoginLimiter()}
 	s.specs, _ = lru.New[string, *profile.Profile](maxSpecs)
-	if s.m, err = newMetrics(o.metrics); err != nil {
+	reg := metrics.NewRegistry()
+	if s.m, err = newMetrics(reg); err != nil {
 		return nil, err
 	}
-	s.metricsH = promhttp.HandlerFor(o.metrics, promhttp.HandlerOpts{})
+	s.metricsH = reg.Handler()
 	if s.store, err = newStore(o.storage, tailoredStoreBytes); err != nil {
 		return nil, err
 	}

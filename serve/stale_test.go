@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/tailor-dev/tailor/internal/registrytest"
 )
 
@@ -67,7 +66,7 @@ func TestTagWhenUpstreamDown(t *testing.T) {
 	if !strings.Contains(resp.Header.Get("Warning"), "last known") {
 		t.Errorf("no Warning on a stale answer: %q", resp.Header.Get("Warning"))
 	}
-	if n := testutil.ToFloat64(s.m.stale.WithLabelValues("up")); n != 1 {
+	if n := s.m.stale.WithLabelValues("up").Value(); n != 1 {
 		t.Errorf("stale answers counted %v, want 1", n)
 	}
 	if resp := get(t, "http://"+srv+"/v2/app/manifests/v2", nil); resp.StatusCode != http.StatusBadGateway {

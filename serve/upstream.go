@@ -57,7 +57,7 @@ type upstreamBackend struct {
 	creds    authn.Authenticator // from the URL's user:password; nil: the keychain's
 	inner    http.RoundTripper
 	pingTO   time.Duration
-	m        *metrics
+	m        *serverMetrics
 	log      *slog.Logger
 
 	transports *lru.Cache[string, http.RoundTripper] // by repository
@@ -76,7 +76,7 @@ var _ backend = (*upstreamBackend)(nil)
 // repository: a token's scope is one repository).
 const maxTransports = 4096
 
-func newRemote(up Upstream, o *options, m *metrics, c *cache) (*upstreamBackend, error) {
+func newRemote(up Upstream, o *options, m *serverMetrics, c *cache) (*upstreamBackend, error) {
 	u, err := url.Parse(up.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("upstream %s: URL %q: want http(s)://host[:port][/repository-prefix]", up.Name, redactUserinfo(up.URL))

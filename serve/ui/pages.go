@@ -3,6 +3,7 @@ package ui
 import (
 	"html/template"
 	"net/url"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -116,7 +117,8 @@ td.none{color:#999}code{font-size:.95em}.err{color:#b00}
 nav a{margin-right:1em}
 </style>`
 
-var homeTemplate = template.Must(template.New("home").Funcs(funcs).Parse(`<!doctype html>
+func parseHome() *template.Template {
+	return template.Must(template.New("home").Funcs(funcs).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>` + style + `</head>
 <body>
 <h1>{{.Title}}</h1>
@@ -133,8 +135,10 @@ var homeTemplate = template.Must(template.New("home").Funcs(funcs).Parse(`<!doct
 {{define "answers"}}{{if .}}<table id="answers"><tr><th>image</th><th>profile</th><th>target</th><th>entry</th><th>count</th><th>last</th></tr>
 {{range .}}<tr><td>{{.Repository}}:{{.Tag}}</td><td><code>{{.Profile}}</code></td><td>{{target .}}</td><td><code>{{short .Entry}}</code></td><td>{{.Count}}</td><td>{{when .}}</td></tr>
 {{end}}</table>{{else}}<p id="answers">Nothing handed out yet.</p>{{end}}{{end}}`))
+}
 
-var indexTemplate = template.Must(template.Must(homeTemplate.Clone()).New("index").Parse(`<!doctype html>
+func parseIndex(home *template.Template) *template.Template {
+	return template.Must(template.Must(home.Clone()).New("index").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Repository}}:{{.Tag}} · {{.Title}}</title>` + style + `</head>
 <body>
 <nav><a href="{{.Prefix}}">{{.Title}}</a></nav>
@@ -151,7 +155,23 @@ var indexTemplate = template.Must(template.Must(homeTemplate.Clone()).New("index
 <h2>Handed out</h2>
 {{template "answers" .Answers}}
 </body></html>`))
+}
 
-var errorTemplate = template.Must(template.New("error").Parse(`<!doctype html>
+func parseError() *template.Template {
+	return template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.What}} · {{.Title}}</title>` + style + `</head>
 <body><nav><a href="{{.Prefix}}">{{.Title}}</a></nav><h1>{{.What}}</h1><p class="err" id="error">{{.Detail}}</p></body></html>`))
+}
+
+// pageTemplates are the pages, parsed together on first use (index is a
+// clone of home, which must be made before home is ever executed).
+type pageTemplates struct{ home, index, error *template.Template }
+
+var templates = sync.OnceValue(func() pageTemplates {
+	home := parseHome()
+	return pageTemplates{home: home, index: parseIndex(home), error: parseError()}
+})
+
+func homeTemplate() *template.Template  { return templates().home }
+func indexTemplate() *template.Template { return templates().index }
+func errorTemplate() *template.Template { return templates().error }

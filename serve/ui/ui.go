@@ -135,7 +135,7 @@ func (h *Handler) home(ctx context.Context, w http.ResponseWriter) {
 	if len(repos) == 0 {
 		d.Repositories, d.Recent = h.log.Images(), true
 	}
-	h.render(w, http.StatusOK, homeTemplate, d)
+	h.render(w, http.StatusOK, homeTemplate(), d)
 }
 
 func (h *Handler) index(ctx context.Context, w http.ResponseWriter, repo, tag string) {
@@ -160,7 +160,7 @@ func (h *Handler) index(ctx context.Context, w http.ResponseWriter, repo, tag st
 			answers = append(answers, a)
 		}
 	}
-	h.render(w, http.StatusOK, indexTemplate, newIndexData(h.o, repo, tag, mx, answers))
+	h.render(w, http.StatusOK, indexTemplate(), newIndexData(h.o, repo, tag, mx, answers))
 }
 
 // render writes template t of data; it renders before the status line,
@@ -181,5 +181,5 @@ func (h *Handler) render(w http.ResponseWriter, status int, t *template.Template
 
 // fail writes an error page.
 func (h *Handler) fail(w http.ResponseWriter, status int, what, detail string) {
-	h.render(w, status, errorTemplate, struct{ Title, Prefix, What, Detail string }{h.o.title, h.o.prefix, what, detail})
+	h.render(w, status, errorTemplate(), struct{ Title, Prefix, What, Detail string }{h.o.title, h.o.prefix, what, detail})
 }
