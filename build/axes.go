@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
+	"github.com/tailor-dev/tailor/internal/lazyre"
 	"github.com/tailor-dev/tailor/requirement"
 	"github.com/tailor-dev/tailor/stack"
 )
@@ -99,9 +98,7 @@ func (l *LabelValue) UnmarshalJSON(b []byte) error {
 }
 
 // axisName is a label axis name: it becomes TAILOR_<NAME> in builds.
-// (Compiled on first use: counted repetitions make large programs, and
-// most tailor commands never read a build file.)
-var axisName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`) })
+var axisName = lazyre.New(`^[a-z][a-z0-9_]{0,31}$`)
 
 // reservedAxes would collide with the variables every build gets.
 var reservedAxes = []string{"target", "out", "root", "component", "arch", "gpu"}
@@ -123,7 +120,7 @@ func (a *Axes) UnmarshalJSON(b []byte) error {
 		case stack.AxisROCm:
 			err = json.Unmarshal(raw[k], &a.ROCm)
 		default:
-			if !axisName().MatchString(k) || slices.Contains(reservedAxes, k) {
+			if !axisName.MatchString(k) || slices.Contains(reservedAxes, k) {
 				return fmt.Errorf("axis %q: want a lower-case word (a-z, 0-9, _) other than %s", k, strings.Join(reservedAxes, ", "))
 			}
 			l := LabelAxis{Name: k}

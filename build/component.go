@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
+	"github.com/tailor-dev/tailor/internal/lazyre"
 	"github.com/tailor-dev/tailor/stack"
 )
 
@@ -78,9 +77,8 @@ func (s *stringList) UnmarshalJSON(b []byte) error {
 }
 
 var (
-	// componentName is compiled on first use (see axisName).
-	componentName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`) })
-	substitution  = regexp.MustCompile(`\$\{([^}]*)\}`)
+	componentName = lazyre.New(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	substitution  = lazyre.New(`\$\{([^}]*)\}`)
 )
 
 // stackDefaults checks a stack's components and fills their defaults.
@@ -104,7 +102,7 @@ func (c *Config) stackDefaults() error {
 
 func (c *Config) componentDefaults(i int) error {
 	comp := &c.Components[i]
-	if !componentName().MatchString(comp.Name) {
+	if !componentName.MatchString(comp.Name) {
 		return fmt.Errorf("%w: component %d: name %q: want a lower-case word (a-z, 0-9, ., _, -)", ErrConfig, i+1, comp.Name)
 	}
 	if slices.IndexFunc(c.Components[:i], func(o ComponentSpec) bool { return o.Name == comp.Name }) >= 0 {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
+	"github.com/tailor-dev/tailor/internal/lazyre"
 	"sigs.k8s.io/yaml"
 )
 
@@ -160,7 +160,7 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
+var unknownField = lazyre.New(`unknown field "([^"]+)"`)
 
 // Parse reads a build file whose relative paths are relative to dir.
 // Unknown fields are errors, with the line they are on.

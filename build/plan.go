@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/tailor-dev/tailor/catalog"
+	"github.com/tailor-dev/tailor/internal/lazyre"
 	"github.com/tailor-dev/tailor/requirement"
 	"github.com/tailor-dev/tailor/stack"
 )
@@ -133,7 +133,7 @@ func (c *Config) components() []ComponentSpec {
 	})
 }
 
-var notNameChar = regexp.MustCompile(`[^a-z0-9_.-]+`)
+var notNameChar = lazyre.New(`[^a-z0-9_.-]+`)
 
 // legacyName is the component name of a targets: file's command: its
 // name, as a component name.

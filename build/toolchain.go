@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
 	"runtime"
 	"strings"
+
+	"github.com/tailor-dev/tailor/internal/lazyre"
 )
 
 // ErrNoCompiler is returned (wrapped) when no local toolchain can build a
@@ -28,7 +29,7 @@ type Compiler struct {
 	Version string
 }
 
-var clangVersion = regexp.MustCompile(`clang version ([0-9]+(?:\.[0-9]+)*)`)
+var clangVersion = lazyre.New(`clang version ([0-9]+(?:\.[0-9]+)*)`)
 
 // DetectCompiler runs path --version (and gcc's -dumpfullversion) to find
 // which compiler it is and its version.
@@ -137,7 +138,7 @@ func (t *toolchains) tool(name string) (string, error) {
 	return "", fmt.Errorf("%w: no %s on this machine (not on PATH, not at %s)", ErrNoCompiler, name, toolFallback[name])
 }
 
-var nvccRelease = regexp.MustCompile(`release ([0-9]+\.[0-9]+)`)
+var nvccRelease = lazyre.New(`release ([0-9]+\.[0-9]+)`)
 
 // NVCCRelease reads the toolkit version (12.4) from nvcc --version.
 func NVCCRelease(out []byte) (string, bool) {

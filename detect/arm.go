@@ -2,11 +2,11 @@ package detect
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/tailor-dev/tailor/catalog"
+	"github.com/tailor-dev/tailor/internal/lazyre"
 )
 
 // appleVendor is the catalog vendor of Apple silicon targets.
@@ -73,7 +73,7 @@ func compatibleARM(info *CPUInfo, have map[string]bool, t, model *catalog.Target
 // applePattern finds the model number of an Apple silicon brand string
 // ("Apple M2 Pro" -> 2), as archspec does: "apple", white space, "m" and
 // digits, in any case.
-var applePattern = regexp.MustCompile(`(?i)apple\s+m(\d+)`)
+var applePattern = lazyre.New(`(?i)apple\s+m(\d+)`)
 
 // appleName reads the model from a macOS brand string, as archspec does:
 // "Apple M3 Max" is m3; "Apple processor", the brand string of the first

@@ -1,14 +1,15 @@
 package detect
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/tailor-dev/tailor/internal/lazyre"
 )
 
 // powerPattern finds the generation in a ppc cpuinfo "cpu" line:
 // "POWER9 (raw), altivec supported", "POWER8NVL (raw)".
-var powerPattern = regexp.MustCompile(`POWER(\d+)`)
+var powerPattern = lazyre.New(`POWER(\d+)`)
 
 // powerVendor is the catalog vendor of POWER targets.
 const powerVendor = "IBM"

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/tailor-dev/tailor/internal/lazyre"
 	"github.com/tailor-dev/tailor/profile"
 )
 
@@ -165,7 +165,7 @@ func (o *options) amd() ([]profile.GPU, error) {
 	return gpus, err
 }
 
-var versionPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,3}$`)
+var versionPattern = lazyre.New(`^[0-9]+(\.[0-9]+){0,3}$`)
 
 // readVersion returns the dotted version number in file, or "" when the
 // file is absent or holds something else.

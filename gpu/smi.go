@@ -3,9 +3,9 @@ package gpu
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/tailor-dev/tailor/internal/lazyre"
 	"github.com/tailor-dev/tailor/profile"
 )
 
@@ -90,8 +90,8 @@ type Banner struct {
 }
 
 var (
-	bannerDriver = regexp.MustCompile(`Driver Version:\s*([0-9]+(?:\.[0-9]+){0,3})\b`)
-	bannerCUDA   = regexp.MustCompile(`CUDA Version:\s*([0-9]+(?:\.[0-9]+){0,3})\b`)
+	bannerDriver = lazyre.New(`Driver Version:\s*([0-9]+(?:\.[0-9]+){0,3})\b`)
+	bannerCUDA   = lazyre.New(`CUDA Version:\s*([0-9]+(?:\.[0-9]+){0,3})\b`)
 )
 
 // ParseNvidiaSMIBanner reads the driver and CUDA versions from the banner

@@ -2,11 +2,11 @@ package match
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/tailor-dev/tailor/catalog"
+	"github.com/tailor-dev/tailor/internal/lazyre"
 )
 
 // Option configures Match, Best and the comparers.
@@ -98,7 +98,7 @@ func addPolicy(targets, features *[]string, verb string, names []string) error {
 }
 
 // featureName is the shape of a /proc/cpuinfo flag.
-var featureName = regexp.MustCompile(`^[a-z0-9_]+$`)
+var featureName = lazyre.New(`^[a-z0-9_]+$`)
 
 // CheckOptions reports the error opts would make Match fail with (an
 // unknown target or feature in a policy), so a caller can reject bad input

@@ -2,9 +2,10 @@ package nfd
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/tailor-dev/tailor/internal/lazyre"
 )
 
 // Prefix is the label namespace of tailor's node labels.
@@ -103,7 +104,7 @@ func DriverNumber(v string) (n int64, ok bool) {
 
 // Kubernetes label syntax: a name (the part after the prefix) or a value is
 // at most 63 characters, alphanumeric at both ends, with -_. inside.
-var labelText = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$`)
+var labelText = lazyre.New(`^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$`)
 
 // validKey reports whether k is a valid label key (prefix/name).
 func validKey(k string) bool {

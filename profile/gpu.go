@@ -2,15 +2,16 @@ package profile
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/tailor-dev/tailor/internal/lazyre"
 )
 
 var (
-	ccPattern  = regexp.MustCompile(`^[1-9][0-9]?\.[0-9]$`)
-	gfxPattern = regexp.MustCompile(`^gfx[0-9][0-9a-f]{2,4}$`)
-	verPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,3}$`)
+	ccPattern  = lazyre.New(`^[1-9][0-9]?\.[0-9]$`)
+	gfxPattern = lazyre.New(`^gfx[0-9][0-9a-f]{2,4}$`)
+	verPattern = lazyre.New(`^[0-9]+(\.[0-9]+){0,3}$`)
 )
 
 // Validate checks the GPU's fields for well-formedness.

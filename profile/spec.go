@@ -3,13 +3,13 @@ package profile
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/tailor-dev/tailor/catalog"
+	"github.com/tailor-dev/tailor/internal/lazyre"
 )
 
-var labelKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]*$`)
+var labelKey = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._/-]*$`)
 
 // ParseSpec expands a profile spec string. Keys, comma-separated:
 //

@@ -3,10 +3,10 @@ package publish
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/tailor-dev/tailor/catalog"
+	"github.com/tailor-dev/tailor/internal/lazyre"
 	"github.com/tailor-dev/tailor/requirement"
 )
 
@@ -16,13 +16,13 @@ var ErrNoConvention = errors.New("no known tag convention")
 
 var (
 	// cpu-skylake, cpu-skylake_avx512
-	cpuDashTag = regexp.MustCompile(`^cpu-([a-z0-9_.]+)$`)
+	cpuDashTag = lazyre.New(`^cpu-([a-z0-9_.]+)$`)
 	// cpu_broadwell, cpu_broadwell-nvcap_52
-	cpuUnderscoreTag = regexp.MustCompile(`^cpu_([a-z0-9_.]+?)(?:-nvcap_([0-9]{2,3}))?$`)
+	cpuUnderscoreTag = lazyre.New(`^cpu_([a-z0-9_.]+?)(?:-nvcap_([0-9]{2,3}))?$`)
 	// nvcap_52 alone
-	nvcapTag = regexp.MustCompile(`^nvcap_([0-9]{2,3})$`)
+	nvcapTag = lazyre.New(`^nvcap_([0-9]{2,3})$`)
 	// 1.2-x86-64-v3, x86-64-v3
-	levelTag = regexp.MustCompile(`^(?:(.+)-)?x86-64-v([2-4])$`)
+	levelTag = lazyre.New(`^(?:(.+)-)?x86-64-v([2-4])$`)
 )
 
 // ParseTag reads the requirements a tag names by convention:

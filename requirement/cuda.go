@@ -2,14 +2,15 @@ package requirement
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
+
+	"github.com/tailor-dev/tailor/internal/lazyre"
 )
 
 var (
-	cudaPattern    = regexp.MustCompile(`^(sm|compute)_([1-9][0-9]?)([0-9])([af]?)$`)
-	gfxPattern     = regexp.MustCompile(`^gfx[0-9][0-9a-f]{2,4}$`)
-	versionPattern = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,3}){0,2}$`)
+	cudaPattern    = lazyre.New(`^(sm|compute)_([1-9][0-9]?)([0-9])([af]?)$`)
+	gfxPattern     = lazyre.New(`^gfx[0-9][0-9a-f]{2,4}$`)
+	versionPattern = lazyre.New(`^[0-9]{1,3}(\.[0-9]{1,3}){0,2}$`)
 )
 
 // CUDAArch is one CUDA code object in a binary: native SASS for a compute

@@ -3,10 +3,10 @@ package serve
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/tailor-dev/tailor/internal/lazyre"
 	"github.com/tailor-dev/tailor/remote"
 )
 
@@ -33,8 +33,8 @@ type route struct {
 }
 
 var (
-	tailRE = regexp.MustCompile(`^(.+?)/(manifests/[^/]+|blobs/uploads/?[^/]*|blobs/[^/]+|tags/list|referrers/[^/]+)$`)
-	nameRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
+	tailRE = lazyre.New(`^(.+?)/(manifests/[^/]+|blobs/uploads/?[^/]*|blobs/[^/]+|tags/list|referrers/[^/]+)$`)
+	nameRE = lazyre.New(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
 )
 
 // The other grammars are written out: counted repetitions ({0,127}) compile

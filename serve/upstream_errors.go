@@ -7,11 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/tailor-dev/tailor/internal/lazyre"
 )
 
 // unreachable turns a transport error into a registry error. What went
@@ -75,7 +75,7 @@ func (u *upstreamBackend) mapStatus(status int, tail string) error {
 // redactURL drops query strings (tokens, signed URLs) from an error text.
 func redactURL(s string) string { return queryRE.ReplaceAllString(s, "$1?REDACTED") }
 
-var queryRE = regexp.MustCompile(`(https?://[^\s?"']+)\?[^\s"']*`)
+var queryRE = lazyre.New(`(https?://[^\s?"']+)\?[^\s"']*`)
 
 // asRegError is err as the client sees it: a regError as it is, anything
 // else an internal error without detail (it may hold paths of the server).
@@ -91,4 +91,4 @@ func asRegError(err error) *regError {
 // and logs.
 func redactUserinfo(s string) string { return userinfoRE.ReplaceAllString(s, "$1") }
 
-var userinfoRE = regexp.MustCompile(`(://)[^/@\s]*@`)
+var userinfoRE = lazyre.New(`(://)[^/@\s]*@`)

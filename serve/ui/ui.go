@@ -7,12 +7,13 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/tailor-dev/tailor/internal/lazyre"
+	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/resolve"
 )
 
@@ -96,8 +97,7 @@ func New(src Source, log *Log, opts ...Option) (*Handler, error) {
 // Repository and tag syntax of the distribution spec, bounded.
 var (
 	// A mirror's images start with the upstream's name, a host[:port].
-	repoName = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
-	tagName  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+	repoName = lazyre.New(`^([A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
 )
 
 // ServeHTTP answers GET and HEAD of the home page and of index pages.
@@ -114,7 +114,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.home(ctx, w)
 	case "index":
 		repo, tag := r.URL.Query().Get("repo"), r.URL.Query().Get("tag")
-		if len(repo) > 255 || !repoName.MatchString(repo) || !tagName.MatchString(tag) {
+		if len(repo) > 255 || !repoName.MatchString(repo) || !remote.ValidTag(tag) {
 			h.fail(w, http.StatusBadRequest, "bad repository or tag", fmt.Sprintf("%.80q:%.80q is not a repository:tag", repo, tag))
 			return
 		}
