@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && nvml
 
 package gpu
 
@@ -14,6 +14,13 @@ import (
 
 // nvmlLibrary is the NVML shared library the NVIDIA driver installs.
 const nvmlLibrary = "libnvidia-ml.so.1"
+
+// This file is built with -tags nvml. Loading a shared library without cgo
+// (purego) makes Go link the binary dynamically against glibc's loader:
+// it then needs glibc to start (no musl, no empty base image) and costs
+// every command about 1 MiB of memory and half a millisecond at start.
+// The default build is static and asks nvidia-smi instead; the DaemonSet's
+// image, which carries glibc for the NVIDIA tools anyway, is built with it.
 
 // probeNVML lists the NVIDIA GPUs through libnvidia-ml.so.1, loaded at run
 // time without cgo. It returns errNoNVML when the library is not installed.

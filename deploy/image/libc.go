@@ -9,8 +9,8 @@ import (
 	"slices"
 )
 
-// The binary is built with CGO_ENABLED=0, yet NVML is loaded at run time
-// (purego), which makes Go link it dynamically against glibc: ld.so,
+// The binary is built with CGO_ENABLED=0 and -tags nvml: NVML is loaded at
+// run time (purego), which makes Go link it dynamically against glibc: ld.so,
 // libc, libdl, libpthread. An empty base has none, so the image carries
 // them, taken from Debian's glibc for the image's architecture: this
 // machine's own, or the cross package (libc6-arm64-cross installs

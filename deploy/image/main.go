@@ -132,9 +132,11 @@ func build(ctx context.Context, o options) (v1.ImageIndex, error) {
 	return idx, nil
 }
 
-// compile builds pkg for plat, statically (CGO_ENABLED=0).
+// compile builds pkg for plat without cgo, with NVML loaded at run time
+// (-tags nvml: GPU nodes mount libnvidia-ml into the container), which
+// makes the binary dynamically linked against the glibc the image carries.
 func compile(ctx context.Context, pkg string, plat v1.Platform, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "nvml", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+plat.OS, "GOARCH="+plat.Architecture)
 	if plat.Architecture == "arm" && plat.Variant != "" {
 		cmd.Env = append(cmd.Env, "GOARM="+strings.TrimPrefix(plat.Variant, "v"))

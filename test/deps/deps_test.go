@@ -73,3 +73,24 @@ func TestBinaryNeedsNoCgo(t *testing.T) {
 		t.Fatalf("go list printed %d packages for cmd/tailor; the check saw nothing", n)
 	}
 }
+
+// TestStaticByDefault: the default build loads no shared library (it is
+// static without cgo); -tags nvml adds purego, to load NVML at run time.
+func TestStaticByDefault(t *testing.T) {
+	has := func(env []string, args ...string) bool {
+		cmd := exec.Command("go", append(append([]string{"list", "-deps"}, args...), "./cmd/tailor")...)
+		cmd.Dir = "../.."
+		cmd.Env = append(cmd.Environ(), env...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %v: %v", args, err)
+		}
+		return strings.Contains(string(out), "github.com/ebitengine/purego\n")
+	}
+	if has([]string{"CGO_ENABLED=0"}) {
+		t.Error("the default build links purego: it would be dynamically linked")
+	}
+	if !has([]string{"CGO_ENABLED=0"}, "-tags", "nvml") {
+		t.Error("-tags nvml does not link purego: NVML would not be loaded")
+	}
+}
