@@ -30,3 +30,12 @@ func TestBadInputExitsTwo(t *testing.T) {
 		t.Errorf("targets x86-64-v3: exit %d %q %q; want the x86_64_v3 target", code, out, errs)
 	}
 }
+
+func TestServeBadListen(t *testing.T) {
+	for _, addr := range []string{"nonsense", ":99999", "host:port"} {
+		code, _, errs := runCLI(t, "serve", "--listen", addr, "--storage", t.TempDir())
+		if code != exitUsage || !strings.Contains(errs, "--listen") {
+			t.Errorf("serve --listen %s: exit %d, %q; want 2 naming --listen", addr, code, errs)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,7 +57,7 @@ token for that profile.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:5000", "address to listen on")
 	fl.StringVar(&f.config, "config", "", "config file (YAML); flags override it")
-	fl.StringVar(&f.profile, "profile", "host", "default profile of clients: "+profileFlagUsage+`; "none": untouched indexes (a plain mirror)`)
+	fl.StringVar(&f.profile, "profile", "host", `default profile of clients: "host" (this machine), a spec string (cpu=zen3,gpu=8.0,driver=550.54,label.k=v), a JSON file as "tailor detect -o json" writes, inline JSON, or "none" (indexes untouched: a plain mirror)`)
 	fl.StringArrayVar(&f.upstreams, "upstream", nil, "upstream registry NAME=URL (repeatable; the first is the default)")
 	fl.StringVar(&f.storage, "storage", defaultStorage(), "directory of tailored indexes and the embedded registry")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file")
@@ -179,6 +181,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return usageError(err)
 	}
+	if err := checkListen(f.listen); err != nil {
+		return usageError(err)
+	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
@@ -197,6 +202,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		view = viewURL(ln.Addr(), f.tlsCert != "")
 	}
 	logger.Info("tailor serve listening", "addr", ln.Addr().String(), "ui", view, "storage", f.storage, "upstreams", upstreams, "profile", f.profile, "auth", auth, "cache", cacheNote(len(upstreams), f.cacheSize))
+	for _, h := range startupHints(ln.Addr(), f, len(upstreams) > 0) {
+		logger.Info(h)
+	}
 	return s.Run(ctx, ln)
 }
 
@@ -228,6 +236,38 @@ func serveLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
 
 // viewURL is the web view's address on a listener, for the startup line
 // (an unspecified address is shown as 127.0.0.1).
+// checkListen rejects a --listen that is no host:port before anything
+// starts: bad input, not a failure to listen.
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: want host:port or :port (127.0.0.1:5000, :5000): %w", addr, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("--listen %q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	return nil
+}
+
+// startupHints say, after the listening line, how to use the server: push
+// to its registry, or point a client at it as a mirror.
+func startupHints(a net.Addr, f *serveFlags, proxy bool) []string {
+	base := strings.TrimSuffix(viewURL(a, f.tlsCert != ""), "/ui/")
+	host := strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://")
+	var hints []string
+	if proxy {
+		hints = append(hints, "mirror through it: tailor mirror-config --for containerd --server "+base+" REGISTRY (or --for docker, podman, skopeo)")
+	} else {
+		who := "anyone on this machine (loopback)"
+		if f.htpasswd != "" {
+			who = "users of " + f.htpasswd + " (docker login " + host + ")"
+		}
+		hints = append(hints, "push to it: tailor build --dest "+host+"/APP:TAG, or docker/skopeo/crane push "+host+"/APP:TAG; who may push: "+who)
+	}
+	hints = append(hints, "each client gets the build for --profile ("+f.profile+"); another profile per client: the header Tailor-Profile, the path prefix /v2/_p/PROFILE/, or with --login a docker login as it (docker login -u cpu=zen3 "+host+")")
+	return hints
+}
+
 func viewURL(a net.Addr, tls bool) string {
 	scheme := "http"
 	if tls {
