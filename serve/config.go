@@ -19,6 +19,7 @@ import (
 //	upstreamTimeout: 30s
 //	tagTTL: 5s                 # how long an upstream tag read is reused
 //	cacheSize: 20G             # content cache of a proxying server; 0: none
+//	ui: true                   # the web view at /ui/
 //	upstreams:
 //	  - {name: docker.io, url: https://registry-1.docker.io}
 //	profiles:                  # names clients may use instead of a spec
@@ -34,6 +35,7 @@ type Config struct {
 	UpstreamTimeout string            `json:"upstreamTimeout,omitempty"`
 	TagTTL          string            `json:"tagTTL,omitempty"`
 	CacheSize       string            `json:"cacheSize,omitempty"`
+	UI              *bool             `json:"ui,omitempty"`
 	Upstreams       []Upstream        `json:"upstreams,omitempty"`
 	Profiles        map[string]string `json:"profiles,omitempty"`
 }

@@ -105,6 +105,9 @@ func mergeConfig(cmd *cobra.Command, f *serveFlags) (map[string]string, error) {
 	if c.Login && !cmd.Flags().Changed("login") {
 		f.login = true
 	}
+	if c.UI != nil && !cmd.Flags().Changed("ui") {
+		f.ui = *c.UI
+	}
 	if c.UpstreamTimeout != "" && !cmd.Flags().Changed("upstream-timeout") {
 		d, err := time.ParseDuration(c.UpstreamTimeout)
 		if err != nil {
