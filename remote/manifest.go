@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -51,24 +52,50 @@ func newManifestFrom(o origin, raw []byte, mt types.MediaType, h v1.Hash) (*Mani
 	if r, ok := o.(*registryOrigin); ok {
 		m.Ref = r.ref
 	}
-	var probe struct {
-		SchemaVersion int             `json:"schemaVersion"`
-		MediaType     types.MediaType `json:"mediaType"`
-		Manifests     json.RawMessage `json:"manifests"`
-	}
-	if err := json.Unmarshal(m.Raw, &probe); err != nil {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(m.Raw, &obj); err != nil {
 		return nil, fmt.Errorf("%w: %s: manifest is not JSON (%d bytes, %s): %w", ErrBadManifest, ref, len(m.Raw), mt, err)
 	}
-	if !known(m.MediaType) {
-		m.MediaType = sniff(probe.MediaType, probe.Manifests != nil)
-	}
-	switch m.MediaType {
-	case types.DockerManifestSchema1, types.DockerManifestSchema1Signed:
+	m.MediaType = MediaTypeOf(raw, string(mt))
+	switch {
+	case m.MediaType == types.DockerManifestSchema1 || m.MediaType == types.DockerManifestSchema1Signed:
 		return nil, fmt.Errorf("%w: %s: Docker schema 1 manifests are not supported", ErrBadManifest, ref)
-	case "":
-		return nil, fmt.Errorf("%w: %s: unknown manifest type %q", ErrBadManifest, ref, mt)
+	case !known(m.MediaType):
+		return nil, fmt.Errorf("%w: %s: unknown manifest type %q", ErrBadManifest, ref, m.MediaType)
 	}
 	return m, nil
+}
+
+// MediaTypeOf is the media type of a manifest body served as contentType:
+// its mediaType field, else the Content-Type unless that is a generic
+// JSON or octet-stream type, else what the content's shape says (manifests:
+// an index; fsLayers or schemaVersion 1: Docker schema 1; otherwise an OCI
+// image manifest, whose mediaType field is optional). It is the one rule
+// the client and the server share; contentType itself is returned for a
+// body that is not JSON.
+func MediaTypeOf(body []byte, contentType string) types.MediaType {
+	var probe struct {
+		MediaType     types.MediaType `json:"mediaType"`
+		SchemaVersion int             `json:"schemaVersion"`
+		Manifests     json.RawMessage `json:"manifests"`
+		FSLayers      json.RawMessage `json:"fsLayers"`
+	}
+	err := json.Unmarshal(body, &probe)
+	if err == nil && probe.MediaType != "" {
+		return probe.MediaType
+	}
+	if mt, _, perr := mime.ParseMediaType(contentType); perr == nil && mt != "application/json" && mt != "application/octet-stream" {
+		return types.MediaType(mt)
+	}
+	switch {
+	case err != nil:
+		return types.MediaType(contentType)
+	case probe.SchemaVersion == 1 || probe.FSLayers != nil:
+		return types.DockerManifestSchema1
+	case probe.Manifests != nil:
+		return types.OCIImageIndex
+	}
+	return types.OCIManifestSchema1
 }
 
 // known are the manifest types tailor reads (plus schema 1, refused by name).
@@ -79,20 +106,6 @@ func known(mt types.MediaType) bool {
 		return true
 	}
 	return false
-}
-
-// sniff reads the type of a manifest served as application/json or the like.
-func sniff(declared types.MediaType, hasManifests bool) types.MediaType {
-	if known(declared) {
-		return declared
-	}
-	if declared == "" && hasManifests {
-		return types.OCIImageIndex
-	}
-	if declared == "" {
-		return types.OCIManifestSchema1
-	}
-	return ""
 }
 
 // IsIndex reports whether m is an image index (OCI index or Docker

@@ -356,29 +356,8 @@ func copyHeaders(dst, src http.Header, keys ...string) {
 	}
 }
 
-// mediaTypeOf is the manifest's media type: its mediaType field, else the
-// Content-Type the backend sent.
+// mediaTypeOf is the manifest's media type, by the client's rule
+// (remote.MediaTypeOf).
 func mediaTypeOf(body []byte, contentType string) string {
-	var probe struct {
-		MediaType     string          `json:"mediaType"`
-		SchemaVersion int             `json:"schemaVersion"`
-		Manifests     json.RawMessage `json:"manifests"`
-		FSLayers      json.RawMessage `json:"fsLayers"`
-	}
-	err := jsonUnmarshal(body, &probe)
-	if err == nil && probe.MediaType != "" {
-		return probe.MediaType
-	}
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil && mt != "application/json" && mt != "application/octet-stream" {
-		return mt
-	}
-	switch {
-	case err != nil:
-		return contentType
-	case probe.SchemaVersion == 1 || probe.FSLayers != nil:
-		return mediaDockerSchema1
-	case probe.Manifests != nil:
-		return mediaOCIIndex
-	}
-	return mediaOCIManifest // OCI leaves mediaType optional; the content says which
+	return string(remote.MediaTypeOf(body, contentType))
 }
