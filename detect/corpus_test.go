@@ -1,11 +1,6 @@
 package detect
 
 import (
-	"bufio"
-	"bytes"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/tailor-dev/tailor/internal/sharedtest"
@@ -17,31 +12,12 @@ type corpusCase struct {
 	data                      []byte
 }
 
-// loadCorpus reads every case of the corpus, skipping the test when the
-// corpus is absent.
+// loadCorpus reads every case of the corpus (sharedtest.Corpus).
 func loadCorpus(t testing.TB) []corpusCase {
 	t.Helper()
-	dir := sharedtest.Path(t, "cpu-corpus")
-	tsv, err := os.ReadFile(filepath.Join(dir, "expected.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cases []corpusCase
-	sc := bufio.NewScanner(bytes.NewReader(tsv))
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		cols := strings.Split(line, "\t")
-		if len(cols) != 4 {
-			t.Fatalf("expected.tsv: bad line %q", line)
-		}
-		c := corpusCase{file: cols[0], kind: cols[1], machine: cols[2], want: cols[3]}
-		if c.data, err = os.ReadFile(filepath.Join(dir, c.file)); err != nil {
-			t.Fatal(err)
-		}
-		cases = append(cases, c)
+	for _, d := range sharedtest.Corpus(t) {
+		cases = append(cases, corpusCase{file: d.File, kind: d.Kind, machine: d.Machine, want: d.Want, data: d.Data})
 	}
 	return cases
 }
