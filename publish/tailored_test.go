@@ -17,7 +17,7 @@ func TestRefuseTailored(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := idx.Manifest
-	m.Annotations = map[string]string{annotationSourceIndex: "sha256:" + strings.Repeat("a", 64)}
+	m.Annotations = map[string]string{requirement.AnnotationSourceIndex: "sha256:" + strings.Repeat("a", 64)}
 	r, _ := requirement.ParseShort("cpu=haswell")
 	_, err = Annotate(&m, m.Manifests[1].Digest.Hex[:8], r)
 	if !errors.Is(err, ErrTailoredIndex) || !strings.Contains(err.Error(), "Tailor-Profile: none") {
@@ -25,6 +25,6 @@ func TestRefuseTailored(t *testing.T) {
 	}
 	_, err = NewIndex([]Entry{entry(t, "generic", "amd64", "")}, WithAnnotations(m.Annotations))
 	if !errors.Is(err, ErrTailoredIndex) {
-		t.Errorf("NewIndex(with %s) = %v, want ErrTailoredIndex", annotationSourceIndex, err)
+		t.Errorf("NewIndex(with %s) = %v, want ErrTailoredIndex", requirement.AnnotationSourceIndex, err)
 	}
 }

@@ -21,6 +21,12 @@ const (
 	AnnotationVerifiedNeeds = "dev.tailor.verified.needs"
 )
 
+// AnnotationSourceIndex marks an index that a tailoring server made for
+// one client (its value is the digest of the index it was cut from): it
+// holds, per architecture, only the entry that client gets. Publishing or
+// recording it would drop every other entry, so tailor refuses to.
+const AnnotationSourceIndex = "dev.tailor.source.index"
+
 // Verdicts recorded in AnnotationVerified.
 const (
 	VerdictOK         = "ok"

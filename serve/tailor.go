@@ -27,7 +27,7 @@ const (
 	// AnnotationSourceIndex is the digest of the upstream index. Publishing
 	// commands refuse an index that carries it: it is an answer, not a
 	// published index.
-	AnnotationSourceIndex = "dev.tailor.source.index"
+	AnnotationSourceIndex = requirement.AnnotationSourceIndex
 )
 
 // source is an upstream index tailor can tell entries of apart, parsed.

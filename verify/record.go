@@ -23,10 +23,6 @@ import (
 // ErrRecord is returned when verdicts cannot be recorded where asked.
 var ErrRecord = errors.New("verify: cannot record")
 
-// annotationSourceIndex marks an index tailor serve tailored for a
-// client; such an answer is never republished (DESIGN.md §4).
-const annotationSourceIndex = "dev.tailor.source.index"
-
 // verification is what Record writes for r: nothing for an unverified
 // entry.
 func (r *Result) verification() (requirement.Verification, bool) {
@@ -52,8 +48,8 @@ func (rep *Report) Corrected() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := im.Annotations[annotationSourceIndex]; ok {
-		return nil, fmt.Errorf("%w: %s is an index tailor serve tailored for one client (it carries %s); verify and record the source index", ErrRecord, rep.Reference, annotationSourceIndex)
+	if _, ok := im.Annotations[requirement.AnnotationSourceIndex]; ok {
+		return nil, fmt.Errorf("%w: %s is an index tailor serve tailored for one client (it carries %s); verify and record the source index", ErrRecord, rep.Reference, requirement.AnnotationSourceIndex)
 	}
 	for i := range im.Manifests {
 		d := &im.Manifests[i]
