@@ -1,40 +1,22 @@
 package remote
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tailor-dev/tailor/internal/logtest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the transport's watcher goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestClientLogs(t *testing.T) {
 	host, _ := fakeRegistry(t, func(_ int, w http.ResponseWriter) {
 		time.Sleep(300 * time.Millisecond)
 		serveIndex(w)
 	})
-	var buf syncBuffer
+	var buf logtest.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := fastClient(t, WithLogger(log), func(o *options) error { o.slow = 50 * time.Millisecond; return nil })
 	if _, err := c.Get(context.Background(), host+"/app:1"); err != nil {

@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/tailor-dev/tailor/internal/logtest"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -149,7 +150,7 @@ func withToken(t *testing.T, method, url, tok string) (int, string) {
 
 func TestTokenFlow(t *testing.T) {
 	path := writeHtpasswd(t, map[string]string{"alice": "alice-pw"})
-	var logs logBuffer
+	var logs logtest.Buffer
 	storage := t.TempDir()
 	s, srv := newTestServer(t, WithHtpasswd(path), WithStorage(storage), WithProfile(mustProfile(t, "cpu=haswell")),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))

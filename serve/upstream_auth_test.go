@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/tailor-dev/tailor/internal/logtest"
 	"github.com/tailor-dev/tailor/internal/registrytest"
 )
 
@@ -146,7 +147,7 @@ func TestUpstreamDockerConfigCredentials(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("DOCKER_CONFIG", c.config)
-			var logs logBuffer
+			var logs logtest.Buffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			_, srv := newTestServer(t, WithKeychain(authn.DefaultKeychain), WithLogger(logger),
 				WithUpstreams(Upstream{Name: "up", URL: fs.URL}), WithProfile(mustProfile(t, "cpu=haswell")))

@@ -1,38 +1,20 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tailor-dev/tailor/internal/logtest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestServeLogHidesCredentials: the startup log printed the upstream URLs
 // as given, user and password included.
 func TestServeLogHidesCredentials(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb logtest.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Execute(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--storage", t.TempDir(), "--profile", "none",
