@@ -211,41 +211,50 @@ func TestProfileFromNFD(t *testing.T) {
 		KeyKubeArch: "amd64",
 		nfdVendor:   "Intel",
 	}
-	// A Haswell as NFD labels it with its default blacklist: no SSE4.2,
-	// POPCNT, BMI, ... so the profile can only be the lower bound.
-	for _, f := range []string{"AVX", "AVX2", "FMA3", "AESNI", "MOVBE", "OSXSAVE", "CMPXCHG8", "X87"} {
+	// A Haswell as a stock NFD labels it, its default blacklist hiding
+	// SSE4.2, POPCNT, BMI, ...: AVX2 implies them (the v3 baseline).
+	for _, f := range []string{"AVX", "AVX2", "FMA3", "AESNI", "MOVBE", "OSXSAVE", "XSAVE", "LAHF", "CMPXCHG8", "X87"} {
 		labels[nfdCPUIDPrefix+f] = "true"
 	}
-	p, src, err := Profile(labels)
+	r, err := Read(labels)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if src != SourceNFD {
-		t.Errorf("source %s, want nfd", src)
+	if r.Source != SourceNFD {
+		t.Errorf("source %s, want nfd", r.Source)
 	}
-	for _, f := range []string{"avx2", "fma", "aes", "cx8", "fpu"} {
-		if !slices.Contains(p.CPU.Features, f) {
+	p := r.Profile
+	for _, f := range []string{"avx2", "fma", "aes", "cx8", "fpu", "sse4_2", "popcnt", "bmi2"} {
+		if !p.HasFeature(f) {
 			t.Errorf("features %v lack %s", p.CPU.Features, f)
 		}
 	}
-	if p.CPU.Level >= 2 {
-		t.Errorf("level %d from labels without SSE4.2: want the lower bound", p.CPU.Level)
+	if p.CPU.Microarchitecture != "x86_64_v3" || len(r.Inferred) == 0 {
+		t.Errorf("read as %s, inferred %q: want x86_64_v3, saying what AVX2 implies", p.CPU.Microarchitecture, r.Inferred)
 	}
-	// With the flags NFD hides by default listed too, the node is a v3.
-	for _, f := range []string{"SSE", "SSE2", "SSE3", "SSSE3", "SSE4", "SSE42", "POPCNT", "CX16", "LAHF", "BMI1", "BMI2", "F16C", "LZCNT", "CMOV", "MMX", "XSAVE", "SYSCALL", "CLMUL"} {
+	// With NFD's cpu-model labels, family 6 id 63 names the core: haswell.
+	labels[nfdFamily], labels[nfdModel] = "6", "63"
+	if r, err = Read(labels); err != nil {
+		t.Fatal(err)
+	}
+	if r.Profile.CPU.Microarchitecture != "haswell" || !r.Profile.HasFeature("rdrand") || !strings.Contains(strings.Join(r.Inferred, ";"), "is haswell") {
+		t.Errorf("read as %s, inferred %q: want haswell from cpu-model", r.Profile.CPU.Microarchitecture, r.Inferred)
+	}
+	// With the flags NFD hides by default listed too, the same.
+	for _, f := range []string{"SSE", "SSE2", "SSE3", "SSSE3", "SSE4", "SSE42", "POPCNT", "CX16", "BMI1", "BMI2", "F16C", "LZCNT", "CMOV", "MMX", "SYSCALL", "CLMUL", "RDRAND"} {
 		labels[nfdCPUIDPrefix+f] = "true"
 	}
 	p, _, err = Profile(labels)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.CPU.Level != 3 {
-		t.Errorf("level %d (target %s), want 3", p.CPU.Level, p.CPU.Microarchitecture)
+	if p.CPU.Level != 3 || p.CPU.Microarchitecture != "haswell" {
+		t.Errorf("level %d (target %s), want haswell", p.CPU.Level, p.CPU.Microarchitecture)
 	}
 	// tailor's labels win for the target; NFD's add features.
 	labels[KeyTarget] = "haswell"
 	labels[nfdCPUIDPrefix+"AVX512F"] = "true"
-	p, src, err = Profile(labels)
+	p, src, err := Profile(labels)
 	if err != nil || src != SourceTailor || p.CPU.Microarchitecture != "haswell" || !p.HasFeature("avx512f") {
 		t.Errorf("Profile = %v %s %v, want haswell from tailor with avx512f", p, src, err)
 	}

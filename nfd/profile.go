@@ -27,21 +27,50 @@ const (
 	SourceArch Source = "arch"
 )
 
-// Profile reads back the profile of a node from its labels. tailor's
-// labels (KeyTarget present) give the profile they were written from, with
-// NFD's cpu-cpuid features added; without them the CPU is detected from
-// NFD's cpu-cpuid labels, or is the generic target of kubernetes.io/arch.
-// GPUs come from tailor's labels, else from NVIDIA GPU feature discovery's
-// (nvidia.com/gpu.compute.major, ...). Labels that describe no CPU, or an
-// impossible one, are an error wrapping profile.ErrInvalid.
+// Reading is a node's profile as its labels describe it, with what was
+// read between the lines.
+type Reading struct {
+	Profile *profile.Profile
+	// Source says which labels the CPU was read from.
+	Source Source
+	// Inferred says what the profile holds that no label states: CPU
+	// features implied by others NFD shows, the microarchitecture NFD's
+	// cpu-model family and id name (SourceNFD only).
+	Inferred []string
+	// Warnings are labels of a known key with a value that means nothing
+	// (a cpu-cpuid flag that is not "true", a cpu-model id that is not a
+	// number): ignored, and said.
+	Warnings []string
+}
+
+// Profile reads back the profile of a node from its labels (Read, without
+// what was inferred).
 func Profile(labels map[string]string) (*profile.Profile, Source, error) {
-	p, src, err := cpuProfile(labels)
+	r, err := Read(labels)
 	if err != nil {
 		return nil, "", err
 	}
+	return r.Profile, r.Source, nil
+}
+
+// Read reads back the profile of a node from its labels. tailor's labels
+// (KeyTarget present) give the profile they were written from, with NFD's
+// cpu-cpuid features added; without them the CPU is detected from NFD's
+// cpu-cpuid labels, the flags NFD hides by default that those imply and
+// the core its cpu-model labels name (infer), or is the generic target of
+// kubernetes.io/arch. GPUs come from tailor's labels, else from NVIDIA GPU
+// feature discovery's (nvidia.com/gpu.compute.major, ...). Labels that
+// describe no CPU, or an impossible one, are an error wrapping
+// profile.ErrInvalid.
+func Read(labels map[string]string) (*Reading, error) {
+	r, err := cpuProfile(labels)
+	if err != nil {
+		return nil, err
+	}
+	p := r.Profile
 	gpus, err := nvidiaGPUs(labels)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	p.GPUs = append(append([]profile.GPU{}, gpus...), amdGPUs(labels)...)
 	if os := labels[KeyKubeOS]; os != "" {
@@ -57,20 +86,40 @@ func Profile(labels map[string]string) (*profile.Profile, Source, error) {
 		}
 	}
 	if err := p.Validate(); err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return p, src, nil
+	r.Warnings = warnings(labels)
+	return r, nil
 }
 
-func cpuProfile(labels map[string]string) (*profile.Profile, Source, error) {
+// warnings lists NFD labels whose value means nothing to Read, sorted.
+func warnings(labels map[string]string) []string {
+	var out []string
+	for k, v := range labels {
+		switch {
+		case strings.HasPrefix(k, nfdCPUIDPrefix) && v != "true":
+			out = append(out, fmt.Sprintf("label %s=%q: want true, ignored", k, v))
+		case k == nfdFamily || k == nfdModel:
+			if n, err := strconv.Atoi(v); err != nil || n < 0 {
+				out = append(out, fmt.Sprintf("label %s=%q: want a decimal number, ignored", k, v))
+			}
+		case k == nfdVendor && v != "" && cpuidVendors[v] == "" && labels[KeyKubeArch] == "amd64":
+			out = append(out, fmt.Sprintf("label %s=%q: not a vendor tailor knows, no microarchitecture read from cpu-model", k, v))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func cpuProfile(labels map[string]string) (*Reading, error) {
 	nfdFeatures := cpuidFeatures(labels)
 	if name, ok := labels[KeyTarget]; ok {
 		t, err := catalog.Lookup(name)
 		if err != nil {
-			return nil, "", fmt.Errorf("%w: label %s: %w", profile.ErrInvalid, KeyTarget, err)
+			return nil, fmt.Errorf("%w: label %s: %w", profile.ErrInvalid, KeyTarget, err)
 		}
 		if a, ok := labels[KeyArch]; ok && a != t.Architecture() {
-			return nil, "", fmt.Errorf("%w: label %s=%s but target %s is %s", profile.ErrInvalid, KeyArch, a, name, t.Architecture())
+			return nil, fmt.Errorf("%w: label %s=%s but target %s is %s", profile.ErrInvalid, KeyArch, a, name, t.Architecture())
 		}
 		features := append(labelFeatures(labels), nfdFeatures...)
 		if len(features) == 0 {
@@ -80,26 +129,32 @@ func cpuProfile(labels map[string]string) (*profile.Profile, Source, error) {
 		p := &profile.Profile{OS: "linux"}
 		p.CPU.Vendor = labels[KeyVendor]
 		p.SetCPU(t, dropDerived(p, t, features))
-		return p, SourceTailor, nil
+		return &Reading{Profile: p, Source: SourceTailor}, nil
 	}
 	arch := labels[KeyKubeArch]
 	if arch == "" {
-		return nil, "", fmt.Errorf("%w: no %s, NFD cpu-cpuid or %s labels", profile.ErrInvalid, KeyTarget, KeyKubeArch)
+		return nil, fmt.Errorf("%w: no %s, NFD cpu-cpuid or %s labels", profile.ErrInvalid, KeyTarget, KeyKubeArch)
 	}
 	if len(nfdFeatures) > 0 {
 		machine, ok := catalog.FamilyOf(arch)
 		if ok {
-			info := &detect.CPUInfo{OS: detect.OSLinux, Machine: machine, Vendor: cpuidVendors[labels[nfdVendor]], Features: slices.Sorted(slices.Values(nfdFeatures))}
+			vendor := cpuidVendors[labels[nfdVendor]]
+			var inf inference
+			if machine == "x86_64" {
+				inf = infer(labels, nfdFeatures, vendor)
+			}
+			features := append(slices.Clone(nfdFeatures), inf.features...)
+			info := &detect.CPUInfo{OS: detect.OSLinux, Machine: machine, Vendor: vendor, Features: slices.Compact(slices.Sorted(slices.Values(features)))}
 			if p, err := detect.Profile(info); err == nil {
-				return p, SourceNFD, nil
+				return &Reading{Profile: p, Source: SourceNFD, Inferred: inf.notes}, nil
 			}
 		}
 	}
 	p, err := profile.ParseSpec("arch=" + arch)
 	if err != nil {
-		return nil, "", fmt.Errorf("label %s: %w", KeyKubeArch, err)
+		return nil, fmt.Errorf("label %s: %w", KeyKubeArch, err)
 	}
-	return p, SourceArch, nil
+	return &Reading{Profile: p, Source: SourceArch}, nil
 }
 
 // dropDerived leaves out of features the catalog's alias names (avx512,
