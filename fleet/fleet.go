@@ -79,6 +79,11 @@ type Placement struct {
 	// was read from.
 	Profile string     `json:"profile,omitempty"`
 	Source  nfd.Source `json:"source,omitempty"`
+	// Inferred says what the profile holds that the node's labels do not
+	// state (flags NFD hides by default, the core its cpu-model names).
+	Inferred []string `json:"inferred,omitempty"`
+	// Warnings are the node's labels whose values mean nothing, ignored.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Fits reports whether some entry fits the node.
@@ -88,6 +93,8 @@ func (p Placement) Fits() bool { return p.Digest != nil }
 // image in the order given, the entry each node gets. A node whose labels
 // describe no profile, or that no entry fits, gets a Placement with a nil
 // Digest and the reason. Fetching a reference that fails is an error.
+// Nodes are matched once per class (Classes), so the cost follows the
+// kinds of hardware, not the nodes.
 func Plan(ctx context.Context, c *remote.Client, refs []string, nodes []Node, opts ...Option) ([]Placement, error) {
 	o, err := newOptions(opts)
 	if err != nil {
@@ -97,13 +104,17 @@ func Plan(ctx context.Context, c *remote.Client, refs []string, nodes []Node, op
 	if err != nil {
 		return nil, err
 	}
-	profiles := Profiles(nodes)
-	out := make([]Placement, 0, len(nodes)*len(refs))
-	for _, np := range profiles {
+	out := make([]Placement, len(nodes)*len(refs))
+	for _, c := range Classes(nodes) {
 		for i, ref := range refs {
-			out = append(out, place(np, ref, entries[i], o))
+			pl := place(c.Profile, ref, entries[i], o)
+			for _, n := range c.Nodes {
+				pl.Node = nodes[n].Name
+				out[n*len(refs)+i] = pl
+			}
 		}
 	}
+	o.logger.Debug("planned", "nodes", len(nodes), "refs", len(refs))
 	return out, nil
 }
 
@@ -127,7 +138,7 @@ func fetchAll(ctx context.Context, c *remote.Client, refs []string, o *options) 
 
 // place resolves one image for one node.
 func place(np NodeProfile, ref string, e *resolve.Entries, o *options) Placement {
-	pl := Placement{Node: np.Node, Image: ref, Source: np.Source}
+	pl := Placement{Node: np.Node, Image: ref, Source: np.Source, Inferred: np.Inferred, Warnings: np.Warnings}
 	if np.Err != nil {
 		pl.Why = "node labels: " + np.Err.Error()
 		return pl

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tailor-dev/tailor/fleet"
+	"github.com/tailor-dev/tailor/nfd"
 )
 
 func init() { register(newAffinityCommand) }
@@ -81,19 +82,42 @@ func runAffinity(cmd *cobra.Command, ref string, o *affinityOptions) error {
 	return writeAdmitted(out, a, nodes)
 }
 
-// writeAdmitted lists, as YAML comments, which nodes a admits.
+// writeAdmitted lists, as YAML comments, which nodes a admits, judged
+// once per class of nodes (fleet.Classes), and the nodes read only from
+// NFD's or the architecture's labels, which no term over tailor's labels
+// admits until tailor labels them.
 func writeAdmitted(w io.Writer, a *fleet.Affinity, nodes []fleet.Node) error {
 	if len(nodes) == 0 {
 		return nil
 	}
-	var in, out []string
-	for _, n := range nodes {
-		if a.Admits(n.Labels) {
-			in = append(in, n.Name)
-		} else {
-			out = append(out, n.Name)
+	in := make([]bool, len(nodes))
+	var unlabelled []string
+	for _, c := range fleet.Classes(nodes) {
+		ok := a.Admits(nodes[c.Nodes[0]].Labels)
+		for _, i := range c.Nodes {
+			in[i] = ok
+		}
+		np := c.Profile
+		if !ok && np.Err == nil && np.Source != nfd.SourceTailor {
+			for _, i := range c.Nodes {
+				unlabelled = append(unlabelled, fmt.Sprintf("%s (%s from %s labels)", nodes[i].Name, np.Profile.CPU.Microarchitecture, np.Source))
+			}
 		}
 	}
-	_, err := fmt.Fprintf(w, "# admits %d of %d nodes: %s\n# not admitted: %s\n", len(in), len(nodes), strings.Join(in, " "), strings.Join(out, " "))
-	return err
+	var yes, no []string
+	for i, n := range nodes {
+		if in[i] {
+			yes = append(yes, n.Name)
+		} else {
+			no = append(no, n.Name)
+		}
+	}
+	if _, err := fmt.Fprintf(w, "# admits %d of %d nodes: %s\n# not admitted: %s\n", len(yes), len(nodes), strings.Join(yes, " "), strings.Join(no, " ")); err != nil {
+		return err
+	}
+	if len(unlabelled) > 0 {
+		_, err := fmt.Fprintf(w, "# without tailor.dev labels (tailor node-setup or the DaemonSet writes them; until then no term admits them): %s\n", strings.Join(unlabelled, ", "))
+		return err
+	}
+	return nil
 }

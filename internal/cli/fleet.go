@@ -21,6 +21,7 @@ type fleetOptions struct {
 	compare       bool
 	prefer, avoid []string
 	output        string
+	explain       bool
 }
 
 func newFleetCommand() *cobra.Command {
@@ -51,6 +52,7 @@ Exit status 1 when some node gets nothing (of NEW with --compare).`,
 	f.StringSliceVar(&o.prefer, "prefer", nil, "rank builds for these targets or CPU features first (policy)")
 	f.StringSliceVar(&o.avoid, "avoid", nil, "rank builds for these targets or CPU features last (e.g. avx512f)")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	f.BoolVar(&o.explain, "explain", false, "say, per kind of node, what its profile holds that its labels do not state (flags NFD hides, the core its cpu-model names)")
 	o.registry.add(f)
 	return cmd
 }
@@ -93,7 +95,7 @@ func runFleet(cmd *cobra.Command, refs []string, o *fleetOptions) error {
 	if o.output == "json" {
 		err = writeJSON(out, pls)
 	} else {
-		err = writePlacements(out, refs, pls)
+		err = writePlacements(out, refs, pls, o.explain)
 	}
 	if err != nil {
 		return err
@@ -115,11 +117,7 @@ func readNodes(stdin io.Reader, path string) ([]fleet.Node, error) {
 		defer f.Close()
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, fleet.MaxNodesSize+1))
-	if err != nil {
-		return nil, usageError(fmt.Errorf("--nodes %s: %w", path, err))
-	}
-	nodes, err := fleet.ParseNodes(data)
+	nodes, err := fleet.ReadNodes(r)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("--nodes %s: %w", path, err))
 	}
@@ -141,8 +139,10 @@ func unplaced(pls []fleet.Placement) error {
 }
 
 // writePlacements prints a node × image table, then why each node that
-// gets nothing does.
-func writePlacements(w io.Writer, refs []string, pls []fleet.Placement) error {
+// gets nothing does, each node's labels that mean nothing and, with
+// explain, what each kind of node's profile holds that its labels do not
+// state.
+func writePlacements(w io.Writer, refs []string, pls []fleet.Placement, explain bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "NODE\tPROFILE")
 	for _, r := range refs {
@@ -153,6 +153,9 @@ func writePlacements(w io.Writer, refs []string, pls []fleet.Placement) error {
 	for i := 0; i < len(pls); i += len(refs) {
 		row := pls[i : i+len(refs)]
 		fmt.Fprintf(tw, "%s\t%s", row[0].Node, profileCell(row[0]))
+		for _, wn := range row[0].Warnings {
+			notes = append(notes, fmt.Sprintf("%s: %s", row[0].Node, wn))
+		}
 		for _, pl := range row {
 			fmt.Fprint(tw, "\t"+placementCell(pl))
 			if !pl.Fits() {
@@ -164,12 +167,46 @@ func writePlacements(w io.Writer, refs []string, pls []fleet.Placement) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if explain {
+		notes = append(notes, inferredNotes(pls, len(refs))...)
+	}
 	for _, n := range notes {
 		if _, err := fmt.Fprintln(w, n); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// inferredNotes says, once per profile, what was inferred for the nodes
+// read as it.
+func inferredNotes(pls []fleet.Placement, stride int) []string {
+	var order []string
+	nodes := map[string][]string{}
+	why := map[string][]string{}
+	for i := 0; i < len(pls); i += stride {
+		pl := pls[i]
+		if len(pl.Inferred) == 0 {
+			continue
+		}
+		k := pl.Profile + "\x00" + strings.Join(pl.Inferred, "\x00")
+		if _, ok := nodes[k]; !ok {
+			order = append(order, k)
+			why[k] = pl.Inferred
+		}
+		nodes[k] = append(nodes[k], pl.Node)
+	}
+	var out []string
+	for _, k := range order {
+		ns := nodes[k]
+		list := strings.Join(ns[:min(len(ns), 5)], ", ")
+		if len(ns) > 5 {
+			list += fmt.Sprintf(" and %d more", len(ns)-5)
+		}
+		prof, _, _ := strings.Cut(k, "\x00")
+		out = append(out, fmt.Sprintf("%s read as %s: %s", list, prof, strings.Join(why[k], "; ")))
+	}
+	return out
 }
 
 func profileCell(pl fleet.Placement) string {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tailor-dev/tailor/internal/registrytest"
+	"github.com/tailor-dev/tailor/requirement"
 	"github.com/tailor-dev/tailor/resolve/resolvetest"
 )
 
@@ -226,5 +227,88 @@ func TestAffinityCommand(t *testing.T) {
 	_, errs, code = run(t, "affinity", ref, "-o", "xml")
 	if code != 2 {
 		t.Errorf("-o xml: exit %d (%s), want 2", code, errs)
+	}
+}
+
+// nfdHaswell is a Xeon E5-2680 v3 (Haswell) as a stock NFD labels it: its
+// default configuration hides SSE4.2, POPCNT, BMI1/2, F16C, RDRAND, ...
+func nfdHaswell(name string) kubeNode {
+	n := kubeNode{Kind: "Node"}
+	n.Metadata.Name = name
+	n.Metadata.Labels = map[string]string{
+		"kubernetes.io/hostname": name, "kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux",
+		"feature.node.kubernetes.io/cpu-model.vendor_id": "Intel",
+		"feature.node.kubernetes.io/cpu-model.family":    "6",
+		"feature.node.kubernetes.io/cpu-model.id":        "63",
+	}
+	for _, f := range []string{"AESNI", "AVX", "AVX2", "CMPXCHG8", "FMA3", "FXSR", "FXSROPT", "LAHF", "MOVBE", "OSXSAVE", "SYSCALL", "SYSEE", "X87", "XSAVE", "XSAVEOPT", "VMX"} {
+		n.Metadata.Labels["feature.node.kubernetes.io/cpu-cpuid."+f] = "true"
+	}
+	return n
+}
+
+// TestFleetStockNFD: nodes labelled only by a stock NFD are read as their
+// core (haswell), said with --explain and in -o json, get the haswell
+// build; a label value that means nothing is reported for its node.
+func TestFleetStockNFD(t *testing.T) {
+	host := registrytest.New(t, "")
+	ref := host + "/app:hsw"
+	variants := []resolvetest.Variant{
+		{Name: "generic", Arch: "amd64"},
+		{Name: "v3", Arch: "amd64", Reqs: requirement.Requirements{Target: "x86_64_v3"}},
+		{Name: "haswell", Arch: "amd64", Reqs: requirement.Requirements{Target: "haswell"}},
+		{Name: "skx", Arch: "amd64", Reqs: requirement.Requirements{Target: "skylake_avx512"}},
+	}
+	if _, err := resolvetest.Push(ref, variants); err != nil {
+		t.Fatal(err)
+	}
+	odd := nfdHaswell("odd")
+	odd.Metadata.Labels["feature.node.kubernetes.io/cpu-cpuid.AVX512F"] = "maybe"
+	list := struct {
+		Kind  string     `json:"kind"`
+		Items []kubeNode `json:"items"`
+	}{Kind: "List", Items: []kubeNode{nfdHaswell("hsw-1"), nfdHaswell("hsw-2"), odd}}
+	data, err := json.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := filepath.Join(t.TempDir(), "nodes.json")
+	if err := os.WriteFile(nodes, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := run(t, "fleet", ref, "--nodes", nodes, "-o", "json")
+	if code != 0 {
+		t.Fatalf("fleet: exit %d: %s", code, errs)
+	}
+	var pls []struct {
+		Node, Target, Source string
+		Inferred, Warnings   []string
+	}
+	if err := json.Unmarshal([]byte(out), &pls); err != nil {
+		t.Fatal(err)
+	}
+	if len(pls) != 3 {
+		t.Fatalf("%d placements, want 3:\n%s", len(pls), out)
+	}
+	for _, pl := range pls {
+		if pl.Target != "haswell" || pl.Source != "nfd" || !strings.Contains(strings.Join(pl.Inferred, ";"), "cpu-model family 6 id 63 is haswell") {
+			t.Errorf("%s: target %s from %s, inferred %q; want haswell from nfd, saying cpu-model named it", pl.Node, pl.Target, pl.Source, pl.Inferred)
+		}
+		if (pl.Node == "odd") != (len(pl.Warnings) == 1) {
+			t.Errorf("%s: warnings %q", pl.Node, pl.Warnings)
+		}
+	}
+	out, _, code = run(t, "fleet", ref, "--nodes", nodes, "--explain")
+	for _, want := range []string{"odd: label feature.node.kubernetes.io/cpu-cpuid.AVX512F=\"maybe\": want true, ignored", "hsw-1, hsw-2, odd read as cpu=haswell: ", "cpu-model family 6 id 63 is haswell: rdrand from its target"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("fleet --explain (exit %d) lacks %q:\n%s", code, want, out)
+		}
+	}
+	if _, err := resolvetest.Push(host+"/app:nogeneric", variants[1:]); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = run(t, "affinity", host+"/app:nogeneric", "--nodes", nodes)
+	if code != 0 || !strings.Contains(out, "hsw-1 (haswell from nfd labels)") {
+		t.Errorf("affinity (exit %d) does not name the NFD-only nodes as haswell:\n%s", code, out)
 	}
 }
