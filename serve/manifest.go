@@ -53,7 +53,7 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, rt *route
 		newError(http.StatusBadRequest, codeDenied, "no profile for this client: log in with one, use /v2/_p/<profile>/ or the "+ProfileHeader+" header (none: the untailored view), or start the server with --profile", nil).write(w, r)
 		return
 	}
-	src, err := s.source(r.Context(), rt)
+	src, err := s.sourceOrPin(r.Context(), rt)
 	if err != nil {
 		s.o.logger.Warn("manifest by tag failed", "backend", rt.be.name(), "repo", rt.repo, "tag", rt.ref, "err", redactURL(err.Error()))
 		writeError(w, r, err)
