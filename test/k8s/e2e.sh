@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/k8s/e2e.sh: tailor in a real single-node Kubernetes cluster.
 #
-#   E2E_IMAGE=<registry>/<index> test/k8s/e2e.sh     (as root)
+#   E2E_IMAGE=<registry>/<index>[:tag|@sha256:<digest>] test/k8s/e2e.sh   (as root)
+#   E2E_PIN=1 test/k8s/e2e.sh      (the default index, pinned by its digest)
 #
 # Builds Kubernetes from the module proxy (cached in $TAILOR_K8S_CACHE,
 # default /var/cache/tailor-k8s; ~8 min cold on 2 cores), starts a cluster
@@ -17,6 +18,10 @@
 #   - tailor affinity's YAML passes `kubectl apply --dry-run=server`, and the
 #     scheduler binds a pod to exactly the nodes (this one and nodes labelled
 #     from real CPUs of the corpus) tailor fleet says some entry fits;
+#   - a pod pinned to the index digest (E2E_IMAGE=REPO@sha256:..., or
+#     E2E_PIN=1): tailor pin-webhook turns it into the digest's pin tag and
+#     the pod runs the same build tailor resolve names; with the webhook
+#     stopped the pod still runs (the runtime's own choice);
 #   - with tailor serve killed, a pull still works through the fallback;
 #   - uninstall removes the mirrors and labels file; teardown restores what
 #     kubelet changed on the host.
@@ -49,6 +54,56 @@ CLUSTER=0
 pass() { echo "PASS: $*"; passes=$((passes + 1)); }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 step() { echo "== $*"; }
+# repo_of REF: REF without its tag and digest (host/repo).
+repo_of() {
+	local r=${1%%@*}
+	if [[ ${r##*/} == *:* ]]; then r=${r%:*}; fi
+	echo "$r"
+}
+# ref_of REF: what REF names in its repository: the digest, else the tag.
+ref_of() {
+	if [[ $1 == *@* ]]; then echo "${1#*@}"; elif [[ ${1##*/} == *:* ]]; then echo "${1##*:}"; else echo latest; fi
+}
+# pin_webhook_up: tailor pin-webhook on this host (the API server runs here
+# too), a self-signed certificate, and its MutatingWebhookConfiguration as
+# deploy/pin registers it (failurePolicy Ignore, timeoutSeconds 3).
+PIN_ADDR=127.0.0.1:${E2E_PIN_PORT:-17443}
+PIN_PID=
+pin_webhook_up() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+		-keyout "$WORK/pin.key" -out "$WORK/pin.crt" >/dev/null 2>&1 || return 1
+	"$TAILOR" pin-webhook --listen "$PIN_ADDR" --tls-cert "$WORK/pin.crt" --tls-key "$WORK/pin.key" >"$WORK/logs/pin-webhook.log" 2>&1 &
+	PIN_PID=$!
+	REG_PIDS+=("$PIN_PID")
+	k8s_wait "tailor pin-webhook" 30 curl -sf --cacert "$WORK/pin.crt" "https://$PIN_ADDR/healthz" || return 1
+	kubectl apply -f - >/dev/null <<EOF || return 1
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: tailor-pin}
+webhooks:
+  - name: pin.tailor.dev
+    clientConfig: {url: "https://$PIN_ADDR/mutate", caBundle: "$(base64 -w0 "$WORK/pin.crt")"}
+    rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}]
+    failurePolicy: Ignore
+    timeoutSeconds: 3
+    sideEffects: None
+    admissionReviewVersions: [v1]
+    reinvocationPolicy: IfNeeded
+    namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, tailor-system]}]}
+EOF
+	sleep 2 # the API server picks up webhook configurations asynchronously
+}
+pin_webhook_down() {
+	[[ -n $PIN_PID ]] && kill "$PIN_PID" 2>/dev/null && wait "$PIN_PID" 2>/dev/null
+	echo "--- tailor pin-webhook's log"
+	cat "$WORK/logs/pin-webhook.log"
+}
+# manifest_url REF: the registry API URL of REF's manifest.
+manifest_url() {
+	local repo
+	repo=$(repo_of "$1")
+	echo "$E2E_REGISTRY_URL/v2/${repo#*/}/manifests/$(ref_of "$1")"
+}
 fatal() {
 	echo "FATAL: $*"
 	fails=$((fails + 1))
@@ -163,7 +218,12 @@ if [[ -z ${E2E_IMAGE:-} ]]; then
 		{ cat "$WORK/logs/build.log"; fatal "tailor build of the which index"; }
 	E2E_IMAGE=$APPS/which:e2e
 	DEFAULT_IMAGE=1
+	if [[ ${E2E_PIN:-0} == 1 ]]; then
+		E2E_IMAGE=$APPS/which@$("$TAILOR" inspect -o json "$E2E_IMAGE" | jq -r .digest)
+	fi
 fi
+PINNED=0
+[[ $E2E_IMAGE == *@sha256:* ]] && PINNED=1
 E2E_REGISTRY=${E2E_IMAGE%%/*}
 case $E2E_REGISTRY in
 127.0.0.1:* | localhost:* | "[::1]:"*) E2E_REGISTRY_URL=${E2E_REGISTRY_URL:-http://$E2E_REGISTRY} ;;
@@ -229,6 +289,13 @@ if kubectl apply --dry-run=server -k "$WORK/overlay" >/dev/null; then
 else
 	fail "the server refuses deploy/"
 fi
+for k in central pin; do
+	if kubectl apply --dry-run=server -k "deploy/$k" >/dev/null; then
+		pass "kubectl apply --dry-run=server -k accepts deploy/$k"
+	else
+		fail "the server refuses deploy/$k"
+	fi
+done
 kubectl apply -k "$WORK/overlay" || fatal "kubectl apply -k"
 if kubectl -n tailor-system rollout status ds/tailor --timeout=120s; then
 	pass "the tailor DaemonSet is ready"
@@ -261,7 +328,15 @@ RESOLVED=$("$TAILOR" resolve "$E2E_IMAGE" --profile host -o json) || fatal "tail
 WANT_DIGEST=$(jq -r .digest <<<"$RESOLVED")
 WANT_BUILD=$(jq -r '.candidates[0].requirements.target // empty' <<<"$RESOLVED")
 UNTAILORED=$(curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' \
-	"$E2E_REGISTRY_URL/v2/$(echo "${E2E_IMAGE#*/}" | sed 's/:\([^:/]*\)$/\/manifests\/\1/')" | sha256sum | cut -d' ' -f1)
+	"$(manifest_url "$E2E_IMAGE")" | sha256sum | cut -d' ' -f1)
+if [[ $PINNED == 1 ]]; then
+	if [[ sha256:$UNTAILORED == "${E2E_IMAGE#*@}" ]]; then
+		pass "the registry answers $E2E_IMAGE with the pinned index's own bytes"
+	else
+		fail "the registry's answer for $E2E_IMAGE is sha256:$UNTAILORED"
+	fi
+	pin_webhook_up || fatal "tailor pin-webhook"
+fi
 cat <<EOF | kubectl apply -f - >/dev/null || fatal "creating the pod"
 apiVersion: v1
 kind: Pod
@@ -276,6 +351,16 @@ EOF
 k8s_wait "pod e2e-app to run" 120 bash -c "kubectl get pod e2e-app -o jsonpath='{.status.phase}' | grep -qE 'Succeeded|Running|Failed'"
 sleep 1
 kubectl logs e2e-app | sed 's/^/pod> /'
+if [[ $PINNED == 1 ]]; then
+	spec_image=$(kubectl get pod e2e-app -o jsonpath='{.spec.containers[0].image}')
+	note=$(kubectl get pod e2e-app -o jsonpath='{.metadata.annotations.tailor\.dev/pinned}')
+	echo "pinned $E2E_IMAGE; the pod's image: $spec_image; tailor.dev/pinned: $note"
+	if [[ $spec_image == "$(repo_of "$E2E_IMAGE"):sha256-${E2E_IMAGE##*@sha256:}.tailor" && $(jq -r .app <<<"$note") == "$E2E_IMAGE" ]]; then
+		pass "tailor pin-webhook turned the pinned index into its pin tag and kept the pin in tailor.dev/pinned"
+	else
+		fail "the pod's image is $spec_image (annotation $note), not the pin tag of $E2E_IMAGE"
+	fi
+fi
 IMAGE_ID=$(kubectl get pod e2e-app -o jsonpath='{.status.containerStatuses[0].imageID}')
 PULLED=${IMAGE_ID##*@}
 GOT_DIGEST=$(ctr --address "$CTR_SOCK" -n k8s.io content get "$PULLED" |
@@ -306,6 +391,35 @@ else
 	fail "tailor fleet says $(jq -c . <<<"$FLEET")"
 fi
 kubectl delete pod e2e-app --wait=false >/dev/null
+if [[ $PINNED == 1 ]]; then
+	step "pinned, with tailor pin-webhook stopped"
+	pin_webhook_down
+	start=$(date +%s)
+	kubectl apply -f - >/dev/null <<EOF || fail "creating a pinned pod with the webhook down"
+apiVersion: v1
+kind: Pod
+metadata: {name: e2e-nohook}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  automountServiceAccountToken: false
+  containers:
+    - {name: app, image: "$E2E_IMAGE", imagePullPolicy: Always}
+EOF
+	took=$(($(date +%s) - start))
+	k8s_wait "pod e2e-nohook to run" 120 bash -c "kubectl get pod e2e-nohook -o jsonpath='{.status.phase}' | grep -qE 'Succeeded|Running'"
+	sleep 1
+	kubectl logs e2e-nohook | sed 's/^/pod> /'
+	phase=$(kubectl get pod e2e-nohook -o jsonpath='{.status.phase}')
+	spec_image=$(kubectl get pod e2e-nohook -o jsonpath='{.spec.containers[0].image}')
+	if [[ $phase =~ Succeeded|Running && $spec_image == "$E2E_IMAGE" ]]; then
+		pass "with the webhook stopped a pinned pod is admitted in ${took}s, unchanged, and runs ($phase: the runtime's own choice of entry)"
+	else
+		fail "with the webhook stopped: phase $phase, image $spec_image"
+	fi
+	kubectl delete pod e2e-nohook --wait=false >/dev/null
+	kubectl delete mutatingwebhookconfiguration tailor-pin >/dev/null
+fi
 
 step "affinity: kubectl --dry-run=server and the scheduler"
 if [[ ${DEFAULT_IMAGE:-0} == 1 ]]; then
@@ -400,12 +514,11 @@ step "tailor down: a pull through the fallback"
 # kubelet (paused here so it cannot restart tailor during the pull) is not
 # told. crictl pulls through the CRI, as kubelet does.
 curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' \
-	"$E2E_REGISTRY_URL/v2/$(echo "${E2E_IMAGE#*/}" | sed 's/:\([^:/]*\)$/\/manifests\/\1/')" >"$WORK/index.json"
+	"$(manifest_url "$E2E_IMAGE")" >"$WORK/index.json"
 mt=$(jq -r '.mediaType // "application/vnd.oci.image.index.v1+json"' "$WORK/index.json")
-FALLBACK_REF=$(echo "$E2E_IMAGE" | sed 's/:[^:/]*$//'):fallback
+FALLBACK_REF=$(repo_of "$E2E_IMAGE"):fallback
 if [[ $E2E_REGISTRY_URL == http://127.0.0.1:* ]] &&
-	curl -sf -X PUT -H "Content-Type: $mt" --data-binary "@$WORK/index.json" \
-		"$E2E_REGISTRY_URL/v2/$(echo "${FALLBACK_REF#*/}" | sed 's/:\([^:/]*\)$/\/manifests\/\1/')" >/dev/null; then
+	curl -sf -X PUT -H "Content-Type: $mt" --data-binary "@$WORK/index.json" "$(manifest_url "$FALLBACK_REF")" >/dev/null; then
 	:
 else
 	FALLBACK_REF=$E2E_IMAGE
