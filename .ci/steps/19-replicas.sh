@@ -9,7 +9,8 @@
 #     the same index and profile, for several profiles and for the pin tag
 #     of the index digest; so does a replica restarted with empty storage;
 #   - skopeo and containerd pulls through the balancer get the right build
-#     (the container's own output says which);
+#     (the container's own output says which), by tag and by the pin tag of
+#     the index digest (what tailor pin-webhook writes for pinned pods);
 #   - a run of pulls through the balancer while one replica is killed
 #     (SIGKILL, mid-run) loses no pull.
 # Ports: 17100 (haproxy), 17101-17103 (replicas); REPLICAS_PORT_BASE moves
@@ -56,7 +57,7 @@ cleanup() {
 	umount -R "$work/ctd" 2>/dev/null
 	rm -rf "$work"
 	echo "== replicas: $passes passed, $fails failed"
-	[ "$fails" -eq 0 ] && [ "$passes" -ge 8 ]
+	[ "$fails" -eq 0 ] && [ "$passes" -ge 9 ]
 }
 trap 'cleanup; exit $?' EXIT
 
@@ -221,6 +222,22 @@ if ctr_pull ctr-1; then
 	pass "containerd through haproxy gets the haswell build"
 else
 	fail "containerd through haproxy: $(tail -1 "$work/ctr.err")"
+fi
+
+# The pin tag of the index digest, as tailor pin-webhook writes it for a pod
+# pinned to the index: containerd and skopeo get the tailored build of
+# exactly that index.
+pinned=$(
+	c=(command ctr --address "$ctd/containerd.sock" -n pin)
+	"${c[@]}" image pull --snapshotter "$snap" --hosts-dir "$work/hosts" "example.test/app:$PIN" >/dev/null 2>>"$work/ctr.err" &&
+		"${c[@]}" image export --platform linux/amd64 "$work/pin.tar" "example.test/app:$PIN" 2>>"$work/ctr.err" &&
+		mkdir -p "$work/pin" && tar -xf "$work/pin.tar" -C "$work/pin" && run_from_layout "$work/pin"
+)
+skopeo --insecure-policy --registries-conf "$work/registries.conf" copy -q "docker://example.test/app:$PIN" "oci:$work/skopeo-pin:app" 2>>"$work/skopeo.err"
+if [ "$pinned" = "tailor-variant: haswell" ] && [ "$(run_from_layout "$work/skopeo-pin")" = "tailor-variant: haswell" ]; then
+	pass "containerd and skopeo pull the pin tag app:${PIN:0:19}... through haproxy: the haswell build of the pinned index"
+else
+	fail "the pin tag through haproxy: containerd '$pinned'; $(tail -1 "$work/ctr.err")"
 fi
 
 echo "== 24 pulls through haproxy (skopeo and containerd alternating); replica 2 killed (SIGKILL) during the 6th"
