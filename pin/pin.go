@@ -18,7 +18,6 @@ package pin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -236,9 +235,6 @@ func (w *Webhook) admit(ctx context.Context, req *request) *response {
 	resp.PatchType, resp.Patch = "JSONPatch", patch
 	return resp
 }
-
-// ErrNotPinned is PinTag's error for an image not pinned to a digest.
-var ErrNotPinned = errors.New("not pinned to a digest")
 
 // PinTag is the reference image becomes: its pin tag when it is pinned to
 // the digest of an index with something to choose (entries with tailor's

@@ -16,11 +16,11 @@ import (
 func init() { register(newPinWebhookCommand) }
 
 type pinWebhookOptions struct {
-	registry      registryFlags
-	listen        string
-	cert, key     string
-	admitTimeout  time.Duration
-	allowNoTLSOut bool
+	registry     registryFlags
+	listen       string
+	cert, key    string
+	admitTimeout time.Duration
+	plainHTTP    bool
 }
 
 func newPinWebhookCommand() *cobra.Command {
@@ -45,14 +45,14 @@ indexes with nothing to choose. Register it with failurePolicy: Ignore
 	f.StringVar(&o.listen, "listen", ":8443", "address to listen on")
 	f.StringVar(&o.cert, "tls-cert", "", "TLS certificate (PEM) the API server trusts (required unless --plain-http)")
 	f.StringVar(&o.key, "tls-key", "", "TLS key (PEM)")
-	f.BoolVar(&o.allowNoTLSOut, "plain-http", false, "serve plain HTTP (behind a TLS-terminating proxy only: the API server calls webhooks over HTTPS)")
+	f.BoolVar(&o.plainHTTP, "plain-http", false, "serve plain HTTP (behind a TLS-terminating proxy only: the API server calls webhooks over HTTPS)")
 	f.DurationVar(&o.admitTimeout, "admission-timeout", pin.DefaultTimeout, "bound on the registry reads of one admission request (keep it under the webhook's timeoutSeconds)")
 	o.registry.add(f)
 	return cmd
 }
 
 func runPinWebhook(cmd *cobra.Command, o *pinWebhookOptions) error {
-	if !o.allowNoTLSOut && (o.cert == "" || o.key == "") {
+	if !o.plainHTTP && (o.cert == "" || o.key == "") {
 		return usageError(errors.New("--tls-cert and --tls-key are required (the API server calls webhooks over HTTPS)"))
 	}
 	c, err := o.registry.client()
@@ -71,10 +71,10 @@ func runPinWebhook(cmd *cobra.Command, o *pinWebhookOptions) error {
 		return fmt.Errorf("listen %s: %w", o.listen, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
-	slog.Info("tailor pin-webhook listening", "addr", ln.Addr().String(), "tls", !o.allowNoTLSOut)
+	slog.Info("tailor pin-webhook listening", "addr", ln.Addr().String(), "tls", !o.plainHTTP)
 	errc := make(chan error, 1)
 	go func() {
-		if o.allowNoTLSOut {
+		if o.plainHTTP {
 			errc <- srv.Serve(ln)
 		} else {
 			errc <- srv.ServeTLS(ln, o.cert, o.key)
