@@ -8,5 +8,8 @@
 // A node's host profile is read back from its labels by package nfd
 // (tailor detect -o nfd, NFD's cpu-cpuid labels, kubernetes.io/arch), and
 // every choice is made by resolve and match, so a node gets here exactly
-// what `tailor resolve --profile` of its profile names.
+// what `tailor resolve --profile` of its profile names. Nodes are read from
+// `kubectl get nodes -o json` as a stream (ReadNodes) and grouped by the
+// labels that matter (Classes), so a fleet costs its kinds of hardware,
+// not its nodes.
 package fleet

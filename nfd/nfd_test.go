@@ -291,6 +291,7 @@ func FuzzProfile(f *testing.F) {
 	f.Add("tailor.dev/cpu.target", "zen3", "tailor.dev/gpu.nvidia.cc.8.0", "2")
 	f.Add("kubernetes.io/arch", "amd64", "feature.node.kubernetes.io/cpu-cpuid.AVX2", "true")
 	f.Add("tailor.dev/cpu.target", "neoverse_v2", "nvidia.com/gpu.compute.major", "9")
+	f.Add("feature.node.kubernetes.io/cpu-cpuid.AVX2", "true", "feature.node.kubernetes.io/cpu-model.id", "63")
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
 		p, _, err := Profile(map[string]string{k1: v1, k2: v2})
 		if err != nil {
