@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -32,6 +33,35 @@ type Manifest struct {
 	// from is where the manifest came from: its images and blobs are
 	// read there.
 	from origin
+	// index is the index parsed by newManifestFrom with the rest (one
+	// parse per manifest), handed to the first IndexManifest call, which
+	// owns it; later calls parse Raw again.
+	index atomic.Pointer[v1.IndexManifest]
+}
+
+// entries are an index's manifests, and whether the field was there at
+// all (null included: MediaTypeOf's rule says an index).
+type entries struct {
+	present bool
+	list    []v1.Descriptor
+}
+
+func (e *entries) UnmarshalJSON(b []byte) error {
+	e.present = true
+	return json.Unmarshal(b, &e.list)
+}
+
+// shape is what one parse of a manifest reads: the fields that tell its
+// type and, for an index, the whole index (an image manifest's layers are
+// skipped).
+type shape struct {
+	SchemaVersion int64             `json:"schemaVersion"`
+	MediaType     types.MediaType   `json:"mediaType,omitempty"`
+	ArtifactType  string            `json:"artifactType,omitempty"`
+	Manifests     entries           `json:"manifests"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+	Subject       *v1.Descriptor    `json:"subject,omitempty"`
+	FSLayers      json.RawMessage   `json:"fsLayers"`
 }
 
 // origin is a place manifests come from: a registry repository or an OCI
@@ -52,11 +82,14 @@ func newManifestFrom(o origin, raw []byte, mt types.MediaType, h v1.Hash) (*Mani
 	if r, ok := o.(*registryOrigin); ok {
 		m.Ref = r.ref
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(m.Raw, &obj); err != nil {
+	var idx *v1.IndexManifest
+	var err error
+	if m.MediaType, idx, err = parseShape(raw, string(mt)); err != nil {
 		return nil, fmt.Errorf("%w: %s: manifest is not JSON (%d bytes, %s): %w", ErrBadManifest, ref, len(m.Raw), mt, err)
 	}
-	m.MediaType = MediaTypeOf(raw, string(mt))
+	if idx != nil {
+		m.index.Store(idx)
+	}
 	switch {
 	case m.MediaType == types.DockerManifestSchema1 || m.MediaType == types.DockerManifestSchema1Signed:
 		return nil, fmt.Errorf("%w: %s: Docker schema 1 manifests are not supported", ErrBadManifest, ref)
@@ -64,6 +97,29 @@ func newManifestFrom(o origin, raw []byte, mt types.MediaType, h v1.Hash) (*Mani
 		return nil, fmt.Errorf("%w: %s: unknown manifest type %q", ErrBadManifest, ref, m.MediaType)
 	}
 	return m, nil
+}
+
+// parseShape reads a manifest body served as contentType in one parse:
+// its media type by MediaTypeOf's rule and, for an index, the index (nil
+// when its entries do not parse: IndexManifest then says why). An error
+// means the body is not a JSON object.
+func parseShape(raw []byte, contentType string) (types.MediaType, *v1.IndexManifest, error) {
+	var sh shape
+	if perr := json.Unmarshal(raw, &sh); perr != nil {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return "", nil, err
+		}
+		// A JSON object of another shape: typed by the shared rule, its
+		// fields' errors are IndexManifest's and ImageManifest's to tell.
+		return MediaTypeOf(raw, contentType), nil, nil
+	}
+	mt := typeOf(sh.MediaType, sh.SchemaVersion, sh.Manifests.present, sh.FSLayers != nil, nil, contentType)
+	if !mt.IsIndex() {
+		return mt, nil, nil
+	}
+	return mt, &v1.IndexManifest{SchemaVersion: sh.SchemaVersion, MediaType: sh.MediaType,
+		Manifests: sh.Manifests.list, Annotations: sh.Annotations, Subject: sh.Subject, ArtifactType: sh.ArtifactType}, nil
 }
 
 // MediaTypeOf is the media type of a manifest body served as contentType:
@@ -81,8 +137,14 @@ func MediaTypeOf(body []byte, contentType string) types.MediaType {
 		FSLayers      json.RawMessage `json:"fsLayers"`
 	}
 	err := json.Unmarshal(body, &probe)
-	if err == nil && probe.MediaType != "" {
-		return probe.MediaType
+	return typeOf(probe.MediaType, int64(probe.SchemaVersion), probe.Manifests != nil, probe.FSLayers != nil, err, contentType)
+}
+
+// typeOf is MediaTypeOf's rule on a manifest's parsed fields (err: the
+// body is not JSON).
+func typeOf(field types.MediaType, schemaVersion int64, manifests, fsLayers bool, err error, contentType string) types.MediaType {
+	if err == nil && field != "" {
+		return field
 	}
 	if mt, _, perr := mime.ParseMediaType(contentType); perr == nil && mt != "application/json" && mt != "application/octet-stream" {
 		return types.MediaType(mt)
@@ -90,9 +152,9 @@ func MediaTypeOf(body []byte, contentType string) types.MediaType {
 	switch {
 	case err != nil:
 		return types.MediaType(contentType)
-	case probe.SchemaVersion == 1 || probe.FSLayers != nil:
+	case schemaVersion == 1 || fsLayers:
 		return types.DockerManifestSchema1
-	case probe.Manifests != nil:
+	case manifests:
 		return types.OCIImageIndex
 	}
 	return types.OCIManifestSchema1
@@ -117,6 +179,9 @@ func (m *Manifest) IsIndex() bool { return m.MediaType.IsIndex() }
 func (m *Manifest) IndexManifest() (*v1.IndexManifest, error) {
 	if !m.IsIndex() {
 		return nil, fmt.Errorf("%w: %s is an image (%s), not an index", ErrBadManifest, m.Source, m.MediaType)
+	}
+	if im := m.index.Swap(nil); im != nil {
+		return im, nil
 	}
 	im, err := v1.ParseIndexManifest(bytes.NewReader(m.Raw))
 	if err != nil {
