@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"strings"
 	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -39,16 +40,54 @@ type Manifest struct {
 	index atomic.Pointer[v1.IndexManifest]
 }
 
-// entries are an index's manifests, and whether the field was there at
-// all (null included: MediaTypeOf's rule says an index).
-type entries struct {
-	present bool
-	list    []v1.Descriptor
+// descriptor is a v1.Descriptor as an index entry is parsed: its digest
+// read in place (v1.Hash's UnmarshalJSON runs a whole json.Unmarshal per
+// entry, a tenth of a large index's parse).
+type descriptor struct {
+	MediaType    types.MediaType   `json:"mediaType"`
+	Size         int64             `json:"size"`
+	Digest       digestText        `json:"digest"`
+	Data         []byte            `json:"data,omitempty"`
+	URLs         []string          `json:"urls,omitempty"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
+	Platform     *v1.Platform      `json:"platform,omitempty"`
+	ArtifactType string            `json:"artifactType,omitempty"`
 }
 
-func (e *entries) UnmarshalJSON(b []byte) error {
-	e.present = true
-	return json.Unmarshal(b, &e.list)
+// digestText is a digest's JSON string; bad is set for what v1.Hash
+// refuses to read (null, a string that is no digest).
+type digestText struct {
+	h   v1.Hash
+	bad bool
+}
+
+func (d *digestText) UnmarshalJSON(b []byte) error {
+	var s string
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && !bytes.ContainsAny(b[1:len(b)-1], `"`) {
+		s = string(b[1 : len(b)-1])
+	} else if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if hex, ok := strings.CutPrefix(s, "sha256:"); ok && len(hex) == 64 && isLowerHex(hex) {
+		d.h = v1.Hash{Algorithm: "sha256", Hex: hex} // what v1.NewHash makes of it, without its allocations
+		return nil
+	}
+	h, err := v1.NewHash(s)
+	if err != nil || string(b) == "null" {
+		d.bad = true
+		return nil
+	}
+	d.h = h
+	return nil
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // shape is what one parse of a manifest reads: the fields that tell its
@@ -58,7 +97,7 @@ type shape struct {
 	SchemaVersion int64             `json:"schemaVersion"`
 	MediaType     types.MediaType   `json:"mediaType,omitempty"`
 	ArtifactType  string            `json:"artifactType,omitempty"`
-	Manifests     entries           `json:"manifests"`
+	Manifests     []descriptor      `json:"manifests"`
 	Annotations   map[string]string `json:"annotations,omitempty"`
 	Subject       *v1.Descriptor    `json:"subject,omitempty"`
 	FSLayers      json.RawMessage   `json:"fsLayers"`
@@ -114,12 +153,30 @@ func parseShape(raw []byte, contentType string) (types.MediaType, *v1.IndexManif
 		// fields' errors are IndexManifest's and ImageManifest's to tell.
 		return MediaTypeOf(raw, contentType), nil, nil
 	}
-	mt := typeOf(sh.MediaType, sh.SchemaVersion, sh.Manifests.present, sh.FSLayers != nil, nil, contentType)
+	var mt types.MediaType
+	if sh.Manifests == nil && sh.MediaType == "" {
+		// "manifests": null and no field at all read alike here, not by
+		// MediaTypeOf's rule: it decides (rare: no mediaType field).
+		mt = MediaTypeOf(raw, contentType)
+	} else {
+		mt = typeOf(sh.MediaType, sh.SchemaVersion, sh.Manifests != nil, sh.FSLayers != nil, nil, contentType)
+	}
 	if !mt.IsIndex() {
 		return mt, nil, nil
 	}
-	return mt, &v1.IndexManifest{SchemaVersion: sh.SchemaVersion, MediaType: sh.MediaType,
-		Manifests: sh.Manifests.list, Annotations: sh.Annotations, Subject: sh.Subject, ArtifactType: sh.ArtifactType}, nil
+	idx := &v1.IndexManifest{SchemaVersion: sh.SchemaVersion, MediaType: sh.MediaType,
+		Annotations: sh.Annotations, Subject: sh.Subject, ArtifactType: sh.ArtifactType}
+	if sh.Manifests != nil {
+		idx.Manifests = make([]v1.Descriptor, len(sh.Manifests))
+	}
+	for i, d := range sh.Manifests {
+		if d.Digest.bad {
+			return mt, nil, nil // IndexManifest's parse says what is wrong
+		}
+		idx.Manifests[i] = v1.Descriptor{MediaType: d.MediaType, Size: d.Size, Digest: d.Digest.h, Data: d.Data,
+			URLs: d.URLs, Annotations: d.Annotations, Platform: d.Platform, ArtifactType: d.ArtifactType}
+	}
+	return mt, idx, nil
 }
 
 // MediaTypeOf is the media type of a manifest body served as contentType:
