@@ -3,12 +3,14 @@
 # one run (each server its own process; CPU from /proc/PID/stat):
 #   - a 64-entry index GET by tag by 64 concurrent clients: tailor serve's
 #     untailored view (Tailor-Profile: none), its tailored answer
-#     (Tailor-Profile: cpu=zen4), and the distribution registry;
+#     (Tailor-Profile: cpu=zen4), the distribution registry, and the same
+#     bytes from net/http's static file server (the floor);
 #   - a blob (default 1 GiB) fetched as 8 parallel Range GETs: from tailor
 #     serve's embedded registry, from net/http's static file server
 #     (sendfile, the floor) and from the distribution registry.
 #
-#   bench/serve/answers.sh                       # N=20000 C=64 ENTRIES=64 MB=1024 ROUNDS=5
+#   bench/serve/answers.sh                       # N=20000 C=64 ENTRIES=64 MB=1024 FETCHES=2 ROUNDS=5
+#   PARTS=ranges FETCHES=4 bench/serve/answers.sh  # the blob part alone
 #   BASE=/tmp/tailor-old bench/serve/answers.sh  # an older tailor binary beside, same run
 #
 # Ports: tailor serve on $PORT and $PORT+1 (BASE), the file server on
@@ -21,6 +23,7 @@ ENTRIES=${ENTRIES:-64}
 MB=${MB:-1024}
 FETCHES=${FETCHES:-2}
 ROUNDS=${ROUNDS:-5}
+PARTS=${PARTS:-manifests,ranges}
 PORT=${PORT:-18020}
 work=$(mktemp -d)
 pids=()
@@ -58,12 +61,18 @@ fi
 for h in "${hosts[@]}"; do "$work/genindex" -n "$ENTRIES" -push "$h/app:1"; done
 
 m="http://127.0.0.1:$PORT/v2/app/manifests/1"
-echo "== $ENTRIES-entry index by tag, $C concurrent clients"
-"$work/getbench" -mode manifest -c "$C" -n "$N" -rounds "$ROUNDS" \
-	-target "tailor-untailored=$serve_pid=$m|Tailor-Profile: none" \
-	-target "tailor-tailored=$serve_pid=$m|Tailor-Profile: cpu=zen4" \
-	"${base_m[@]}" \
-	-target "distribution=$reg_pid=http://$reg/v2/app/manifests/1"
+# The floor: the same index bytes as a static file.
+curl -sf -H 'Tailor-Profile: none' -H 'Accept: application/vnd.oci.image.index.v1+json' -o "$work/files/index.json" "$m"
+if [[ $PARTS == *manifests* ]]; then
+	echo "== $ENTRIES-entry index by tag, $C concurrent clients"
+	"$work/getbench" -mode manifest -c "$C" -n "$N" -rounds "$ROUNDS" \
+		-target "tailor-untailored=$serve_pid=$m|Tailor-Profile: none" \
+		-target "tailor-tailored=$serve_pid=$m|Tailor-Profile: cpu=zen4" \
+		"${base_m[@]}" \
+		-target "distribution=$reg_pid=http://$reg/v2/app/manifests/1" \
+		-target "file-server=$files_pid=http://127.0.0.1:$((PORT + 2))/index.json"
+fi
+[[ $PARTS == *ranges* ]] || exit 0
 
 size=$((MB << 20))
 push=()
