@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -22,6 +23,13 @@ func FuzzParseShape(f *testing.F) {
 		f.Add([]byte(s), "application/json")
 		f.Add([]byte(s), "application/vnd.oci.image.index.v1+json")
 	}
+	// Past 64 digests the entries are decoded into a slice made for them:
+	// an index that large, and an image manifest with as many layers.
+	d := `{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":1,"digest":"sha256:` + strings.Repeat("b", 64) + `"}`
+	many := strings.TrimSuffix(strings.Repeat(d+",", 100), ",")
+	f.Add([]byte(`{"schemaVersion":2,"manifests":[`+many+`]}`), "application/json")
+	f.Add([]byte(`{"schemaVersion":2,"config":`+d+`,"layers":[`+many+`]}`), "application/json")
+	f.Add([]byte(`{"schemaVersion":2,"manifests":[],"layers":[`+many+`]}`), "application/json")
 	f.Fuzz(func(t *testing.T, raw []byte, ct string) {
 		mt, idx, err := parseShape(raw, ct)
 		var obj map[string]json.RawMessage
