@@ -94,3 +94,43 @@ func TestSourceParsedOnce(t *testing.T) {
 		t.Errorf("parsed bytes %d, want %d", a.bytes, len(raw))
 	}
 }
+
+// TestEmbeddedBodiesFollowTags: the embedded backend keeps manifest
+// bodies by digest, but reads the tag every time: a push that moves the
+// tag and a delete of the manifest show at once.
+func TestEmbeddedBodiesFollowTags(t *testing.T) {
+	_, srv := newTestServer(t, WithProfile(mustProfile(t, "cpu=haswell")))
+	url := "http://" + srv + "/v2/team/app/manifests/v1"
+	none := http.Header{ProfileHeader: {ProfileNone}, "Accept": {mediaOCIIndex}}
+	digestOf := func() (int, string) {
+		resp := get(t, url, none)
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Docker-Content-Digest")
+	}
+	first := variantIndex(t, testVariants)
+	pushIndex(t, srv+"/team/app:v1", first)
+	want, _ := first.Digest()
+	for range 2 { // the second read is the kept body's
+		if code, d := digestOf(); code != http.StatusOK || d != want.String() {
+			t.Fatalf("GET v1: %d %s, want %s", code, d, want)
+		}
+	}
+	second := variantIndex(t, testVariants[:2])
+	pushIndex(t, srv+"/team/app:v1", second)
+	want, _ = second.Digest()
+	if code, d := digestOf(); code != http.StatusOK || d != want.String() {
+		t.Fatalf("GET v1 after the tag moved: %d %s, want %s", code, d, want)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+srv+"/v2/team/app/manifests/"+want.String(), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("DELETE: %s", resp.Status)
+	}
+	if code, d := digestOf(); code != http.StatusNotFound {
+		t.Errorf("GET v1 after its manifest was deleted: %d %s, want 404", code, d)
+	}
+}
