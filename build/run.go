@@ -72,7 +72,7 @@ func (r *Result) Close() error {
 // once, each once however many entries take it, then assembles every
 // entry's image and the index over them. The first failure cancels the
 // rest and is returned; nothing is pushed or written anywhere but the
-// logs.
+// logs and the packed layers (a temporary directory: Close the Result).
 func Run(ctx context.Context, c *Config, opts ...Option) (*Result, error) {
 	p, err := NewPlan(ctx, c, opts...)
 	if err != nil {
