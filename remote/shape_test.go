@@ -23,7 +23,7 @@ func FuzzParseShape(f *testing.F) {
 		f.Add([]byte(s), "application/json")
 		f.Add([]byte(s), "application/vnd.oci.image.index.v1+json")
 	}
-	// Past 64 digests the entries are decoded into a slice made for them:
+	// Past 64 descriptors the entries are decoded into a slice made for them:
 	// an index that large, and an image manifest with as many layers.
 	d := `{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":1,"digest":"sha256:` + strings.Repeat("b", 64) + `"}`
 	many := strings.TrimSuffix(strings.Repeat(d+",", 100), ",")
