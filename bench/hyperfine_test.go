@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// TestHyperfine times `tailor resolve` and the ggcr baseline side by side
+// TestHyperfine times `tailor resolve`, crane and the ggcr baseline side by side
 // with hyperfine, against the same local registry as the benchmark. It
 // runs only with TAILOR_BENCH_HYPERFINE=1 and hyperfine on PATH:
 //
@@ -33,7 +33,8 @@ func TestHyperfine(t *testing.T) {
 	out, err := exec.Command(hf, "-N", "--warmup", "10", "--runs", "200", "--style", "basic",
 		"--export-json", report,
 		"-n", "tailor resolve --profile cpu=zen4", e.tailor+" resolve "+ref+" --profile cpu=zen4",
-		"-n", "crane digest --platform (ggcr)", e.ggcr+" --platform linux/amd64 "+ref,
+		"-n", "crane digest --platform", e.crane+" digest --platform linux/amd64 "+ref,
+		"-n", "ggcrdigest (crane.Digest alone, no cobra)", e.ggcr+" --platform linux/amd64 "+ref,
 		"-n", "tailor resolve (host detection)", e.tailor+" resolve "+ref,
 		"-n", "tailor --help (process start only)", e.tailor+" --help",
 	).CombinedOutput()
@@ -49,7 +50,7 @@ func TestHyperfine(t *testing.T) {
 
 // summarize turns hyperfine's JSON export into a markdown table of
 // median, mean and min, with the median relative to the second command
-// (the ggcr baseline).
+// (crane).
 func summarize(path string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -70,7 +71,7 @@ func summarize(path string) (string, error) {
 	}
 	base := doc.Results[1].Median
 	var b strings.Builder
-	b.WriteString("| command | median | mean ± σ | min | median / ggcr |\n|---|---:|---:|---:|---:|\n")
+	b.WriteString("| command | median | mean ± σ | min | median / crane |\n|---|---:|---:|---:|---:|\n")
 	for _, r := range doc.Results {
 		fmt.Fprintf(&b, "| %s | %.1f | %.1f ± %.1f | %.1f | %.2f |\n", r.Command, r.Median*1e3, r.Mean*1e3, r.Stddev*1e3, r.Min*1e3, r.Median/base)
 	}

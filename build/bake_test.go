@@ -43,6 +43,7 @@ func TestEmitBake(t *testing.T) {
 		t.Errorf("bake args carry this machine's CC or AR:\n%s", bake)
 	}
 	res, err := p.Run(context.Background())
+	t.Cleanup(func() { _ = res.Close() })
 	if err != nil {
 		t.Fatal(err)
 	}

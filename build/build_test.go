@@ -86,6 +86,7 @@ func layoutIndex(t *testing.T, dir, tag string) (v1.ImageIndex, *v1.IndexManifes
 func TestBuildExampleToLayout(t *testing.T) {
 	needCC(t)
 	res, err := Run(context.Background(), exampleConfig(t), WithParallelism(2))
+	t.Cleanup(func() { _ = res.Close() })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +137,7 @@ func TestBuildExampleToLayout(t *testing.T) {
 		}
 	}
 	again, err := Run(context.Background(), exampleConfig(t), WithParallelism(2))
+	t.Cleanup(func() { _ = again.Close() })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,6 +184,7 @@ func TestBuildPushes(t *testing.T) {
 	c := exampleConfig(t)
 	c.Targets = []TargetSpec{{CPU: "x86_64"}, {CPU: "x86_64_v3"}}
 	res, err := Run(context.Background(), c, WithParallelism(2))
+	t.Cleanup(func() { _ = res.Close() })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +239,7 @@ func TestBuildClient(t *testing.T) {
 	c := exampleConfig(t)
 	c.Targets, c.Base = []TargetSpec{{CPU: "x86_64"}}, host+"/base:1"
 	res, err := Run(context.Background(), c, WithClient(client))
+	t.Cleanup(func() { _ = res.Close() })
 	if err != nil {
 		t.Fatal(err)
 	}

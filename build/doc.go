@@ -15,7 +15,10 @@
 // base. Layers are reproducible (sorted, dated at SOURCE_DATE_EPOCH, owner
 // root, modes normalised) and shared by every entry that takes them; each
 // entry's image is the base plus one layer per component, and the index
-// over them is a tailor index (package publish). Result.Publish, the one
-// place where what was built leaves the machine, pushes it to a registry
-// or writes it to an OCI layout, only once every build succeeded.
+// over them is a tailor index (package publish). Each layer streams to a
+// gzip file in a temporary directory as it is packed, its digests hashed
+// on the way, so a build's memory does not grow with its files;
+// Result.Close removes them. Result.Publish, the one place where what was
+// built leaves the machine, pushes it to a registry or writes it to an OCI
+// layout, only once every build succeeded.
 package build

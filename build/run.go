@@ -53,13 +53,26 @@ type Result struct {
 	// the file's image tag, the default name in an OCI layout.
 	o   *options
 	tag string
+	// layers is the temporary directory of the packed layers, removed by
+	// Close.
+	layers string
+}
+
+// Close removes the packed layers: Publish no longer works after it.
+func (r *Result) Close() error {
+	if r == nil || r.layers == "" {
+		return nil
+	}
+	err := os.RemoveAll(r.layers)
+	r.layers = ""
+	return err
 }
 
 // Run builds every component build of c's plan, up to WithParallelism at
 // once, each once however many entries take it, then assembles every
 // entry's image and the index over them. The first failure cancels the
 // rest and is returned; nothing is pushed or written anywhere but the
-// logs.
+// logs and the packed layers (a temporary directory: Close the Result).
 func Run(ctx context.Context, c *Config, opts ...Option) (*Result, error) {
 	p, err := NewPlan(ctx, c, opts...)
 	if err != nil {
@@ -91,14 +104,21 @@ func (p *Plan) Run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(r.work)
+	// The packed layers outlive the build's files: Publish reads them.
+	if r.layerDir, err = os.MkdirTemp("", "tailor-build-layers-"); err != nil {
+		return nil, err
+	}
 	r.logDir = logDir
 	if err := r.buildAll(ctx); err != nil {
+		os.RemoveAll(r.layerDir)
 		return nil, err // the logs stay, for the failure
 	}
 	res, err := r.result()
 	if err != nil {
+		os.RemoveAll(r.layerDir)
 		return nil, err
 	}
+	res.layers = r.layerDir
 	if !keepLogs {
 		os.RemoveAll(logDir)
 		logDir = ""
@@ -124,6 +144,7 @@ type runner struct {
 	p            *Plan
 	c            *Config
 	work, logDir string
+	layerDir     string // where layers are packed (Result.layers)
 	layers       map[string]*built
 	mu           sync.Mutex
 	started      int
@@ -195,7 +216,7 @@ func (r *runner) build(ctx context.Context, b stack.Build, total int) error {
 			return fmt.Errorf("%w: component %s: dir %s is no directory", ErrConfig, b.Key, res.out)
 		}
 		var err error
-		res.layer, err = newLayer(res.out, comp.Prefix, r.o.epoch)
+		res.layer, err = newLayer(res.out, comp.Prefix, r.o.epoch, r.layerDir)
 		return err
 	}
 	deps, err := r.deps(ctx, b, comp)
@@ -227,7 +248,7 @@ func (r *runner) build(ctx context.Context, b stack.Build, total int) error {
 	err = s.run(ctx)
 	if err == nil {
 		res.out = s.out
-		res.layer, err = newLayer(s.out, comp.Prefix, r.o.epoch)
+		res.layer, err = newLayer(s.out, comp.Prefix, r.o.epoch, r.layerDir)
 	}
 	if err != nil {
 		report("failed", time.Since(start), err)

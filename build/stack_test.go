@@ -2,6 +2,7 @@ package build
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -201,6 +202,7 @@ components:
       echo "$TAILOR_COMPONENT $TAILOR_PHASE $SOURCE_DATE_EPOCH" >> $TAILOR_OUT/app.txt
 `, map[string]string{"conf/train/mode": "training\n", "conf/serve/mode": "serving\n"})
 	res, err := Run(context.Background(), c, WithParallelism(3), WithSourceDateEpoch(time.Unix(1700000000, 0)))
+	t.Cleanup(func() { _ = res.Close() })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +265,7 @@ func TestStackBaseImage(t *testing.T) {
 			c := writeStack(t, "axes: {cpu: [x86_64, x86_64_v3]}\ncomponents:\n  - {name: os, image: '"+base+"'}\n"+
 				"  - {name: app, varies: [cpu], command: 'echo $TAILOR_TARGET > $TAILOR_OUT/app'}\n", map[string]string{})
 			res, err := Run(context.Background(), c)
+			t.Cleanup(func() { _ = res.Close() })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -315,6 +318,7 @@ func TestStackCUDAToolchain(t *testing.T) {
 
 	nvcc := fakeTool(t, nvcc124)
 	res, err := Run(context.Background(), writeStack(t, yaml(true), map[string]string{}), WithTool(ToolNVCC, nvcc))
+	t.Cleanup(func() { _ = res.Close() })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +356,7 @@ func TestLayerReproducible(t *testing.T) {
 		os.Symlink("a.sh", filepath.Join(dir, "link"))
 		when := time.Now().Add(time.Duration(i) * time.Hour)
 		os.Chtimes(filepath.Join(dir, "b/c/data"), when, when)
-		l, err := newLayer(dir, "/opt/x", epoch)
+		l, err := newLayer(dir, "/opt/x", epoch, t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,8 +365,11 @@ func TestLayerReproducible(t *testing.T) {
 		if i > 0 {
 			continue
 		}
-		data, _ := tarDir(dir, "/opt/x", epoch)
-		tr := tar.NewReader(strings.NewReader(string(data)))
+		var data bytes.Buffer
+		if err := tarDir(&data, dir, "/opt/x", epoch); err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(&data)
 		var names []string
 		for {
 			h, err := tr.Next()

@@ -172,6 +172,7 @@ func buildAndPush(ctx context.Context, w io.Writer, dir, ref string, p *profile.
 	if err != nil {
 		return nil, fmt.Errorf("building the example: %w", err)
 	}
+	defer res.Close()
 	entries := map[v1.Hash]string{}
 	cc := "no compiler"
 	for _, b := range res.Images {

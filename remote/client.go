@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -18,6 +19,7 @@ import (
 type Client struct {
 	o      *options
 	puller *ggcr.Puller
+	tls    sync.Map // loopback hosts that speak TLS (tailorTransport.plainPing)
 }
 
 // New returns a Client configured by opts (see the With functions for the
@@ -39,7 +41,7 @@ func New(opts ...Option) (*Client, error) {
 func (c *Client) baseOptions() []ggcr.Option {
 	return []ggcr.Option{
 		ggcr.WithAuthFromKeychain(c.o.keychain),
-		ggcr.WithTransport(&tailorTransport{inner: &logTransport{inner: c.o.transport, log: c.o.log, timeout: c.o.timeout, slow: c.o.slow}, profile: c.o.profile}),
+		ggcr.WithTransport(&tailorTransport{inner: &logTransport{inner: c.o.transport, log: c.o.log, timeout: c.o.timeout, slow: c.o.slow}, profile: c.o.profile, tls: &c.tls}),
 		ggcr.WithRetryBackoff(c.o.backoff),
 		ggcr.WithUserAgent(c.o.userAgent),
 		ggcr.WithJobs(c.o.jobs),

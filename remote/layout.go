@@ -281,10 +281,18 @@ func (o *layoutOrigin) manifest(h v1.Hash, mt types.MediaType) (*Manifest, error
 		return nil, err
 	}
 	defer rc.Close()
-	raw, err := io.ReadAll(io.LimitReader(rc, maxLayoutManifest+1))
-	if err != nil {
+	// Read into a buffer of the file's size: io.ReadAll's doublings left
+	// twice a large index's bytes behind, and their page faults.
+	var buf bytes.Buffer
+	if f, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if st, err := f.Stat(); err == nil && st.Size() <= maxLayoutManifest {
+			buf.Grow(int(st.Size()) + bytes.MinRead)
+		}
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(rc, maxLayoutManifest+1)); err != nil {
 		return nil, fmt.Errorf("%w: %s: read %s: %w", ErrBadManifest, o.ref, h, err)
 	}
+	raw := buf.Bytes()
 	if len(raw) > maxLayoutManifest {
 		return nil, fmt.Errorf("%w: %s: blob %s is over %d bytes: not a manifest", ErrBadManifest, o.ref, h, maxLayoutManifest)
 	}

@@ -3,7 +3,10 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"sync"
 )
 
 // ProfileHeader is the request header that names the profile a tailor
@@ -31,6 +34,9 @@ var ErrRedirectLoop = errors.New("too many redirects")
 type tailorTransport struct {
 	inner   http.RoundTripper
 	profile string // "" sends no header
+	// tls are the loopback hosts found to speak TLS (see plainPing);
+	// shared by the transports of one Client.
+	tls *sync.Map
 }
 
 var _ http.RoundTripper = (*tailorTransport)(nil)
@@ -43,7 +49,55 @@ func (t *tailorTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = req.Clone(req.Context()) // a RoundTripper must not change its request
 		req.Header.Set(ProfileHeader, t.profile)
 	}
+	if resp := t.plainPing(req); resp != nil {
+		return resp, nil
+	}
 	return t.inner.RoundTrip(req)
+}
+
+// plainPing answers ggcr's HTTPS ping (GET https://HOST/v2/) of a
+// loopback registry over plain HTTP when the registry answers it there as
+// a registry does (200 or 401): ggcr then takes the registry for a
+// plain-HTTP one (the answer's request is http://), as it would after
+// its HTTPS attempt failed, but without building a TLS ClientHello (its
+// post-quantum key shares are most of a resolve's instructions against a
+// loopback registry). ggcr allows plain HTTP to loopback registries
+// anyway. A loopback registry that speaks TLS answers the plain request
+// otherwise (Go's and nginx's say 400): it is remembered, and pinged over
+// HTTPS as before. nil: send req as it is.
+func (t *tailorTransport) plainPing(req *http.Request) *http.Response {
+	if req.URL.Scheme != "https" || req.Method != http.MethodGet || req.URL.Path != "/v2/" || !isLoopback(req.URL.Hostname()) {
+		return nil
+	}
+	if t.tls != nil {
+		if _, ok := t.tls.Load(req.URL.Host); ok {
+			return nil
+		}
+	}
+	plain := req.Clone(req.Context())
+	plain.URL.Scheme = "http"
+	resp, err := t.inner.RoundTrip(plain)
+	if err == nil && (resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized) {
+		return resp
+	}
+	if err == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+	}
+	if t.tls != nil {
+		t.tls.Store(req.URL.Host, true)
+	}
+	return nil
+}
+
+// isLoopback reports whether host names this machine: localhost or a
+// loopback address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // redirects counts the redirects that led to req: net/http sets
@@ -63,5 +117,5 @@ func redirects(req *http.Request) int {
 // registries through ggcr's transport directly (a tailor mirror asks its
 // upstream for ProfileNone).
 func ProfileTransport(inner http.RoundTripper, profile string) http.RoundTripper {
-	return &tailorTransport{inner: inner, profile: profile}
+	return &tailorTransport{inner: inner, profile: profile, tls: &sync.Map{}}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/registry"
 )
 
@@ -15,8 +16,13 @@ import (
 // storage under <storage>/oci. A storage the distribution registry wrote
 // there before tailor had its own (<storage>/registry) is imported once.
 type embedded struct {
-	reg *registry.Registry
+	reg    *registry.Registry
+	bodies *memCache[digest.Digest] // manifest bodies by digest (they never change)
 }
+
+// embeddedBodiesBytes bounds the manifest bodies the embedded backend
+// keeps in memory.
+const embeddedBodiesBytes = 16 << 20
 
 var _ backend = (*embedded)(nil)
 
@@ -29,14 +35,21 @@ func newEmbedded(ctx context.Context, storage string, logger *slog.Logger) (*emb
 		reg.Close()
 		return nil, fmt.Errorf("embedded registry: %w", err)
 	}
-	return &embedded{reg: reg}, nil
+	return &embedded{reg: reg, bodies: newMemCache[digest.Digest](embeddedBodiesBytes)}, nil
 }
 
 func (e *embedded) name() string   { return "embedded" }
 func (e *embedded) writable() bool { return true }
 
-// getManifest reads a manifest in-process.
+// getManifest reads a manifest in-process: the tag and link from disk
+// (a push or delete shows at once), the body from memory when it was read
+// before.
 func (e *embedded) getManifest(ctx context.Context, repo, ref string) (*manifest, error) {
+	if d, mt, err := e.reg.ResolveManifest(ctx, repo, ref); err == nil {
+		if m, ok := e.bodies.get(d); ok && m.mediaType == mt {
+			return m, nil
+		}
+	}
 	m, err := e.reg.GetManifest(ctx, repo, ref)
 	var re *registry.Error
 	if errors.As(err, &re) {
@@ -45,7 +58,9 @@ func (e *embedded) getManifest(ctx context.Context, repo, ref string) (*manifest
 	if err != nil {
 		return nil, newError(http.StatusInternalServerError, codeUnknown, "embedded registry storage error", nil)
 	}
-	return &manifest{mediaType: m.MediaType, digest: m.Digest, body: m.Body}, nil
+	mf := &manifest{mediaType: m.MediaType, digest: m.Digest, body: m.Body}
+	e.bodies.add(mf.digest, mf)
+	return mf, nil
 }
 
 // forward hands the request to the embedded registry.

@@ -143,7 +143,7 @@ func (s *Server) source(ctx context.Context, rt *route) (*source, error) {
 			}
 			return nil, err
 		}
-		src, err := parseSource(m)
+		src, err := s.memo.sourceOf(m)
 		if err != nil || !isUp {
 			return src, err
 		}
@@ -183,7 +183,7 @@ func (s *Server) lastKnown(key string, up *upstreamBackend, rt *route, cause err
 	if st, ok := s.recent.Get(key); ok {
 		src = st.src
 	} else if m, err := s.tagRecords.get(up.name(), rt.repo, rt.ref); m != nil {
-		if src, err = parseSource(m); err != nil {
+		if src, err = s.memo.sourceOf(m); err != nil {
 			return nil
 		}
 	} else if err != nil {
@@ -205,7 +205,7 @@ func (s *Server) lastKnown(key string, up *upstreamBackend, rt *route, cause err
 // and counted, the answer served anyway: reading a tag must not need a
 // free disk).
 func (s *Server) tailorFor(src *source, p *profile.Profile) (*tailored, error) {
-	chosen, target, err := choose(src, p)
+	chosen, target, err := s.memo.choose(src, p)
 	if err != nil {
 		return nil, err
 	}

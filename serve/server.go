@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -30,6 +31,7 @@ type Server struct {
 	emb           *embedded
 	store         *store
 	answers       *memCache[any]                // tailored answers by answerKey and by digest
+	memo          *answerMemo                   // parsed indexes and choices (answers.go)
 	recent        *lru.Cache[string, *tagState] // upstream tags as last read
 	tagRecords    *tagRecords
 	cache         *cache // content cache of a proxying server; nil when off
@@ -87,6 +89,7 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.answers = newMemCache[any](answersMemBytes)
+	s.memo = newAnswerMemo()
 	s.recent, _ = lru.New[string, *tagState](maxRecentTags)
 	if s.tagRecords, err = newTagRecords(o.storage); err != nil {
 		return nil, err
@@ -154,10 +157,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.code = 499 // cut off
 		}
 		s.m.requests.WithLabelValues(kind, r.Method, strconv.Itoa(rec.code)).Inc()
-		s.o.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("ns", r.URL.Query().Get("ns")), slog.Int("status", rec.code),
-			slog.Int64("bytes", rec.n), slog.Duration("duration", time.Since(start)))
+		if lvl := requestLevel(r, kind, rec.code); s.o.logger.Enabled(r.Context(), lvl) {
+			s.o.logger.LogAttrs(r.Context(), lvl, "request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("ns", r.URL.Query().Get("ns")), slog.Int("status", rec.code),
+				slog.Int64("bytes", rec.n), slog.Duration("duration", time.Since(start)))
+		}
 		if p != nil {
 			panic(p)
 		}
@@ -183,6 +188,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.serveRoute(w, r, rt, c)
+}
+
+// requestLevel is the level of a request's log line: debug for a
+// successful read of the registry API (the bulk of a busy mirror's
+// requests, counted in tailor_serve_requests_total), info for the rest:
+// failures, pushes, logins.
+func requestLevel(r *http.Request, kind string, code int) slog.Level {
+	if code < 400 && kind != "token" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // serveRoute answers a registry request; c is its token's claims when
@@ -333,12 +349,32 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// ReadFrom copies through a pooled 256 KiB buffer (http.ServeContent of
-// a cached blob copies with io.Copy: 32 KiB writes otherwise).
+// ReadFrom hands a file (a stored blob, through http.ServeContent's
+// io.Copy) to the connection's ReadFrom, which sends it with sendfile(2);
+// anything else it copies through a pooled 256 KiB buffer (32 KiB writes
+// otherwise).
 func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
+	if rf, ok := r.ResponseWriter.(io.ReaderFrom); ok && isFile(src) {
+		r.wrote = true
+		n, err := rf.ReadFrom(src)
+		r.n += n
+		return n, err
+	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	return io.CopyBuffer(onlyWriter{r}, src, *bp)
+}
+
+// isFile reports whether src is a file sendfile(2) can send: a
+// syscall.Conn that is not a network connection, or a limited reader of
+// one (http.ServeContent sends ranges through io.LimitReader).
+func isFile(src io.Reader) bool {
+	if lr, ok := src.(*io.LimitedReader); ok {
+		src = lr.R
+	}
+	_, isConn := src.(net.Conn)
+	_, ok := src.(syscall.Conn)
+	return ok && !isConn
 }
 
 // onlyWriter hides ReadFrom, so io.CopyBuffer uses its buffer.

