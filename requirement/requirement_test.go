@@ -38,7 +38,7 @@ func TestParseCUDAArch(t *testing.T) {
 
 func TestRunsOn(t *testing.T) {
 	for want, cases := range map[bool][]string{
-		true:  {"compute_90a@9.0", "compute_100f@10.3", "sm_80@8.0", "sm_80@8.6", "sm_86@8.9", "compute_80@9.0", "compute_80@8.0", "compute_52@12.0", "sm_90a@9.0", "sm_100f@10.3", "sm_100f@10.0",
+		true: {"compute_90a@9.0", "compute_100f@10.3", "sm_80@8.0", "sm_80@8.6", "sm_86@8.9", "compute_80@9.0", "compute_80@8.0", "compute_52@12.0", "sm_90a@9.0", "sm_100f@10.3", "sm_100f@10.0",
 			// PTX crosses between desktop and integrated GPUs.
 			"compute_80@8.7", "compute_72@7.5", "compute_53@8.9", "sm_72@7.2", "sm_87@8.7", "sm_110@11.0"},
 		false: {"compute_90a@10.0", "compute_100f@12.0", "sm_86@8.0", "sm_80@9.0", "sm_90@8.9", "compute_90@8.9", "sm_90a@9.1", "sm_90a@8.9", "sm_100f@12.0", "sm_103f@10.0",
