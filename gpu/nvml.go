@@ -81,6 +81,10 @@ var nvmlReturnNames = map[nvmlReturn]string{
 // nvmlLibraryNotFound is NVML_ERROR_LIBRARY_NOT_FOUND.
 const nvmlLibraryNotFound nvmlReturn = 12
 
+// nvmlDriverNotLoaded is NVML_ERROR_DRIVER_NOT_LOADED: the library is
+// installed but no driver runs, a host without NVIDIA GPU.
+const nvmlDriverNotLoaded nvmlReturn = 9
+
 func (r nvmlReturn) Error() string {
 	if n, ok := nvmlReturnNames[r]; ok {
 		return n
