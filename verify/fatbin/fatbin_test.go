@@ -1,6 +1,7 @@
 package fatbin
 
 import (
+	"bufio"
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
@@ -97,14 +98,10 @@ func TestFixtures(t *testing.T) {
 		if got := Archs(es); !slices.Equal(got, want[name]) {
 			t.Errorf("Parse(%s) = %v, want %v", name, got, want[name])
 		}
-		// Inside other bytes, read one byte at a time.
-		stream := slices.Concat(bytes.Repeat([]byte("x"), 100003), recorded, []byte("tail"), recorded)
-		ses, err := Scan(iotest.OneByteReader(bytes.NewReader(stream)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ses) != 2*len(es) || !slices.Equal(Archs(ses), want[name]) {
-			t.Errorf("Scan(%s twice in a stream) = %v", name, ses)
+		// As a .fatbin file, read one byte at a time.
+		r, err := Read(iotest.OneByteReader(bytes.NewReader(slices.Concat(recorded, recorded))))
+		if err != nil || r.Form != FormFatbin || !slices.Equal(Archs(r.Entries), want[name]) {
+			t.Errorf("Read(%s twice) = %+v, %v", name, r, err)
 		}
 	}
 }
@@ -123,9 +120,9 @@ func TestScanSkipsFalseMagic(t *testing.T) {
 		"magic at the end": slices.Concat(good, Magic[:3]),
 	}
 	for name, data := range cases {
-		es, err := Scan(bytes.NewReader(data))
+		es, err := scanAll(data)
 		if err != nil || !slices.Equal(Archs(es), []string{"sm_90"}) {
-			t.Errorf("%s: Scan = %v, %v; want [sm_90]", name, Archs(es), err)
+			t.Errorf("%s: scan = %v, %v; want [sm_90]", name, Archs(es), err)
 		}
 	}
 	if _, err := Parse(slices.Concat(broken)); err == nil {
@@ -162,27 +159,40 @@ func TestScanELF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	es, err := Scan(bytes.NewReader(raw))
-	if err != nil || !slices.Equal(Archs(es), []string{"compute_80", "sm_80", "sm_90"}) {
-		t.Errorf("Scan(ELF with .nv_fatbin) = %v, %v", Archs(es), err)
+	r, err := Read(bytes.NewReader(raw))
+	if err != nil || r.Form != FormELF || r.Unsectioned || !slices.Equal(Archs(r.Entries), []string{"compute_80", "sm_80", "sm_90"}) {
+		t.Errorf("Read(ELF with .nv_fatbin) = %+v, %v", r, err)
 	}
 }
 
-// FuzzParse: Parse and Scan agree on well-formed input, never panic, and
-// Scan never errs on a bytes.Reader.
+// scanAll reads every container in data, wherever it is (a stream
+// without section headers).
+func scanAll(data []byte) ([]Entry, error) {
+	br := bufio.NewReaderSize(bytes.NewReader(data), window)
+	r, err := scanStream(br, &captureReader{}, nil)
+	return r.Entries, err
+}
+
+// FuzzParse: Parse and a stream scan agree on well-formed input, never
+// panic, and the scan never errs on a bytes.Reader; Read neither.
 func FuzzParse(f *testing.F) {
 	for _, d := range fixtures {
 		f.Add(d)
 	}
 	f.Add(slices.Concat(Magic, []byte{1, 0, 16, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}))
+	f.Add([]byte("\x7fELF\x02\x01\x01"))
+	f.Add([]byte("//\n.version 7.8\n.target sm_90a\n.address_size 64\n.visible .entry k()\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pes, perr := Parse(data)
-		ses, serr := Scan(bytes.NewReader(data))
+		ses, serr := scanAll(data)
 		if serr != nil {
-			t.Fatalf("Scan: %v", serr)
+			t.Fatalf("scan: %v", serr)
 		}
-		if perr == nil && !slices.Equal(pes, ses) {
-			t.Fatalf("Parse = %v, Scan = %v", pes, ses)
+		if perr == nil && bytes.HasPrefix(data, Magic) && !slices.Equal(pes, ses) {
+			t.Fatalf("Parse = %v, scan = %v", pes, ses)
+		}
+		if _, err := Read(bytes.NewReader(data)); err != nil {
+			t.Fatalf("Read: %v", err)
 		}
 	})
 }
