@@ -420,3 +420,9 @@ func readUpTo(br *bufio.Reader, n int) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(br, int64(n)))
 	return data, err
 }
+
+// Sniff reports whether a file that starts with head may hold GPU code
+// Read finds: an ELF file, a fat binary container, PTX text.
+func Sniff(head []byte) bool {
+	return bytes.HasPrefix(head, []byte("\x7fELF")) || bytes.HasPrefix(head, Magic) || isPTX(head[:min(len(head), headLen)])
+}
