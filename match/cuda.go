@@ -198,3 +198,14 @@ func appendUnique(s []string, v string) []string {
 	}
 	return append(s, v)
 }
+
+// DriverFloor is the oldest NVIDIA Linux driver that runs code built with
+// CUDA toolkit version: native code (ptx false), or PTX, which the driver
+// JIT-compiles and so needs the toolkit's own driver or newer. "" means no
+// floor is known. Match uses it; so does fleet's nodeAffinity.
+func DriverFloor(version string, ptx bool) string {
+	if ptx {
+		return ptxFloor(version)
+	}
+	return sassFloor(version)
+}
