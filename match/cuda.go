@@ -57,6 +57,7 @@ func (h *host) checkCUDA(r requirement.Requirements) ([]Check, gpuScore) {
 	}
 	best = bestFit(driverOK)
 	d.OK, d.Detail = true, best.driver
+	d.Assumed = best.gpu.driver == "" && best.gpu.cuda == ""
 	c.Detail = best.reason
 	return []Check{c, d}, best.score
 }

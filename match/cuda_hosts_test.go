@@ -134,3 +134,25 @@ func explainAll(cs []Candidate) string {
 	}
 	return b.String()
 }
+
+// TestMatchCUDAAssumed: a GPU without driver version (a hand-written
+// profile) fits on the assumption of a new enough driver, and the check
+// says it was assumed; a GPU with a driver is judged on it.
+func TestMatchCUDAAssumed(t *testing.T) {
+	entries := []v1.Descriptor{desc("g", "linux/amd64", ""), desc("p", "linux/amd64", "cuda.arch=compute_90;cuda.version=12.4")}
+	for spec, want := range map[string]bool{"cpu=x86_64_v3,gpu=9.0": true, "cpu=x86_64_v3,gpu=9.0,driver=550.54.15": false} {
+		best, _, err := Best(entries, mustProfile(t, spec))
+		if err != nil || best.Index != 1 {
+			t.Fatalf("Best(%s) = %d, %v; want entry 1", spec, best.Index, err)
+		}
+		var assumed bool
+		for _, c := range best.Checks {
+			if c.Requirement == CheckCUDADriver {
+				assumed = c.Assumed
+			}
+		}
+		if assumed != want {
+			t.Errorf("Best(%s): cuda-driver check assumed = %v, want %v (%s)", spec, assumed, want, details(best))
+		}
+	}
+}
