@@ -1,9 +1,11 @@
 package fatbin
 
 import (
+	"bytes"
 	"encoding/binary"
 	"io"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -73,4 +75,26 @@ func TestReadBounded(t *testing.T) {
 		t.Errorf("Read left %d MiB on the heap for 256 MiB of containers, want < 8 MiB", grew>>20)
 	}
 	t.Logf("%d entries, heap %d -> %d KiB, %d MiB allocated in all", len(r.Entries), before.HeapAlloc>>10, after.HeapAlloc>>10, (after.TotalAlloc-before.TotalAlloc)>>20)
+}
+
+// TestReadOneHugeContainer: one container of 64 MiB of entries, a
+// thousand distinct kinds among them, reads in bounded memory and time.
+func TestReadOneHugeContainer(t *testing.T) {
+	le := binary.LittleEndian
+	const n = 64 << 20 / (entryMin + 8)
+	body := make([]byte, 0, n*(entryMin+8))
+	for i := range n {
+		e := make([]byte, entryMin+8)
+		le.PutUint16(e, KindELF)
+		le.PutUint32(e[4:], entryMin)
+		le.PutUint64(e[8:], 8)
+		le.PutUint32(e[28:], uint32(10+i%990))
+		body = append(body, e...)
+	}
+	data := append(slices.Clone(Magic), 1, 0, headerSize, 0)
+	data = le.AppendUint64(data, uint64(len(body)))
+	r, err := Read(bytes.NewReader(append(data, body...)))
+	if err != nil || len(r.Entries) != 990 || r.Form != FormFatbin {
+		t.Errorf("Read = %d entries (%s), %v; want 990", len(r.Entries), r.Form, err)
+	}
 }

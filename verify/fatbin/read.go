@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -269,6 +270,7 @@ func (s *scanner) container() error {
 		return err
 	}
 	var found []Entry
+	compactAt := 1024
 	for left := size; left >= entryMin; {
 		b, err := s.br.Peek(entryMin)
 		if err != nil {
@@ -284,9 +286,13 @@ func (s *scanner) container() error {
 		}
 		found = append(found, e)
 		left -= eh.hsize + eh.padded
-		if len(found) > maxEntries {
-			found = found[:0] // only distinct entries matter; keep the memory flat
-			found = append(found, e)
+		if len(found) >= compactAt { // only distinct entries matter: keep the memory flat
+			slices.SortFunc(found, Entry.compare)
+			found = slices.Compact(found)
+			if len(found) >= maxEntries {
+				found = found[:maxEntries-1]
+			}
+			compactAt = max(1024, 2*len(found))
 		}
 	}
 	s.record(start, s.pos, found)
