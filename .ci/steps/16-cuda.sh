@@ -4,8 +4,11 @@
 # nvcc output against cuobjdump, judge labelled CUDA images, build the
 # examples/cuda stack, and match hosts by NVIDIA's rules; then the
 # libcublasLt reading benchmark (printed, not asserted).
-# Cold: ~7 min (2.3 GB of packages, cached under /var/cache/tailor-cuda),
-# then ~3 min; warm (toolkit installed, test binaries cached): ~1.5 min.
+# Measured on a 2-core machine at load average 25-30: warm (toolkit
+# installed, nvcc test binaries cached) 2 min 28 s wall, 47 s CPU; with the
+# nvcc test binaries to build, 12 min wall, 2 min 55 s CPU; a cold machine
+# adds the toolkit install (2.3 GB, ~6.5 min; the .debs are kept under
+# /var/cache/tailor-cuda for the next run).
 set -uo pipefail
 cache=/var/cache/tailor-cuda
 mkdir -p "$cache/apt/partial" "$cache/xdg"
