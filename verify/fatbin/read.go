@@ -395,10 +395,25 @@ func readCubin(br *bufio.Reader, head []byte) (Reading, error) {
 	return Reading{Form: FormCubin, Entries: []Entry{e}}, nil
 }
 
-// isPTX reports whether the start of a file is PTX text: a .version and a
-// .target directive, after comments.
+// isPTX reports whether the start of a file is PTX text as ptxas and the
+// driver read it: after blank and // comment lines, a .version directive,
+// and a .target sm_ one. Text that merely holds PTX (a source file with a
+// PTX template) is not PTX.
 func isPTX(head []byte) bool {
-	return bytes.Contains(head, []byte(".version ")) && bytes.Contains(head, []byte(".target sm_"))
+	rest := head
+	for len(rest) > 0 {
+		line, after, _ := bytes.Cut(rest, []byte("\n"))
+		t := bytes.TrimSpace(line)
+		switch {
+		case len(t) == 0, bytes.HasPrefix(t, []byte("//")):
+			rest = after
+			continue
+		case bytes.HasPrefix(t, []byte(".version ")):
+			return bytes.Contains(after, []byte(".target sm_"))
+		}
+		return false
+	}
+	return false
 }
 
 // readPTX reads PTX text: its target (compute_XY, suffix included) and
