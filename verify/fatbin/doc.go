@@ -13,8 +13,10 @@
 // the header's size (64 to 4096 bytes), the 8-byte-aligned payload size,
 // at offset 28 the SM version (80 for sm_80, 100 for sm_100), at 40 the
 // flags (0x2000: payload LZ4-compressed, as -Xfatbin -compress-all and
-// nvcc's default for PTX give; 0x8000: ZSTD, from CUDA 12.8), at 56 the
-// uncompressed size. A cubin's ELF e_flags tell an arch-specific sm_XYa
+// nvcc's default for PTX give; 0x8000: ZSTD, from CUDA 12.8, whose frames
+// are also known by their magic number), at 56 the uncompressed size. The
+// LZ4 path is checked on nvcc 11.8's output; the ZSTD one only on
+// containers of real cubins that a test compresses itself. A cubin's ELF e_flags tell an arch-specific sm_XYa
 // (EF_CUDA_ACCELERATORS, LLVM's ELF.h names the bits); a PTX module's
 // .target line tells compute_XYa and compute_XYf.
 //

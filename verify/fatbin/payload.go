@@ -3,7 +3,12 @@ package fatbin
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"io"
 	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // maxDecode bounds how much of a payload is decoded to tell a stub from
@@ -28,11 +33,12 @@ func inspect(h entryHeader, payload []byte, set *entrySet) Entry {
 	if set != nil && set.has(e) {
 		return e
 	}
-	if h.flags&flagLZ4 != 0 && h.full > maxDecode || h.flags&flagLZ4 == 0 && uint64(len(payload)) > maxDecode {
+	compressed := h.flags&(flagLZ4|flagZSTD) != 0 || isZstd(payload)
+	if compressed && h.full > maxDecode || !compressed && uint64(len(payload)) > maxDecode {
 		return e
 	}
 	full, ok := decode(h, payload, maxDecode)
-	if ok {
+	if ok && len(full) < maxDecode {
 		e.Empty = !hasKernel(h.kind, full)
 	}
 	return e
@@ -40,20 +46,57 @@ func inspect(h entryHeader, payload []byte, set *entrySet) Entry {
 
 // decode returns up to limit bytes of the entry's payload, uncompressed.
 func decode(h entryHeader, payload []byte, limit int) ([]byte, bool) {
+	src := payload
+	if h.flags&(flagLZ4|flagZSTD) != 0 && h.csize > 0 && h.csize <= uint64(len(payload)) {
+		src = payload[:h.csize]
+	}
+	if h.flags&(flagLZ4|flagZSTD) != 0 && h.full > 0 {
+		limit = int(min(uint64(limit), h.full))
+	}
 	switch {
+	case isZstd(src):
+		return zstdHead(src, limit)
 	case h.flags&flagZSTD != 0:
 		return nil, false
 	case h.flags&flagLZ4 != 0:
-		src := payload
-		if h.csize > 0 && h.csize <= uint64(len(payload)) {
-			src = payload[:h.csize]
-		}
-		if h.full > 0 {
-			limit = int(min(uint64(limit), h.full))
-		}
 		return lz4Block(src, limit)
 	}
 	return payload[:min(limit, len(payload))], true
+}
+
+// zstdMagic starts a ZSTD frame (RFC 8878), as payloads compressed by
+// CUDA 12.8 and later begin.
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+func isZstd(p []byte) bool { return bytes.HasPrefix(p, zstdMagic) }
+
+// zstdDecoders are reused: a decoder is costly to make, an image holds
+// thousands of modules. The window is bounded, as the output is.
+var zstdDecoders = sync.Pool{New: func() any {
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(8<<20))
+	if err != nil {
+		return nil
+	}
+	return d
+}}
+
+// zstdHead decodes up to limit bytes of the ZSTD frame in src; a frame
+// cut short gives what its complete blocks hold.
+func zstdHead(src []byte, limit int) ([]byte, bool) {
+	d, _ := zstdDecoders.Get().(*zstd.Decoder)
+	if d == nil {
+		return nil, false
+	}
+	defer zstdDecoders.Put(d)
+	if err := d.Reset(bytes.NewReader(src)); err != nil {
+		return nil, false
+	}
+	out := make([]byte, limit)
+	n, err := io.ReadFull(d, out)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return out[:n], n > 0
+	}
+	return out[:n], true
 }
 
 // ELF e_flags of a cubin (LLVM's llvm/BinaryFormat/ELF.h): the

@@ -317,7 +317,7 @@ func (s *scanner) entry(h entryHeader, start uint64) (Entry, error) {
 		}
 		return inspect(h, p, set), nil
 	}
-	head, _ := s.br.Peek(headLen)
+	head, _ := s.br.Peek(window) // a compressed module's first block
 	e := inspectHead(h, head)
 	return e, s.discard(h.padded)
 }
