@@ -96,8 +96,12 @@ func (r nvmlReturn) Error() string {
 // are reported in the error; the others are returned.
 func listNVML(lib nvmlAPI) (gpus []profile.GPU, err error) {
 	if err := lib.Init(); err != nil {
-		if errors.Is(err, nvmlLibraryNotFound) {
+		switch {
+		case errors.Is(err, nvmlLibraryNotFound):
 			return nil, errNoNVML
+		case errors.Is(err, nvmlDriverNotLoaded):
+			// The library came with the CUDA toolkit; no driver runs.
+			return nil, fmt.Errorf("NVML init: %w (%w)", err, errNoNVML)
 		}
 		return nil, fmt.Errorf("NVML init: %w", err)
 	}
