@@ -47,6 +47,10 @@ func (s *state) cuda() ([]string, []requirement.CUDAArch, bool) {
 		return nil, nil, false // no GPU code at all: built at run time, or none
 	case len(code) == 0 && len(declared) == 0:
 		return nil, nil, true // only stubs: no need
+	case len(code) == 0 && !s.unlinkedOnly(paths):
+		// Stubs only: the kernels may be built at run time (NVRTC, JIT
+		// compilers) or come from outside the image; no evidence either way.
+		return nil, nil, false
 	case len(code) == 0:
 		return []string{fmt.Sprintf("%s declares %s, but no file carries a GPU kernel the CUDA runtime loads (only %s)",
 			requirement.AnnotationCUDAArch, joinArchs(declared), strings.Join(stubList(ev.CUDA), ", "))}, nil, true
@@ -71,6 +75,19 @@ func (s *state) cuda() ([]string, []requirement.CUDAArch, bool) {
 		keep = code
 	}
 	return lies, keep, true
+}
+
+// unlinkedOnly reports whether some file holds GPU code only outside
+// .nv_fatbin: relocatable device code (-rdc) that was never device-linked
+// into code the runtime loads, such as PTX-only -rdc objects nvlink could
+// not link.
+func (s *state) unlinkedOnly(paths []string) bool {
+	for _, p := range paths {
+		if f := s.tree.files[p]; len(f.cuda) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // covered reports whether some code of es keeps the promise of declared

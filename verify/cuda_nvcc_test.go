@@ -52,6 +52,7 @@ func TestCUDANvccLabels(t *testing.T) {
 		{"library, nvcc-linked, as sm_90", []entryTar{app("shared-nvcc"), lib}, "sm_90", Mislabeled, "cuda=sm_80", "sm_90: declared"},
 		{"library, nvcc-linked, undeclared", []entryTar{app("shared-nvcc"), lib}, "", Mislabeled, "cuda=sm_80", "app-lib/libscale.so"},
 		{"stub only, undeclared", []entryTar{app("shared-nvcc")}, "", OK, "", ""},
+		{"stub only, declared (kernels from elsewhere: no evidence)", []entryTar{app("shared-nvcc")}, "sm_80", OK, "", ""},
 		{"kernel file .fatbin as sm_80,sm_90", []entryTar{app("shared-gxx"), file("kernel.fatbin", "opt/k/kernel.fatbin")}, "sm_80,sm_90", OK, "", ""},
 		{"kernel file .cubin as sm_86", []entryTar{app("shared-gxx"), file("kernel.cubin", "opt/k/kernel.cubin")}, "sm_86", OK, "", ""},
 		{"kernel file .cubin as sm_80", []entryTar{app("shared-gxx"), file("kernel.cubin", "opt/k/kernel.cubin")}, "sm_80", Mislabeled, "cuda=sm_86", "sm_80: declared"},
