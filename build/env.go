@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,7 +43,7 @@ func CPUEnv(t *catalog.Target, cc Compiler, flags string, cuda []requirement.CUD
 	if len(cuda) > 0 {
 		env = append(env, "CUDA_ARCH="+joinCUDA(cuda, ","))
 	}
-	return env
+	return append(env, nvccHostFlags(flags))
 }
 
 // archiver is the ar for objects of arch: this machine's, or the Debian
@@ -101,13 +102,14 @@ func (o *options) checkToolchains(ctx context.Context, p *Plan, axes []stack.Axi
 	tc := newToolchains(o)
 	for _, a := range axes {
 		users := p.commandsOn(a.Name)
-		for _, v := range a.Values {
+		for i, v := range a.Values {
 			info := p.values[a.Name][v.Name]
 			if len(users) == 0 {
 				continue
 			}
 			err := tc.prepare(ctx, a.Name, v, info)
 			if err == nil {
+				a.Values[i].Requirements.CUDAVersion = cmp.Or(a.Values[i].Requirements.CUDAVersion, info.cudaVersion)
 				continue
 			}
 			if !errors.Is(err, ErrNoCompiler) || !info.optional {
@@ -150,6 +152,7 @@ func (tc *toolchains) prepare(ctx context.Context, axis string, v stack.Value, i
 			return err
 		}
 		info.env = append(info.env, "NVCC="+path)
+		tc.publishVersion(ctx, path, info)
 	case info.gpu != nil && info.gpu.Arch != "" && axis == stack.AxisROCm:
 		path, err := tc.tool(ToolHIPCC)
 		if err != nil {

@@ -54,6 +54,7 @@ type step struct {
 	context, dir, out string
 	env               []string
 	log               string
+	emptyOK           bool // an empty output is an empty layer (a cuda value of none)
 }
 
 // run copies the context and runs the command, its output in the log.
@@ -82,7 +83,7 @@ func (s step) run(ctx context.Context) error {
 		return &BuildError{Label: s.label, Log: s.log, Tail: tail(s.log, 20), Err: err}
 	}
 	left, err := os.ReadDir(s.out)
-	if err == nil && len(left) == 0 {
+	if err == nil && len(left) == 0 && !s.emptyOK {
 		rel, _ := filepath.Rel(s.dir, s.out)
 		return &BuildError{Label: s.label, Log: s.log, Tail: tail(s.log, 20), Err: fmt.Errorf("the command left %s empty (write the files to pack into $TAILOR_OUT)", rel)}
 	}

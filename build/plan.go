@@ -55,6 +55,9 @@ type valueInfo struct {
 	gpu *GPUValue
 	// env is what a build varying on the value's axis gets.
 	env []string
+	// cudaVersion is the CUDA release nvcc reports, for a cuda value that
+	// names no version: it is published as dev.tailor.cuda.version.
+	cudaVersion string
 }
 
 // Component returns the component called name.

@@ -227,7 +227,7 @@ func (r *runner) build(ctx context.Context, b stack.Build, total int) error {
 	s := step{
 		label: b.Key, command: comp.Command, context: comp.Context, dir: dir,
 		out: filepath.Join(dir, comp.Output), log: filepath.Join(r.logDir, fileName(b.Key)+".log"),
-		env: r.p.Env(b, r.c.Env, r.o.epoch.Unix()),
+		env: r.p.Env(b, r.c.Env, r.o.epoch.Unix()), emptyOK: r.p.mayBeEmpty(b),
 	}
 	if len(deps) > 0 {
 		root := dir + ".root"

@@ -124,7 +124,7 @@ func entryCondition(d v1.Descriptor) (cond dnf, genericArch string, err error) {
 		cond = and(cond, one(Expression{Key: nfd.FeatureKey(f), Operator: OpExists}))
 	}
 	if len(r.CUDA) > 0 || r.CUDAVersion != "" {
-		cond = and(and(cond, cudaCondition(r.CUDA)), driverCondition(r.CUDAVersion))
+		cond = and(cond, cudaCondition(r.CUDA, r.CUDAVersion))
 	}
 	if len(r.ROCm) > 0 {
 		var any dnf
@@ -171,10 +171,11 @@ func platformCondition(d v1.Descriptor, arch string) dnf {
 }
 
 // cudaCondition: some NVIDIA GPU runs one of archs (requirement.CUDAArch
-// RunsOn); with none listed, any NVIDIA GPU.
-func cudaCondition(archs []requirement.CUDAArch) dnf {
+// RunsOn), with a driver that runs that code (match.DriverFloor: native
+// code and PTX have floors of their own); with none listed, any NVIDIA GPU.
+func cudaCondition(archs []requirement.CUDAArch, version string) dnf {
 	if len(archs) == 0 {
-		return one(Expression{Key: nfd.KeyNVIDIACount, Operator: OpExists})
+		return and(one(Expression{Key: nfd.KeyNVIDIACount, Operator: OpExists}), driverCondition(version, false))
 	}
 	var out dnf
 	for _, a := range archs {
@@ -184,28 +185,34 @@ func cudaCondition(archs []requirement.CUDAArch) dnf {
 			e = Expression{Key: nfd.CCKey(a.Major, a.Minor), Operator: OpExists}
 		case a.PTX && a.Suffix == "": // any X.Y or above
 			e = Expression{Key: nfd.KeyNVIDIACCNumber, Operator: OpGt, Values: []string{strconv.Itoa(10*a.Major + a.Minor - 1)}}
-		default: // X.Z with Z >= Y
+		default: // X.Z with Z >= Y, integrated (Tegra) or desktop as X.Y is
 			var minors []string
 			for m := a.Minor; m <= 9; m++ {
-				minors = append(minors, strconv.Itoa(m))
+				if a.PTX || requirement.Integrated(a.Major, m) == requirement.Integrated(a.Major, a.Minor) {
+					minors = append(minors, strconv.Itoa(m))
+				}
 			}
 			if len(minors) == 0 {
 				continue
 			}
 			e = Expression{Key: nfd.MajorKey(a.Major), Operator: OpIn, Values: minors}
 		}
-		out = append(out, one(e)...)
+		out = append(out, and(one(e), driverCondition(version, a.PTX))...)
 	}
 	return out
 }
 
-// driverCondition: the driver is at or above the CUDA version's floor or,
-// with no driver version known, supports a CUDA of the same major or newer.
-func driverCondition(version string) dnf {
+// driverCondition: the driver is at or above the floor of code built with
+// CUDA version (match.DriverFloor) or, with no driver version known,
+// supports a CUDA version that runs it (the same major or newer for native
+// code from 11 on; that release or newer for PTX and before 11); a GPU
+// with neither known (a hand-written profile) is taken to be new enough,
+// as match does.
+func driverCondition(version string, ptx bool) dnf {
 	if version == "" {
 		return always
 	}
-	floor := requirement.DriverFloor(version)
+	floor := match.DriverFloor(version, ptx)
 	if floor == "" {
 		return always
 	}
@@ -213,12 +220,30 @@ func driverCondition(version string) dnf {
 	if n, ok := nfd.DriverNumber(floor); ok {
 		out = append(out, one(Expression{Key: nfd.KeyDriverNumber, Operator: OpGt, Values: []string{strconv.FormatInt(n-1, 10)}})...)
 	}
-	major, err := strconv.Atoi(strings.SplitN(version, ".", 2)[0])
+	parts := strings.SplitN(version, ".", 3)
+	major, err := strconv.Atoi(parts[0])
 	if err == nil {
-		out = append(out, one(
-			Expression{Key: nfd.KeyDriver, Operator: OpDoesNotExist},
-			Expression{Key: nfd.KeyCUDAMajor, Operator: OpGt, Values: []string{strconv.Itoa(major - 1)}},
-		)...)
+		noDriver := Expression{Key: nfd.KeyDriver, Operator: OpDoesNotExist}
+		newerMajor := Expression{Key: nfd.KeyCUDAMajor, Operator: OpGt, Values: []string{strconv.Itoa(major)}}
+		minor := 0
+		if len(parts) > 1 {
+			minor, _ = strconv.Atoi(parts[1])
+		}
+		if ptx || major < 11 {
+			var same []string
+			for m := minor; m <= 9; m++ {
+				same = append(same, fmt.Sprintf("%d.%d", major, m))
+			}
+			out = append(out, one(noDriver, newerMajor)...)
+			out = append(out, one(noDriver, Expression{Key: nfd.KeyCUDA, Operator: OpIn, Values: same})...)
+		} else {
+			out = append(out, one(noDriver, Expression{Key: nfd.KeyCUDAMajor, Operator: OpGt, Values: []string{strconv.Itoa(major - 1)}})...)
+		}
 	}
-	return out
+	return append(out, one(noDriverKnown()...)...)
+}
+
+// noDriverKnown: a GPU whose driver and CUDA versions are both unknown.
+func noDriverKnown() []Expression {
+	return []Expression{{Key: nfd.KeyDriver, Operator: OpDoesNotExist}, {Key: nfd.KeyCUDAMajor, Operator: OpDoesNotExist}}
 }

@@ -79,6 +79,7 @@ func TestDetect(t *testing.T) {
 	smiBroken, _ := fakeSMI(t, "driver-failure.txt", 9, "driver-failure.txt", 9)
 	smiNoDevices, _ := fakeSMI(t, "no-devices.txt", 6, "no-devices.txt", 6)
 	smiOld, _ := fakeSMI(t, "old-driver.txt", 2, "banner-470.txt", 0)
+	smiMismatch, _ := fakeSMI(t, "mismatch.txt", 255, "mismatch.txt", 255)
 	smiPartial, _ := fakeSMI(t, "na.csv", 0, "banner-550.txt", 0)
 	amdgpuVersion := filepath.Join(t.TempDir(), "version")
 	if err := os.WriteFile(amdgpuVersion, []byte("6.8.5\n"), 0o644); err != nil {
@@ -98,10 +99,11 @@ func TestDetect(t *testing.T) {
 		{"nvidia-smi", []Option{noNVML, noKFD, WithNvidiaSMIPath(smiH100)}, times(8, h100), nil},
 		{"nvidia-smi banner CUDA version", []Option{noNVML, noKFD, WithNvidiaSMIPath(smiL40S)}, []profile.GPU{l40s}, nil},
 		{"nvidia-smi without banner", []Option{noNVML, noKFD, WithNvidiaSMIPath(smiNoBanner)}, times(8, h200), nil},
-		{"nvidia-smi driver failure", []Option{noNVML, noKFD, WithNvidiaSMIPath(smiBroken)}, []profile.GPU{},
-			[]string{"nvidia-smi", "exit status 9", "couldn't communicate with the NVIDIA driver"}},
+		{"nvidia-smi driver not loaded is no GPU", []Option{noNVML, noKFD, WithNvidiaSMIPath(smiBroken)}, []profile.GPU{}, nil},
+		{"nvidia-smi driver mismatch", []Option{noNVML, noKFD, WithNvidiaSMIPath(smiMismatch)}, []profile.GPU{},
+			[]string{"nvidia-smi", "exit status 255", "Driver/library version mismatch"}},
 		{"nvidia-smi no devices", []Option{noNVML, noKFD, WithNvidiaSMIPath(smiNoDevices)}, []profile.GPU{}, nil},
-		{"nvidia-smi older than 510", []Option{noNVML, noKFD, WithNvidiaSMIPath(smiOld)}, []profile.GPU{},
+		{"nvidia-smi older than 510, no PCI query either", []Option{noNVML, noKFD, WithNvidiaSMIPath(smiOld)}, []profile.GPU{},
 			[]string{"exit status 2", `Field "compute_cap" is not a valid field`}},
 		{"nvidia-smi partial", []Option{noNVML, noKFD, WithNvidiaSMIPath(smiPartial)},
 			[]profile.GPU{nv("", "8.0", "535.104.05", "12.2"), nv("NVIDIA L4", "8.9", "", "")}, []string{"line 1"}},
@@ -109,8 +111,10 @@ func TestDetect(t *testing.T) {
 			[]profile.GPU{}, []string{"nvidia-smi", "no such file"}},
 		{"NVML failing, nvidia-smi answers", []Option{nvmlFailing(errors.New("NVML init: ERROR_UNKNOWN")), noKFD, WithNvidiaSMIPath(smiH100)},
 			times(8, h100), nil},
-		{"NVML and nvidia-smi failing", []Option{nvmlFailing(errors.New("NVML init: ERROR_DRIVER_NOT_LOADED")), noKFD, WithNvidiaSMIPath(smiBroken)},
-			[]profile.GPU{}, []string{"ERROR_DRIVER_NOT_LOADED", "couldn't communicate"}},
+		{"NVML and nvidia-smi: driver not loaded", []Option{nvmlFailing(fmt.Errorf("NVML init: %w", nvmlDriverNotLoaded)), noKFD, WithNvidiaSMIPath(smiBroken)},
+			[]profile.GPU{}, nil},
+		{"NVML and nvidia-smi failing", []Option{nvmlFailing(errors.New("NVML init: ERROR_UNKNOWN")), noKFD, WithNvidiaSMIPath(smiMismatch)},
+			[]profile.GPU{}, []string{"ERROR_UNKNOWN", "version mismatch"}},
 		{"NVML and AMD", []Option{nvmlFound(h100), WithKFDRoot(os.DirFS("testdata/kfd/mi250x")), withAMDGPUVersionFile(amdgpuVersion)},
 			append([]profile.GPU{h100}, times(8, mi250x)...), nil},
 		{"AMD without module version", []Option{noNVML, WithNvidiaSMIPath(smiNoDevices), WithKFDRoot(os.DirFS("testdata/kfd/rdna3")), withAMDGPUVersionFile("testdata/absent")},
@@ -131,8 +135,8 @@ func TestDetect(t *testing.T) {
 
 func TestDetectNVMLFailingWithoutSMI(t *testing.T) {
 	emptyPATH(t)
-	got, err := Detect(t.Context(), nvmlFailing(errors.New("NVML init: ERROR_DRIVER_NOT_LOADED")), noKFD)
-	if len(got) != 0 || got == nil || err == nil || !strings.Contains(err.Error(), "ERROR_DRIVER_NOT_LOADED") {
+	got, err := Detect(t.Context(), nvmlFailing(errors.New("NVML init: ERROR_UNKNOWN")), noKFD)
+	if len(got) != 0 || got == nil || err == nil || !strings.Contains(err.Error(), "ERROR_UNKNOWN") {
 		t.Errorf("Detect = %+v, %v, want [], the NVML error", got, err)
 	}
 }
@@ -207,7 +211,7 @@ func TestDetectBannerFailsQuietly(t *testing.T) {
 		return fixture(t, "l40s-565.csv"), nil
 	}
 	got, err := Detect(t.Context(), noNVML, noKFD, WithNvidiaSMIPath("/fake/nvidia-smi"), withRunner(run))
-	want := []profile.GPU{nv("NVIDIA L40S", "8.9", "565.57.01", "12.6")} // derived from the driver
+	want := []profile.GPU{nv("NVIDIA L40S", "8.9", "565.57.01", "12.7")} // derived from the driver
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Detect = %+v, %v, want %+v, nil", got, err, want)
 	}

@@ -81,6 +81,10 @@ var nvmlReturnNames = map[nvmlReturn]string{
 // nvmlLibraryNotFound is NVML_ERROR_LIBRARY_NOT_FOUND.
 const nvmlLibraryNotFound nvmlReturn = 12
 
+// nvmlDriverNotLoaded is NVML_ERROR_DRIVER_NOT_LOADED: the library is
+// installed but no driver runs, a host without NVIDIA GPU.
+const nvmlDriverNotLoaded nvmlReturn = 9
+
 func (r nvmlReturn) Error() string {
 	if n, ok := nvmlReturnNames[r]; ok {
 		return n
@@ -92,8 +96,12 @@ func (r nvmlReturn) Error() string {
 // are reported in the error; the others are returned.
 func listNVML(lib nvmlAPI) (gpus []profile.GPU, err error) {
 	if err := lib.Init(); err != nil {
-		if errors.Is(err, nvmlLibraryNotFound) {
+		switch {
+		case errors.Is(err, nvmlLibraryNotFound):
 			return nil, errNoNVML
+		case errors.Is(err, nvmlDriverNotLoaded):
+			// The library came with the CUDA toolkit; no driver runs.
+			return nil, fmt.Errorf("NVML init: %w (%w)", err, errNoNVML)
 		}
 		return nil, fmt.Errorf("NVML init: %w", err)
 	}

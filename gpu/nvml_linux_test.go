@@ -79,7 +79,9 @@ func TestProbeNVMLLibrary(t *testing.T) {
 }
 
 // TestProbeNVMLNoLibrary runs the real probe where no libnvidia-ml can be
-// found: it must report NVML unavailable, and nothing else.
+// found, or where the CUDA toolkit's packages installed one but no driver
+// runs (DRIVER_NOT_LOADED): it must report NVML unavailable, and nothing
+// else.
 func TestProbeNVMLNoLibrary(t *testing.T) {
 	if _, err := os.Stat("/proc/driver/nvidia/version"); err == nil {
 		t.Skip("this host has an NVIDIA driver: its libnvidia-ml is found wherever LD_LIBRARY_PATH points")

@@ -84,7 +84,7 @@ func TestListNVML(t *testing.T) {
 		{"two GPUs", nil, []fakeDevice{h100dev, h100dev}, []profile.GPU{h100, h100}, nil, false, 1},
 		{"no GPU", nil, nil, []profile.GPU{}, nil, false, 1},
 		{"library not found", nvmlLibraryNotFound, nil, nil, []string{"NVML not available"}, true, 0},
-		{"driver not loaded", nvmlReturn(9), nil, nil, []string{"NVML init", "ERROR_DRIVER_NOT_LOADED"}, false, 0},
+		{"driver not loaded", nvmlReturn(9), nil, nil, []string{"NVML init", "ERROR_DRIVER_NOT_LOADED"}, true, 0},
 		{"lost GPU", nil, []fakeDevice{{"NVIDIA H100 80GB HBM3", 0, 0, fmt.Errorf("compute capability: %w", nvmlReturn(15))}, h100dev},
 			[]profile.GPU{h100}, []string{"NVML device 0", "compute capability", "ERROR_GPU_IS_LOST"}, false, 1},
 		{"unknown code", nvmlReturn(4242), nil, nil, []string{"nvmlReturn_t 4242"}, false, 0},

@@ -33,6 +33,13 @@ type options struct {
 	timeout time.Duration // bound on each driver probe
 	nvml    nvmlProbe     // NVML probe; default the real library
 	run     runner        // runs a command and returns its stdout
+	// nodes are the files whose presence says an NVIDIA driver is loaded;
+	// nil probes regardless (an explicit nvidia-smi path, test seams).
+	nodes    []string
+	nodesSet bool // nodes chosen by withDriverNodes
+	// custom is set by every option that changes the NVIDIA probe: its
+	// answer is then not the process's cached one.
+	custom bool
 }
 
 // nvmlProbe lists the NVIDIA GPUs through NVML. It returns an error that
@@ -49,6 +56,7 @@ func defaultOptions() *options {
 		timeout: DefaultTimeout,
 		nvml:    probeNVML,
 		run:     runCommand,
+		nodes:   driverNodes,
 	}
 }
 
@@ -80,6 +88,10 @@ func WithKFDRoot(fsys fs.FS) Option {
 func WithNvidiaSMIPath(path string) Option {
 	return func(o *options) error {
 		o.smiPath = path
+		o.custom = true
+		if path != "" {
+			o.probeAlways()
+		}
 		return nil
 	}
 }
@@ -91,7 +103,7 @@ func WithTimeout(d time.Duration) Option {
 		if d <= 0 {
 			return fmt.Errorf("GPU probe timeout %v: want a positive duration", d)
 		}
-		o.timeout = d
+		o.timeout, o.custom = d, true
 		return nil
 	}
 }
@@ -104,6 +116,7 @@ func withNVML(p nvmlProbe) Option {
 			p = func() ([]profile.GPU, error) { return nil, errNoNVML }
 		}
 		o.nvml = p
+		o.probeAlways()
 		return nil
 	}
 }
@@ -112,7 +125,26 @@ func withNVML(p nvmlProbe) Option {
 func withRunner(r runner) Option {
 	return func(o *options) error {
 		o.run = r
+		o.probeAlways()
 		return nil
+	}
+}
+
+// withDriverNodes makes the probe look for an NVIDIA driver at paths
+// instead of [driverNodes] (test seam).
+func withDriverNodes(paths ...string) Option {
+	return func(o *options) error {
+		o.nodes, o.nodesSet, o.custom = paths, true, true
+		return nil
+	}
+}
+
+// probeAlways makes the probe run without looking for a driver first,
+// unless [withDriverNodes] chose where to look.
+func (o *options) probeAlways() {
+	o.custom = true
+	if !o.nodesSet {
+		o.nodes = nil
 	}
 }
 

@@ -13,6 +13,15 @@ import (
 // [ParseNvidiaSMI] reads. The compute_cap field exists since driver 510.
 var smiQuery = []string{"--query-gpu=name,compute_cap,driver_version", "--format=csv,noheader"}
 
+// smiQueryPCI is the query for drivers older than 510, which have no
+// compute_cap field: the PCI device id stands in (see
+// [ComputeCapabilityForPCI]).
+var smiQueryPCI = []string{"--query-gpu=name,pci.device_id,driver_version", "--format=csv,noheader"}
+
+// noComputeCap is what nvidia-smi before driver 510 prints (exit status 2)
+// for a query of compute_cap.
+const noComputeCap = `"compute_cap" is not a valid field`
+
 // noDevices is what nvidia-smi prints (exit status 6) when the driver runs
 // but sees no GPU.
 const noDevices = "No devices were found"
@@ -29,6 +38,36 @@ const noDevices = "No devices were found"
 // in the error, which joins one error per bad line. The GPUs of the good
 // lines are returned in every case, as a non-nil slice.
 func ParseNvidiaSMI(out []byte) ([]profile.GPU, error) {
+	return parseSMI(out, "compute_cap", func(s string) (string, error) { return s, nil })
+}
+
+// ParseNvidiaSMIPCI parses the output of
+//
+//	nvidia-smi --query-gpu=name,pci.device_id,driver_version --format=csv,noheader
+//
+// what drivers older than 510 answer, such as "Tesla V100-SXM2-16GB,
+// 0x1DB110DE, 470.82.01": the compute capability comes from the PCI device
+// id ([ComputeCapabilityForPCI]). Otherwise it is [ParseNvidiaSMI].
+func ParseNvidiaSMIPCI(out []byte) ([]profile.GPU, error) {
+	return parseSMI(out, "pci.device_id", func(s string) (string, error) {
+		if s == "" {
+			return "", nil
+		}
+		dev, err := parsePCIDeviceID(s)
+		if err != nil {
+			return "", err
+		}
+		cc := ComputeCapabilityForPCI(dev)
+		if cc == "" {
+			return "", fmt.Errorf("PCI device %#04x: compute capability unknown", dev)
+		}
+		return cc, nil
+	})
+}
+
+// parseSMI parses "name, X, driver_version" lines, cc turning field X into
+// a compute capability.
+func parseSMI(out []byte, field string, cc func(string) (string, error)) ([]profile.GPU, error) {
 	gpus := []profile.GPU{}
 	var errs []error
 	n := 0
@@ -38,7 +77,7 @@ func ParseNvidiaSMI(out []byte) ([]profile.GPU, error) {
 		if line == "" || line == noDevices {
 			continue
 		}
-		g, err := parseSMILine(line)
+		g, err := parseSMILine(line, field, cc)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("parse nvidia-smi output line %d: %w", n, err))
 			continue
@@ -48,18 +87,22 @@ func ParseNvidiaSMI(out []byte) ([]profile.GPU, error) {
 	return gpus, errors.Join(errs...)
 }
 
-// parseSMILine parses "name, compute_cap, driver_version". The name is
+// parseSMILine parses "name, field, driver_version". The name is
 // everything before the last two commas, so a name with a comma survives.
-func parseSMILine(line string) (profile.GPU, error) {
+func parseSMILine(line, field string, cc func(string) (string, error)) (profile.GPU, error) {
 	fields := strings.Split(line, ",")
 	if len(fields) < 3 {
-		return profile.GPU{}, fmt.Errorf("%q: want name, compute_cap, driver_version", line)
+		return profile.GPU{}, fmt.Errorf("%q: want name, %s, driver_version", line, field)
 	}
 	k := len(fields)
+	c, err := cc(smiValue(fields[k-2]))
+	if err != nil {
+		return profile.GPU{}, fmt.Errorf("%q: %w", line, err)
+	}
 	g := profile.GPU{
 		Vendor:            profile.VendorNVIDIA,
 		Model:             smiValue(strings.Join(fields[:k-2], ",")),
-		ComputeCapability: smiValue(fields[k-2]),
+		ComputeCapability: c,
 		Driver:            smiValue(fields[k-1]),
 	}
 	if g.Driver != "" {

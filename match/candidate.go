@@ -22,6 +22,10 @@ type Check struct {
 	OK bool `json:"ok"`
 	// Detail says why, for people: "needs avx512f, host lacks it".
 	Detail string `json:"detail"`
+	// Assumed is true when it held on an assumption, not on a fact of the
+	// host: a hand-written profile's GPU without driver version is taken
+	// to have a driver new enough. --explain says so.
+	Assumed bool `json:"assumed,omitempty"`
 }
 
 // Candidate is one index entry with its verdict for a host.

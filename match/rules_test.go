@@ -117,7 +117,7 @@ func TestMatchCUDA(t *testing.T) {
 		{"driver fine for 12.x", "cpu=zen3,gpu=8.0,driver=550.54.14", desc("a", cuda, "cuda.arch=sm_80;cuda.version=12.4"), true, "CUDA 12.4 needs driver >= 525.60.13, host has 550.54.14"},
 		{"driver 470 fine for 11.x", "cpu=zen3,gpu=8.0,driver=470.82", desc("a", cuda, "cuda.arch=sm_80;cuda.version=11.8"), true, "450.80.02"},
 		{"13.x needs 580", "cpu=zen3,gpu=9.0,driver=575.51.03", desc("a", cuda, "cuda.arch=sm_90;cuda.version=13.0"), false, "CUDA 13.0 needs driver >= 580, host has 575.51.03"},
-		{"driver unknown", "cpu=zen3,gpu=8.0", desc("a", cuda, "cuda.arch=sm_80;cuda.version=12.4"), false, "CUDA 12.4 needs driver >= 525.60.13, host driver version is unknown"},
+		{"no driver in a hand-written profile", "cpu=zen3,gpu=8.0", desc("a", cuda, "cuda.arch=sm_80;cuda.version=12.4"), true, "the profile names no driver for GPU 8.0 (hand-written), taken to be new enough"},
 		{"driver unknown, cuda known", "cpu=zen3,gpu=8.0,cuda=12.2", desc("a", cuda, "cuda.arch=sm_80;cuda.version=12.4"), true, "it supports CUDA 12.2"},
 		{"driver unknown, cuda older major", "cpu=zen3,gpu=8.0,cuda=11.8", desc("a", cuda, "cuda.arch=sm_80;cuda.version=12.4"), false, "supports only CUDA 11.8"},
 		{"metahub nvcap:5.2 on 5.2", "cpu=broadwell,gpu=5.2", withFeatures(desc("a", cuda, ""), "cpu:broadwell", "nvcap:5.2"), true, "sm_52 runs on 5.2"},

@@ -48,12 +48,18 @@ func (g GPU) Capability() (major, minor int, ok bool) {
 	return a, b, err1 == nil && err2 == nil
 }
 
-// cudaDriverFloors lists, newest first, the minimum Linux driver of each
-// CUDA toolkit release (NVIDIA's CUDA release notes, table 3).
+// cudaDriverFloors lists, newest first, the minimum Linux x86_64 driver of
+// each CUDA toolkit release: NVIDIA's CUDA Toolkit release notes, table 3
+// "CUDA Toolkit and Corresponding Driver Versions" (the GA row of each
+// release; 11.0's is its 11.0.1 RC row, the first driver that ran it). 12.7
+// is no toolkit release: it is the CUDA version the R565 drivers report
+// (nvidia-smi's "CUDA Version: 12.7" from 565.57.01 on, the first R565
+// production driver).
 var cudaDriverFloors = []struct{ cuda, driver string }{
 	{"13.0", "580.65.06"},
 	{"12.9", "575.51.03"},
 	{"12.8", "570.26"},
+	{"12.7", "565.57.01"},
 	{"12.6", "560.28.03"},
 	{"12.5", "555.42.02"},
 	{"12.4", "550.54.14"},
@@ -82,6 +88,24 @@ func CUDAForDriver(driver string) string {
 	for _, f := range cudaDriverFloors {
 		if CompareVersions(driver, f.driver) >= 0 {
 			return f.cuda
+		}
+	}
+	return ""
+}
+
+// CUDAReleaseDriver returns the driver that shipped with CUDA toolkit
+// version cuda (its major.minor release: "12.4.1" reads as 12.4), the
+// oldest that JIT-compiles the toolkit's PTX; "" when the release is not
+// in the table (older than 10.0, newer than this table, or not a version).
+func CUDAReleaseDriver(cuda string) string {
+	parts := strings.SplitN(cuda, ".", 3)
+	if len(parts) < 2 {
+		parts = append(parts, "0")
+	}
+	mm := parts[0] + "." + parts[1]
+	for _, f := range cudaDriverFloors {
+		if f.cuda == mm && f.cuda != "12.7" {
+			return f.driver
 		}
 	}
 	return ""

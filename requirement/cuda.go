@@ -3,6 +3,7 @@ package requirement
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/tailor-dev/tailor/internal/lazyre"
 )
@@ -54,7 +55,9 @@ func (a CUDAArch) Capability() string { return fmt.Sprintf("%d.%d", a.Major, a.M
 // sm_XY needs the same major and minor >= Y; compute_XY any >= X.Y (JIT);
 // sm_XYa exactly X.Y; sm_XYf the same major with minor >= Y. The suffix
 // rules hold for PTX too: compute_90a is JIT-compiled only on 9.0, and
-// compute_100f only within the 10.x family.
+// compute_100f only within the 10.x family. Native code never crosses
+// between integrated (Tegra) and desktop GPUs (see [Integrated]): sm_80
+// does not run on an 8.7 Orin, sm_87 not on an 8.9 L4; PTX crosses.
 func (a CUDAArch) RunsOn(major, minor int) (bool, string) {
 	cc := fmt.Sprintf("%d.%d", major, minor)
 	runs := fmt.Sprintf("%s runs on %s", a, cc)
@@ -72,12 +75,34 @@ func (a CUDAArch) RunsOn(major, minor int) (bool, string) {
 			return true, runs
 		}
 		return false, fmt.Sprintf("%s needs compute capability >= %s, host GPU is %s", a, a.Capability(), cc)
+	case !a.PTX && Integrated(a.Major, a.Minor) != Integrated(major, minor):
+		return false, fmt.Sprintf("%s is native code for %s GPUs, host GPU %s is %s: integrated and desktop GPUs share no native code", a, gpuKind(a.Major, a.Minor), cc, gpuKind(major, minor))
 	default: // plain sm_XY and family sm_XYf / compute_XYf share the rule
 		if major == a.Major && minor >= a.Minor {
 			return true, runs
 		}
 		return false, fmt.Sprintf("%s runs on %d.x with x >= %d, host GPU is %s", a, a.Major, a.Minor, cc)
 	}
+}
+
+// integrated lists the compute capabilities of NVIDIA's integrated (Tegra)
+// GPUs, from the CUDA C++ Programming Guide's compute capability table and
+// the CUDA 13.0 release notes: 3.2 (Tegra K1), 5.3 (Tegra X1, Jetson
+// Nano), 6.2 (Jetson TX2), 7.2 (Jetson Xavier), 8.7 (Jetson Orin), 10.1
+// (Jetson Thor as CUDA 12.8/12.9 number it) and 11.0 (Thor from CUDA 13.0).
+var integrated = map[[2]int]bool{{3, 2}: true, {5, 3}: true, {6, 2}: true, {7, 2}: true, {8, 7}: true, {10, 1}: true, {11, 0}: true}
+
+// Integrated reports whether compute capability major.minor is that of an
+// integrated (Tegra/Jetson) GPU. The CUDA Programming Guide's binary
+// compatibility rule: a cubin for a desktop GPU never runs on an
+// integrated one, nor the other way round.
+func Integrated(major, minor int) bool { return integrated[[2]int{major, minor}] }
+
+func gpuKind(major, minor int) string {
+	if Integrated(major, minor) {
+		return "integrated (Tegra)"
+	}
+	return "desktop"
 }
 
 // MarshalText writes the nvcc spelling.
@@ -93,12 +118,16 @@ func (a *CUDAArch) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// DriverFloor returns the minimum NVIDIA Linux driver for a CUDA toolkit
-// version under CUDA's minor-version compatibility (DESIGN.md §3): 13.x
-// needs >= 580, 12.x >= 525.60.13, 11.x >= 450.80.02. Older toolkits need
-// their own release's driver; "" means unknown (no floor enforced).
+// DriverFloor returns the minimum NVIDIA Linux driver that runs native
+// code (SASS) built with a CUDA toolkit version, under CUDA's minor-version
+// compatibility (DESIGN.md §3; CUDA Compatibility guide, "Minor Version
+// Compatibility"): 13.x needs >= 580, 12.x >= 525.60.13, 11.x >= 450.80.02.
+// Before 11 there is no minor-version compatibility: each 10.x release has
+// its own floor (CUDA release notes, table 3: 10.0 410.48, 10.1 418.39,
+// 10.2 440.33). "" means unknown (no floor enforced). PTX needs more: a
+// driver at least as new as the toolkit's own (match checks that).
 func DriverFloor(cudaVersion string) string {
-	major, _, _ := cutInt(cudaVersion)
+	major, rest, _ := cutInt(cudaVersion)
 	switch {
 	case major >= 13:
 		return "580"
@@ -107,6 +136,16 @@ func DriverFloor(cudaVersion string) string {
 	case major == 11:
 		return "450.80.02"
 	case major == 10:
+		minor, _, ok := cutInt(strings.TrimPrefix(rest, "."))
+		if !ok || !strings.HasPrefix(rest, ".") {
+			minor = 0
+		}
+		switch {
+		case minor >= 2:
+			return "440.33"
+		case minor == 1:
+			return "418.39"
+		}
 		return "410.48"
 	}
 	return ""

@@ -38,8 +38,13 @@ func TestParseCUDAArch(t *testing.T) {
 
 func TestRunsOn(t *testing.T) {
 	for want, cases := range map[bool][]string{
-		true:  {"compute_90a@9.0", "compute_100f@10.3", "sm_80@8.0", "sm_80@8.6", "sm_86@8.9", "compute_80@9.0", "compute_80@8.0", "compute_52@12.0", "sm_90a@9.0", "sm_100f@10.3", "sm_100f@10.0"},
-		false: {"compute_90a@10.0", "compute_100f@12.0", "sm_86@8.0", "sm_80@9.0", "sm_90@8.9", "compute_90@8.9", "sm_90a@9.1", "sm_90a@8.9", "sm_100f@12.0", "sm_103f@10.0"},
+		true: {"compute_90a@9.0", "compute_100f@10.3", "sm_80@8.0", "sm_80@8.6", "sm_86@8.9", "compute_80@9.0", "compute_80@8.0", "compute_52@12.0", "sm_90a@9.0", "sm_100f@10.3", "sm_100f@10.0",
+			// PTX crosses between desktop and integrated GPUs.
+			"compute_80@8.7", "compute_72@7.5", "compute_53@8.9", "sm_72@7.2", "sm_87@8.7", "sm_110@11.0"},
+		false: {"compute_90a@10.0", "compute_100f@12.0", "sm_86@8.0", "sm_80@9.0", "sm_90@8.9", "compute_90@8.9", "sm_90a@9.1", "sm_90a@8.9", "sm_100f@12.0", "sm_103f@10.0",
+			// Native code never crosses between desktop and integrated
+			// (Tegra) GPUs (CUDA C++ Programming Guide, "Binary Compatibility").
+			"sm_80@8.7", "sm_86@8.7", "sm_87@8.9", "sm_70@7.2", "sm_72@7.5", "sm_60@6.2", "sm_50@5.3", "sm_100@10.1", "sm_100f@10.1"},
 	} {
 		for _, c := range cases {
 			arch, cc, _ := strings.Cut(c, "@")
@@ -61,7 +66,7 @@ func TestRunsOn(t *testing.T) {
 func TestDriverFloor(t *testing.T) {
 	for in, want := range map[string]string{
 		"13.0": "580", "13.1": "580", "12.0": "525.60.13", "12.4": "525.60.13", "11.8": "450.80.02",
-		"10.2": "410.48", "9.2": "", "": "", "x": "",
+		"10.2": "440.33", "10.2.89": "440.33", "10.1": "418.39", "10.0": "410.48", "10": "410.48", "9.2": "", "": "", "x": "",
 	} {
 		if got := DriverFloor(in); got != want {
 			t.Errorf("DriverFloor(%q) = %q, want %q", in, got, want)

@@ -58,7 +58,7 @@ func TestCUDAArchs(t *testing.T) {
 		reason string
 		needs  string
 	}{
-		{Mislabeled, "sm_80: declared in dev.tailor.cuda.arch, but /app carries no code that runs on compute capability 8.0 (it has sm_90)", "cuda=sm_90"},
+		{Mislabeled, "sm_80: declared in dev.tailor.cuda.arch, but no program, library or kernel file carries code that runs on compute capability 8.0 (they have sm_90)", "cuda=sm_90"},
 		{OK, "", ""},
 		{OK, "", ""},
 		{OK, "", ""},

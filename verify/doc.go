@@ -7,7 +7,7 @@
 //
 // For each entry, its layers are streamed once (never unpacked whole):
 // every ELF file's head is read for its x86 ISA level note, every ELF
-// file is scanned for CUDA fat binaries, and the files a check needs (the
+// file and kernel file is read for the GPU code it holds, and the files a check needs (the
 // program the entry runs, the shared libraries a run loads) are copied to
 // a temporary directory. The evidence, combined:
 //
@@ -21,8 +21,12 @@
 //     the declared target (TCG emulates up to AVX2), or natively when this
 //     host's CPU is the declared target: SIGILL or glibc's refusal proves a
 //     lie;
-//   - CUDA: the sm_XY/compute_XY code of the fat binaries against
-//     dev.tailor.cuda.arch.
+//   - CUDA: the sm_XY/compute_XY code the CUDA runtime loads (the
+//     .nv_fatbin of programs and libraries, .fatbin/.cubin/.ptx kernel
+//     files; not __nv_relfatbin, not kernel-less device-link stubs)
+//     against dev.tailor.cuda.arch: their union must cover every declared
+//     arch, a declared compute_XY needs PTX for X.Y or older, and GPU code
+//     an entry does not declare is a need (verify/cuda.go).
 //
 // The verdict is ok (evidence, and nothing beyond the declaration),
 // mislabeled (it needs more: the evidence names what), or unverified

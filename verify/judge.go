@@ -11,7 +11,6 @@ import (
 	"github.com/tailor-dev/tailor/catalog"
 	"github.com/tailor-dev/tailor/profile"
 	"github.com/tailor-dev/tailor/requirement"
-	"github.com/tailor-dev/tailor/verify/fatbin"
 	"github.com/tailor-dev/tailor/verify/reach"
 )
 
@@ -259,69 +258,6 @@ func runCPU(r *RunEvidence) string {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
-}
-
-// cuda compares the fat binaries' code with dev.tailor.cuda.arch: every
-// declared architecture must have code that runs on it in every file that
-// carries CUDA code. It returns the lies, the architectures the code
-// really serves (recorded when it lies), and whether anything was checked.
-func (s *state) cuda() ([]string, []requirement.CUDAArch, bool) {
-	ev := &s.res.Evidence
-	var paths []string
-	for p, f := range s.tree.files {
-		if len(f.cuda) > 0 {
-			paths = append(paths, p)
-		}
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		ev.CUDA = append(ev.CUDA, CUDAEvidence{Path: p, Archs: fatbin.Archs(s.tree.files[p].cuda)})
-	}
-	declaredArchs := s.reqs.CUDA
-	if len(paths) == 0 || len(declaredArchs) == 0 {
-		return nil, nil, false
-	}
-	var lies []string
-	var keep []requirement.CUDAArch
-	for _, a := range declaredArchs {
-		ok := true
-		for _, p := range paths {
-			if !runsOn(s.tree.files[p].cuda, a) {
-				ok = false
-				lies = append(lies, fmt.Sprintf("%s: declared in %s, but %s carries no code that runs on compute capability %s (it has %s)",
-					a, requirement.AnnotationCUDAArch, p, a.Capability(), strings.Join(fatbin.Archs(s.tree.files[p].cuda), ", ")))
-				break
-			}
-		}
-		if ok {
-			keep = append(keep, a)
-		}
-	}
-	if len(lies) == 0 {
-		return nil, nil, true
-	}
-	if len(keep) == 0 {
-		for _, name := range fatbin.Archs(s.tree.files[paths[0]].cuda) {
-			if a, err := requirement.ParseCUDAArch(name); err == nil {
-				keep = append(keep, a)
-			}
-		}
-	}
-	return lies, keep, true
-}
-
-// runsOn reports whether some entry of es runs on the capability a names.
-func runsOn(es []fatbin.Entry, a requirement.CUDAArch) bool {
-	for _, e := range es {
-		c, err := requirement.ParseCUDAArch(e.Arch())
-		if err != nil {
-			continue
-		}
-		if ok, _ := c.RunsOn(a.Major, a.Minor); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // run runs the program under the declared CPU.

@@ -124,6 +124,10 @@ type RunEvidence struct {
 
 // CUDAEvidence is the CUDA code of one file.
 type CUDAEvidence struct {
-	Path  string   `json:"path"`
+	Path string `json:"path"`
+	// Archs are the architectures of its modules with kernels.
 	Archs []string `json:"archs"`
+	// Stubs are those of its modules without kernels (device-link stubs):
+	// loaded, never a need.
+	Stubs []string `json:"stubs,omitempty"`
 }

@@ -23,6 +23,9 @@ type file struct {
 	size int64
 	elf  *elfnote.Info // nil: not ELF
 	cuda []fatbin.Entry
+	// cudaForm is the kind of GPU code file (fatbin.FormELF...), set also
+	// when it holds only code the runtime does not load.
+	cudaForm string
 	// local is where the file was extracted, "" when it was not.
 	local string
 	// head is the start of a non-ELF file (a script's #! line).
@@ -189,15 +192,15 @@ func readFile(br *bufio.Reader, p string, size int64, w *wants) (*file, error) {
 		f.local = out.Name()
 		r = io.TeeReader(br, out)
 	}
-	if !isELF {
+	if !fatbin.Sniff(head) {
 		_, err := io.Copy(io.Discard, r)
 		return f, err
 	}
-	es, err := fatbin.Scan(r)
+	code, err := fatbin.Read(r)
 	if err != nil {
 		return nil, err
 	}
-	f.cuda = es
+	f.cuda, f.cudaForm = code.Entries, code.Form
 	return f, nil
 }
 

@@ -173,6 +173,15 @@ func writeExplain(w io.Writer, res *resolve.Result, nm *match.NoMatchError) erro
 
 func verdict(c match.Candidate) string {
 	if c.Fits {
+		var assumed []string
+		for _, ch := range c.Checks {
+			if ch.Assumed {
+				assumed = append(assumed, ch.Detail)
+			}
+		}
+		if len(assumed) > 0 {
+			return "fits, assuming: " + strings.Join(assumed, "; ")
+		}
 		return "fits"
 	}
 	var why []string

@@ -1,12 +1,11 @@
 package fatbin
 
 import (
-	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 )
 
@@ -21,93 +20,61 @@ const (
 	KindELFAlt = 0x10
 )
 
+// Entry header flags.
+const (
+	flagLZ4  = 0x2000
+	flagZSTD = 0x8000
+)
+
 const (
 	headerSize   = 16
 	entryMin     = 64
 	entryMax     = 4096
 	maxContainer = 1 << 36 // 64 GiB: any larger size is not a container
-	window       = 1 << 16
 )
 
-// Entry is one code object of a container.
+// Entry is one kind of code object of a file: every object of the same
+// kind, SM version, suffix and emptiness reads as one Entry.
 type Entry struct {
-	// Kind is KindPTX or KindELF (KindELFAlt).
+	// Kind is KindPTX or KindELF (KindELFAlt reads as KindELF).
 	Kind uint16 `json:"kind"`
 	// SM is the SM version: 80 for sm_80 and compute_80, 100 for sm_100.
 	SM int `json:"sm"`
-	// Size is the payload's size in the container (padded).
-	Size uint64 `json:"size"`
+	// Suffix is "a" for arch-specific code (sm_90a, compute_90a), "f" for
+	// family PTX (compute_100f), "" otherwise. A family cubin (sm_100f) is
+	// marked as plain sm_100 by ptxas, and reads so.
+	Suffix string `json:"suffix,omitempty"`
+	// Empty is true for a module without kernels (a device-link stub).
+	Empty bool `json:"empty,omitempty"`
 }
 
-// Arch is the nvcc name of the entry's code: sm_80 (native code) or
-// compute_80 (PTX).
+// Arch is the nvcc name of the entry's code: sm_80, sm_90a (native code)
+// or compute_80 (PTX).
 func (e Entry) Arch() string {
 	kind := "sm"
 	if e.Kind == KindPTX {
 		kind = "compute"
 	}
-	return fmt.Sprintf("%s_%d", kind, e.SM)
+	return fmt.Sprintf("%s_%d%s", kind, e.SM, e.Suffix)
+}
+
+func (e Entry) compare(o Entry) int {
+	return cmp.Or(cmp.Compare(e.Kind, o.Kind), cmp.Compare(e.SM, o.SM), cmp.Compare(e.Suffix, o.Suffix), boolCmp(e.Empty, o.Empty))
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // ErrMalformed is returned by Parse for a container whose headers do not
-// hold together (Scan skips such a magic as a false match).
+// hold together (a stream read skips such a magic as a false match).
 var ErrMalformed = errors.New("fatbin: malformed container")
-
-// Scan reads r through and returns the entries of every fat binary
-// container in it, in order. A magic number that starts no valid
-// container is skipped. Only read errors are returned.
-func Scan(r io.Reader) ([]Entry, error) {
-	s := &scanner{br: bufio.NewReaderSize(r, window)}
-	return s.run()
-}
-
-// Parse returns the entries of the containers in data (see Scan); a
-// container that is cut short or malformed is an error.
-func Parse(data []byte) ([]Entry, error) {
-	var out []Entry
-	for {
-		i := bytes.Index(data, Magic)
-		if i < 0 {
-			return out, nil
-		}
-		data = data[i:]
-		es, n, err := container(data)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, es...)
-		data = data[n:]
-	}
-}
-
-// container reads the container at the start of data, returning its
-// entries and its length.
-func container(data []byte) ([]Entry, int, error) {
-	if len(data) < headerSize {
-		return nil, 0, fmt.Errorf("%w: %d bytes, want a 16-byte header", ErrMalformed, len(data))
-	}
-	size, err := header(data[:headerSize])
-	if err != nil {
-		return nil, 0, err
-	}
-	if size > uint64(len(data)-headerSize) {
-		return nil, 0, fmt.Errorf("%w: %d bytes of entries, %d present", ErrMalformed, size, len(data)-headerSize)
-	}
-	var out []Entry
-	body := data[headerSize : headerSize+int(size)]
-	for off := 0; off+entryMin <= len(body); {
-		e, n, err := entry(body[off:])
-		if err != nil {
-			return nil, 0, err
-		}
-		if n > uint64(len(body)-off) {
-			return nil, 0, fmt.Errorf("%w: entry at %d runs past the container", ErrMalformed, off)
-		}
-		out = append(out, e)
-		off += int(n)
-	}
-	return out, headerSize + int(size), nil
-}
 
 // header checks a container header and returns the size of its entries.
 func header(h []byte) (uint64, error) {
@@ -122,113 +89,121 @@ func header(h []byte) (uint64, error) {
 	return size, nil
 }
 
-// entry reads an entry header at the start of b (at least 64 bytes) and
-// returns it and the distance to the next entry.
-func entry(b []byte) (Entry, uint64, error) {
+// entryHeader is what an entry's header says.
+type entryHeader struct {
+	kind   uint16
+	sm     int
+	hsize  uint64 // the header's size
+	padded uint64 // the payload's size in the container
+	csize  uint64 // the compressed payload's size, without padding
+	flags  uint64
+	full   uint64 // the uncompressed payload's size (compressed payloads)
+}
+
+// parseEntry reads an entry header at the start of b (at least 64 bytes).
+func parseEntry(b []byte) (entryHeader, error) {
 	le := binary.LittleEndian
-	kind, hsize := le.Uint16(b), uint64(le.Uint32(b[4:]))
-	padded, sm := le.Uint64(b[8:]), int(le.Uint32(b[28:]))
-	if !slices.Contains([]uint16{KindPTX, KindELF, KindELFAlt}, kind) {
-		return Entry{}, 0, fmt.Errorf("%w: entry kind %#x", ErrMalformed, kind)
+	h := entryHeader{kind: le.Uint16(b), hsize: uint64(le.Uint32(b[4:])), padded: le.Uint64(b[8:]),
+		csize: uint64(le.Uint32(b[16:])), sm: int(le.Uint32(b[28:])), flags: le.Uint64(b[40:]), full: le.Uint64(b[56:])}
+	if !slices.Contains([]uint16{KindPTX, KindELF, KindELFAlt}, h.kind) {
+		return h, fmt.Errorf("%w: entry kind %#x", ErrMalformed, h.kind)
 	}
-	if hsize < entryMin || hsize > entryMax || padded > maxContainer || sm < 10 || sm > 999 {
-		return Entry{}, 0, fmt.Errorf("%w: entry header of %d bytes, payload %d, SM %d", ErrMalformed, hsize, padded, sm)
+	if h.hsize < entryMin || h.hsize > entryMax || h.padded > maxContainer || h.sm < 10 || h.sm > 999 {
+		return h, fmt.Errorf("%w: entry header of %d bytes, payload %d, SM %d", ErrMalformed, h.hsize, h.padded, h.sm)
 	}
-	if kind == KindELFAlt {
-		kind = KindELF
+	if h.kind == KindELFAlt {
+		h.kind = KindELF
 	}
-	return Entry{Kind: kind, SM: sm, Size: padded}, hsize + padded, nil
+	return h, nil
 }
 
-// scanner finds containers in a stream.
-type scanner struct {
-	br  *bufio.Reader
-	out []Entry
-}
-
-func (s *scanner) run() ([]Entry, error) {
-	for {
-		buf, err := s.br.Peek(window)
-		if len(buf) < len(Magic) {
-			if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-				return s.out, nil
-			}
-			return s.out, err
+// Parse returns the entries of the fat binary containers in data, one
+// after the other as in a .fatbin file or a .nv_fatbin section, each kind
+// once, sorted. A container that is cut short or malformed is an error.
+func Parse(data []byte) ([]Entry, error) {
+	var set entrySet
+	for len(data) > 0 {
+		if len(data) < headerSize {
+			return set.list(), fmt.Errorf("%w: %d bytes, want a 16-byte header", ErrMalformed, len(data))
 		}
-		i := bytes.Index(buf, Magic)
-		if i < 0 {
-			if _, err := s.br.Discard(len(buf) - len(Magic) + 1); err != nil {
-				return s.out, err
-			}
-			continue
-		}
-		if _, err := s.br.Discard(i); err != nil {
-			return s.out, err
-		}
-		if err := s.container(); err != nil {
-			return s.out, err
-		}
-	}
-}
-
-// container reads the container at the cursor, or skips its magic when
-// it starts none.
-func (s *scanner) container() error {
-	h, err := s.br.Peek(headerSize)
-	if err != nil {
-		_, err = s.br.Discard(len(h))
-		return ignoreEOF(err)
-	}
-	size, err := header(h)
-	if err != nil {
-		_, err = s.br.Discard(len(Magic))
-		return err
-	}
-	if _, err := s.br.Discard(headerSize); err != nil {
-		return err
-	}
-	var found []Entry
-	for left := size; left >= entryMin; {
-		b, err := s.br.Peek(entryMin)
+		size, err := header(data[:headerSize])
 		if err != nil {
-			return ignoreEOF(err) // cut short: what it held is not trusted
+			return set.list(), err
 		}
-		e, n, err := entry(b)
-		if err != nil || n > left {
-			return nil // not a container after all; scan on from here
+		if size > uint64(len(data)-headerSize) {
+			return set.list(), fmt.Errorf("%w: %d bytes of entries, %d present", ErrMalformed, size, len(data)-headerSize)
 		}
-		if err := s.skip(n); err != nil {
-			return err
+		body := data[headerSize : headerSize+int(size)]
+		for off := 0; off+entryMin <= len(body); {
+			h, err := parseEntry(body[off:])
+			if err != nil {
+				return set.list(), err
+			}
+			if h.hsize+h.padded > uint64(len(body)-off) {
+				return set.list(), fmt.Errorf("%w: entry at %d runs past the container", ErrMalformed, off)
+			}
+			payload := body[off+int(h.hsize) : off+int(h.hsize+h.padded)]
+			set.add(inspect(h, payload, &set))
+			off += int(h.hsize + h.padded)
 		}
-		found = append(found, e)
-		left -= n
+		// Containers one after the other are 8-byte aligned: skip padding.
+		data = bytes.TrimLeft(data[headerSize+int(size):], "\x00")
 	}
-	s.out = append(s.out, found...)
-	return nil
+	return set.list(), nil
 }
 
-// skip discards n bytes, which may be more than the buffer holds.
-func (s *scanner) skip(n uint64) error {
-	for n > 0 {
-		k := int(min(n, 1<<30))
-		d, err := s.br.Discard(k)
-		n -= uint64(d)
-		if err != nil {
-			return ignoreEOF(err)
-		}
-	}
-	return nil
+// maxEntries bounds the distinct entries kept for one file; a file that
+// holds more is hostile, and the rest are counted, not kept.
+const maxEntries = 4096
+
+// entrySet is a bounded set of entries.
+type entrySet struct {
+	m       map[Entry]bool
+	dropped int
 }
 
-func ignoreEOF(err error) error {
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil
+func (s *entrySet) add(e Entry) {
+	if s.m[e] {
+		return
 	}
-	return err
+	if len(s.m) >= maxEntries {
+		s.dropped++
+		return
+	}
+	if s.m == nil {
+		s.m = map[Entry]bool{}
+	}
+	s.m[e] = true
 }
 
-// Archs returns the distinct entry names (sm_80, compute_90), sorted.
+// has reports whether the set holds e.
+func (s *entrySet) has(e Entry) bool { return s.m[e] }
+
+func (s *entrySet) list() []Entry {
+	out := make([]Entry, 0, len(s.m))
+	for e := range s.m {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, Entry.compare)
+	return out
+}
+
+// Archs returns the distinct entry names (sm_80, compute_90) of the
+// modules that hold kernels, sorted.
 func Archs(es []Entry) []string {
+	var out []string
+	for _, e := range es {
+		if !e.Empty {
+			out = append(out, e.Arch())
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// AllArchs returns the distinct entry names of every module, empty stubs
+// included (what cuobjdump --list-elf --list-ptx names), sorted.
+func AllArchs(es []Entry) []string {
 	var out []string
 	for _, e := range es {
 		out = append(out, e.Arch())
