@@ -166,9 +166,12 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, name st
 			return newError(http.StatusBadRequest, CodeTagInvalid, "invalid tag: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}", quoted(t))
 		}
 	}
-	reg.gc.RLock()
-	defer reg.gc.RUnlock()
-	if rerr := reg.checkReferences(name, m); rerr != nil {
+	refs := append(append([]digest.Digest{d}, m.blobs...), m.manifests...)
+	if m.subject != "" {
+		refs = append(refs, m.subject)
+	}
+	defer reg.pin(refs...)()
+	if rerr := reg.checkReferences(r.Context(), name, m); rerr != nil {
 		return rerr
 	}
 	if _, err := reg.blobs.Put(r.Context(), d, int64(len(body)), bytes.NewReader(body)); err != nil {
@@ -226,10 +229,14 @@ func (reg *Registry) linkManifest(name string, d digest.Digest, m *manifest, siz
 // checkReferences requires what a manifest points to to be in the
 // repository, as distribution does: an image's config and layers
 // (non-distributable layers excepted), an index's manifests. A subject
-// need not exist.
-func (reg *Registry) checkReferences(name string, m *manifest) *Error {
+// need not exist. The caller pinned them (gc.go), so what is here now
+// stays.
+func (reg *Registry) checkReferences(ctx context.Context, name string, m *manifest) *Error {
 	for _, d := range m.blobs {
 		if !reg.hasLayer(name, d) {
+			return newError(http.StatusBadRequest, CodeManifestBlobUnknown, "blob unknown to the repository", string(d))
+		}
+		if _, err := reg.blobs.Stat(ctx, d); err != nil {
 			return newError(http.StatusBadRequest, CodeManifestBlobUnknown, "blob unknown to the repository", string(d))
 		}
 	}

@@ -13,7 +13,7 @@ type Option func(*options) error
 // options holds what the Options set. Defaults: blobs up to 64 GiB, at
 // most 1000 upload sessions, each dropped after 1 h without a request or
 // 24 h in all, a janitor every 10 minutes, blobs no repository links
-// removed hourly once an hour old, a discarding logger.
+// removed hourly (WithGCInterval) once an hour old, a discarding logger.
 type options struct {
 	maxBlobSize    int64
 	maxUploads     int
@@ -26,6 +26,7 @@ type options struct {
 	now            func() time.Time
 	maxManifest    int64
 	maxListEntries int
+	gcHook         func(phase string) // called before each manifest marked and blob swept (tests)
 }
 
 func newOptions(opts []Option) (*options, error) {
@@ -35,12 +36,13 @@ func newOptions(opts []Option) (*options, error) {
 		uploadIdle:     time.Hour,
 		uploadMaxAge:   24 * time.Hour,
 		janitorEvery:   10 * time.Minute,
-		gcEvery:        time.Hour,
+		gcEvery:        DefaultGCInterval,
 		orphanGrace:    time.Hour,
 		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		now:            time.Now,
 		maxManifest:    MaxManifestSize,
 		maxListEntries: 10000,
+		gcHook:         func(string) {},
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
@@ -87,6 +89,27 @@ func WithLogger(l *slog.Logger) Option {
 		o.logger = l
 		return nil
 	}
+}
+
+// DefaultGCInterval is how often blobs no manifest references are
+// collected unless WithGCInterval says otherwise.
+const DefaultGCInterval = time.Hour
+
+// WithGCInterval sets how often blobs no manifest references are
+// collected (default hourly); 0 turns the collection off.
+func WithGCInterval(every time.Duration) Option {
+	return func(o *options) error {
+		if every < 0 {
+			return fmt.Errorf("registry garbage collection interval %s: must not be negative", every)
+		}
+		o.gcEvery = every
+		return nil
+	}
+}
+
+// withGCHook is the tests' seam into a collection.
+func withGCHook(f func(phase string)) Option {
+	return func(o *options) error { o.gcHook = f; return nil }
 }
 
 // withClock and withJanitor are the tests' seams.

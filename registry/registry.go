@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tailor-dev/tailor/content"
@@ -20,7 +21,10 @@ type Registry struct {
 	o     *options
 	blobs *content.Store
 	locks [64]sync.Mutex // writers of one repository's metadata, by name hash
-	gc    sync.RWMutex   // read: a request linking a blob; write: the garbage collector (gc.go)
+	gc    sync.RWMutex   // read: an import; write: the garbage collector (gc.go)
+
+	pins       pins        // blobs requests are linking, kept from the collector (gc.go)
+	collecting atomic.Bool // a collection runs
 
 	up uploads
 

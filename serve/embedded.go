@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"github.com/tailor-dev/tailor/registry"
 )
@@ -20,8 +21,24 @@ type embedded struct {
 
 var _ backend = (*embedded)(nil)
 
-func newEmbedded(ctx context.Context, storage string, logger *slog.Logger) (*embedded, error) {
-	reg, err := registry.New(ctx, filepath.Join(storage, "oci"), registry.WithLogger(logger))
+// WithGCInterval sets how often the embedded registry removes the blobs
+// no manifest references (default registry.DefaultGCInterval; 0: never).
+func WithGCInterval(every time.Duration) Option {
+	return func(o *options) error {
+		if every < 0 {
+			return fmt.Errorf("garbage collection interval %s: must not be negative", every)
+		}
+		o.gcInterval = &every
+		return nil
+	}
+}
+
+func newEmbedded(ctx context.Context, storage string, logger *slog.Logger, gcEvery *time.Duration) (*embedded, error) {
+	opts := []registry.Option{registry.WithLogger(logger)}
+	if gcEvery != nil {
+		opts = append(opts, registry.WithGCInterval(*gcEvery))
+	}
+	reg, err := registry.New(ctx, filepath.Join(storage, "oci"), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded registry: %w", err)
 	}

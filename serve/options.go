@@ -38,6 +38,7 @@ type options struct {
 	bodyIdle        time.Duration // test seam: how long a request body may stall (bodyIdle)
 	tagTTL          time.Duration
 	cacheSize       int64
+	gcInterval      *time.Duration // the embedded registry's; nil: its default
 }
 
 // WithUpstreams adds upstream registries; the first is the default for

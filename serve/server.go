@@ -116,7 +116,7 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	if len(o.upstreams) == 0 {
-		if s.emb, err = newEmbedded(context.Background(), o.storage, o.logger); err != nil {
+		if s.emb, err = newEmbedded(context.Background(), o.storage, o.logger, o.gcInterval); err != nil {
 			return nil, err
 		}
 	}
