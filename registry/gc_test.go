@@ -3,8 +3,8 @@ package registry
 import (
 	"bytes"
 	"context"
-	"io"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
