@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/tailor-dev/tailor/internal/durable"
 )
 
 // Option configures a Registry.
@@ -27,6 +29,7 @@ type options struct {
 	maxManifest    int64
 	maxListEntries int
 	gcHook         func(phase string) // called before each manifest marked and blob swept (tests)
+	fs             durable.FS         // the file system of durable writes (tests: durabletest)
 }
 
 func newOptions(opts []Option) (*options, error) {
@@ -43,6 +46,7 @@ func newOptions(opts []Option) (*options, error) {
 		maxManifest:    MaxManifestSize,
 		maxListEntries: 10000,
 		gcHook:         func(string) {},
+		fs:             durable.OS,
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
@@ -105,6 +109,12 @@ func WithGCInterval(every time.Duration) Option {
 		o.gcEvery = every
 		return nil
 	}
+}
+
+// withFS is the tests' seam for crashes: metadata and blobs are written
+// through fsys.
+func withFS(fsys durable.FS) Option {
+	return func(o *options) error { o.fs = fsys; return nil }
 }
 
 // withGCHook is the tests' seam into a collection.
