@@ -7,8 +7,8 @@
 // Content-Type given at PUT echoed at GET, references checked as
 // distribution does, `subject` answered with OCI-Subject and listed by
 // the referrers API, ?tag= on a PUT by digest), blobs (GET and HEAD with
-// Range, DELETE), uploads (monolithic POST ?digest=, mounts with and
-// without ?from=, sessions: PATCH chunks checked against Content-Range,
+// Range, DELETE), uploads (monolithic POST ?digest=, mounts with ?from=
+// (without, a session: nothing is mounted, as distribution does), sessions: PATCH chunks checked against Content-Range,
 // 416 out of order, PUT to finish, GET status, DELETE cancel), tags/list
 // and _catalog with n/last pagination and Link headers, and referrers
 // with the artifactType filter.

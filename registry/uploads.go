@@ -63,13 +63,15 @@ func (reg *Registry) startUpload(w http.ResponseWriter, r *http.Request, rt rout
 	return nil
 }
 
-// mount links blob d into name when it is in repository from or, without
-// from, stored at all; done is false when it is not.
+// mount links blob d into name when it is in repository from; done is
+// false when it is not. Without from nothing is mounted, as distribution
+// does: a blob of a repository the client may not read must not become
+// one of its own by guessing the digest.
 func (reg *Registry) mount(w http.ResponseWriter, r *http.Request, name string, d digest.Digest, from string) (done bool, err *Error) {
-	defer reg.pin(d)()
-	if from != "" && (!validName(from) || !reg.hasLayer(from, d)) {
+	if from == "" || !validName(from) || !reg.hasLayer(from, d) {
 		return false, nil
 	}
+	defer reg.pin(d)()
 	if _, err := reg.blobs.Stat(r.Context(), d); err != nil {
 		return false, nil
 	}

@@ -190,6 +190,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c *claims) {
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
 	if write {
+		if err := s.checkWriteProfile(r, rt); err != nil {
+			err.write(w, r)
+			return
+		}
 		if rt.kind == routeBase || rt.be == nil || !rt.be.writable() {
 			newError(http.StatusMethodNotAllowed, codeUnsupported, "this repository is served from an upstream: push to the upstream", nil).write(w, r)
 			return

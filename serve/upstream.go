@@ -56,6 +56,7 @@ type upstreamBackend struct {
 	keychain authn.Keychain
 	creds    authn.Authenticator // from the URL's user:password; nil: the keychain's
 	inner    http.RoundTripper
+	guard    *guardTransport // inside inner (Close drops its idle connections)
 	pingTO   time.Duration
 	m        *serverMetrics
 	log      *slog.Logger
@@ -111,7 +112,8 @@ func newRemote(up Upstream, o *options, m *serverMetrics, c *cache) (*upstreamBa
 	b.transports, _ = lru.New[string, http.RoundTripper](maxTransports)
 	// Every request (token requests included) asks a tailor upstream for
 	// the untailored view: this server tailors for its own clients.
-	b.inner = remote.ProfileTransport(&guardTransport{u: b, base: o.transport, guarded: newGuardedTransport(o.upstreamTimeout)}, ProfileNone)
+	b.guard = &guardTransport{u: b, base: o.transport, guarded: newGuardedTransport(o.upstreamTimeout)}
+	b.inner = remote.ProfileTransport(b.guard, ProfileNone)
 	return b, nil
 }
 

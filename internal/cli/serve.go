@@ -187,6 +187,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return usageError(err)
 	}
+	defer s.Close()
 	if err := checkListen(f.listen); err != nil {
 		return usageError(err)
 	}
