@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tailor-dev/tailor/internal/registrytest"
+	"github.com/tailor-dev/tailor/serve/auth"
 )
 
 // What serve reads from the network, fuzzed: the route (path and query),
@@ -132,32 +133,6 @@ func FuzzParseRoute(f *testing.F) {
 	})
 }
 
-func FuzzGrant(f *testing.F) {
-	for _, s := range []string{"repository:app:pull", "repository:a/b:pull,push", "registry:catalog:*", "repository:x:*", "a:b", ":::", "repository::pull"} {
-		f.Add(s, true)
-	}
-	f.Fuzz(func(t *testing.T, scope string, mayPush bool) {
-		a, ok := grant(scope, mayPush)
-		if !ok {
-			return
-		}
-		if len(a.Actions) == 0 {
-			t.Fatalf("grant(%q) = %+v with no action", scope, a)
-		}
-		for _, act := range a.Actions {
-			if act == actionPush && !mayPush {
-				t.Fatalf("grant(%q, false) gave push", scope)
-			}
-			if act != actionPull && act != actionPush && act != "*" {
-				t.Fatalf("grant(%q) gave action %q", scope, act)
-			}
-		}
-		if a.Type != "repository" && a.Type != "registry" {
-			t.Fatalf("grant(%q) gave type %q", scope, a.Type)
-		}
-	})
-}
-
 func FuzzTokenRequest(f *testing.F) {
 	f.Add("GET", "service=tailor&scope=repository:app:pull", "", "alice", "pw")
 	f.Add("POST", "", "grant_type=password&username=alice&password=pw&scope=repository:app:pull,push&service=tailor", "", "")
@@ -190,7 +165,7 @@ func FuzzTokenRequest(f *testing.F) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &tr); err != nil || tr.Token == "" {
 				t.Fatalf("200 without a token: %q", rec.Body.String())
 			}
-			c, err := s.tokens.verify(tr.Token)
+			c, err := s.tokens.Verify(tr.Token)
 			if err != nil {
 				t.Fatalf("issued token does not verify: %v", err)
 			}
@@ -211,7 +186,7 @@ func FuzzTokenRequest(f *testing.F) {
 
 func containsPush(actions []string) bool {
 	for _, a := range actions {
-		if a == actionPush {
+		if a == auth.ActionPush {
 			return true
 		}
 	}

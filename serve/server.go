@@ -18,6 +18,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/internal/metrics"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/serve/auth"
 	"github.com/tailor-dev/tailor/serve/ui"
 	"golang.org/x/sync/singleflight"
 )
@@ -38,8 +39,8 @@ type Server struct {
 	view          *ui.Handler // the web view, nil when off
 	viewLog       *ui.Log     // the answers it shows
 
-	tokens *tokens // the token flow, on with an htpasswd file; nil when off
-	logins *loginLimiter
+	tokens *auth.Signer // the token flow, on with an htpasswd file; nil when off
+	logins *auth.Throttle
 
 	specs          *lru.Cache[string, *profile.Profile] // parsed client specs
 	flight         singleflight.Group
@@ -76,7 +77,7 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, remotes: map[string]*upstreamBackend{}, logins: newLoginLimiter()}
+	s := &Server{o: o, remotes: map[string]*upstreamBackend{}, logins: auth.NewThrottle(nil)}
 	s.specs, _ = lru.New[string, *profile.Profile](maxSpecs)
 	reg := metrics.NewRegistry()
 	if s.m, err = newMetrics(reg); err != nil {
@@ -93,11 +94,13 @@ func New(opts ...Option) (*Server, error) {
 	}
 	cleanTemp(o.storage)
 	if o.htpasswd != nil {
-		key, err := loadTokenKey(o.storage)
+		key, err := auth.LoadKey(filepath.Join(o.storage, tokenKeyFile))
 		if err != nil {
 			return nil, err
 		}
-		s.tokens = &tokens{key: key, now: time.Now}
+		if s.tokens, err = auth.NewSigner(key, nil); err != nil {
+			return nil, err
+		}
 	}
 	if len(o.upstreams) > 0 && o.cacheSize > 0 {
 		if s.cache, err = newCache(context.Background(), o.storage, o.cacheSize, o); err != nil {
@@ -176,7 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind = rt.kind
-	var c *claims
+	var c *auth.Claims
 	if s.tokens != nil {
 		if c = s.authorize(w, r, rt); c == nil {
 			return
@@ -187,7 +190,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveRoute answers a registry request; c is its token's claims when
 // the token flow is on (already checked to cover the request).
-func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c *claims) {
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c *auth.Claims) {
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
 	if write {
 		if err := s.checkWriteProfile(r, rt); err != nil {
