@@ -12,14 +12,15 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/content"
+	"github.com/tailor-dev/tailor/distspec"
 )
 
 // Manifest media types the registry knows.
 const (
-	MediaOCIIndex    = "application/vnd.oci.image.index.v1+json"
-	MediaOCIManifest = "application/vnd.oci.image.manifest.v1+json"
-	MediaDockerList  = "application/vnd.docker.distribution.manifest.list.v2+json"
-	MediaDockerImage = "application/vnd.docker.distribution.manifest.v2+json"
+	MediaOCIIndex    = distspec.MediaOCIIndex
+	MediaOCIManifest = distspec.MediaOCIManifest
+	MediaDockerList  = distspec.MediaDockerList
+	MediaDockerImage = distspec.MediaDockerImage
 )
 
 // Manifest is a stored manifest.

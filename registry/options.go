@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tailor-dev/tailor/distspec"
 	"github.com/tailor-dev/tailor/internal/durable"
 )
 
@@ -57,8 +58,8 @@ func newOptions(opts []Option) (*options, error) {
 }
 
 // MaxManifestSize is the largest manifest accepted: 4 MiB, as distribution
-// and containerd use.
-const MaxManifestSize = 4 << 20
+// and containerd use (distspec.MaxManifestSize).
+const MaxManifestSize = distspec.MaxManifestSize
 
 // WithMaxBlobSize bounds one blob upload (default 64 GiB).
 func WithMaxBlobSize(n int64) Option {

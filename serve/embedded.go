@@ -55,9 +55,9 @@ func (e *embedded) writable() bool { return true }
 // getManifest reads a manifest in-process.
 func (e *embedded) getManifest(ctx context.Context, repo, ref string) (*manifest, error) {
 	m, err := e.reg.GetManifest(ctx, repo, ref)
-	var re *registry.Error
+	var re *registry.Error // the protocol's error, as serve's (distspec)
 	if errors.As(err, &re) {
-		return nil, newError(re.Status, re.Code, re.Message, re.Detail)
+		return nil, re
 	}
 	if err != nil {
 		return nil, newError(http.StatusInternalServerError, codeUnknown, "embedded registry storage error", nil)

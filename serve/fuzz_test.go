@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailor-dev/tailor/distspec"
 	"github.com/tailor-dev/tailor/internal/registrytest"
 	"github.com/tailor-dev/tailor/serve/auth"
 )
@@ -124,7 +125,7 @@ func FuzzParseRoute(f *testing.F) {
 			}
 			return
 		}
-		if rt.kind != routeBase && rt.kind != routeCatalog && (!nameRE.MatchString(rt.name) || rt.be == nil) {
+		if rt.kind != routeBase && rt.kind != routeCatalog && (!distspec.ValidName(rt.name) || rt.be == nil) {
 			t.Fatalf("parseRoute(%q) accepted name %q (backend %v)", path, rt.name, rt.be)
 		}
 		if rt.kind == routeManifest && checkRef(rt) != nil {

@@ -175,7 +175,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	rt, rerr := s.parseRoute(r)
 	if rerr != nil {
-		rerr.write(w, r)
+		rerr.Write(w, r)
 		return
 	}
 	kind = rt.kind
@@ -194,11 +194,11 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
 	if write {
 		if err := s.checkWriteProfile(r, rt); err != nil {
-			err.write(w, r)
+			err.Write(w, r)
 			return
 		}
 		if rt.kind == routeBase || rt.be == nil || !rt.be.writable() {
-			newError(http.StatusMethodNotAllowed, codeUnsupported, "this repository is served from an upstream: push to the upstream", nil).write(w, r)
+			newError(http.StatusMethodNotAllowed, codeUnsupported, "this repository is served from an upstream: push to the upstream", nil).Write(w, r)
 			return
 		}
 		if c == nil {
@@ -221,7 +221,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c
 		_, _ = w.Write([]byte("{}"))
 	case routeCatalog:
 		if s.emb == nil {
-			newError(http.StatusNotFound, codeUnsupported, "no catalog in mirror mode", nil).write(w, r)
+			newError(http.StatusNotFound, codeUnsupported, "no catalog in mirror mode", nil).Write(w, r)
 			return
 		}
 		s.emb.serveRoot(w, r)
@@ -279,7 +279,7 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request, err *regError
 	if err.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", realm)
 	}
-	err.write(w, r)
+	err.Write(w, r)
 }
 
 // Run serves on ln until ctx ends, then shuts down gracefully (in-flight

@@ -21,14 +21,14 @@ func (s *Server) checkLogin(r *http.Request, user, pass string) *regError {
 	if d := s.logins.Wait(addr, user); d > 0 {
 		s.m.logins.WithLabelValues("throttled").Inc()
 		e := newError(http.StatusTooManyRequests, codeTooManyRequests, "too many failed logins from this address: try again later", nil)
-		e.retryAfter = strconv.Itoa(int(math.Ceil(d.Seconds())))
+		e.RetryAfter = strconv.Itoa(int(math.Ceil(d.Seconds())))
 		return e
 	}
 	ok, err := s.o.htpasswd.Check(r.Context(), user, pass)
 	if err != nil {
 		s.m.logins.WithLabelValues("throttled").Inc()
 		e := newError(http.StatusTooManyRequests, codeTooManyRequests, "too many logins being checked: try again later", nil)
-		e.retryAfter = "1"
+		e.RetryAfter = "1"
 		return e
 	}
 	if ok {

@@ -93,7 +93,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *route) *a
 		ch += fmt.Sprintf(`,error=%q`, errParam)
 	}
 	w.Header().Set("WWW-Authenticate", ch)
-	e.write(w, r)
+	e.Write(w, r)
 	return nil
 }
 
@@ -120,11 +120,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		if err := r.ParseForm(); err != nil {
-			newError(http.StatusBadRequest, codeUnsupported, "malformed token request", nil).write(w, r)
+			newError(http.StatusBadRequest, codeUnsupported, "malformed token request", nil).Write(w, r)
 			return
 		}
 		if g := r.PostForm.Get("grant_type"); g != "password" {
-			newError(http.StatusBadRequest, codeUnsupported, "unsupported grant_type (use password, or GET with Basic credentials)", g).write(w, r)
+			newError(http.StatusBadRequest, codeUnsupported, "unsupported grant_type (use password, or GET with Basic credentials)", g).Write(w, r)
 			return
 		}
 		user, pass = r.PostForm.Get("username"), r.PostForm.Get("password")
@@ -132,7 +132,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		scopes = r.PostForm["scope"]
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		newError(http.StatusMethodNotAllowed, codeUnsupported, "the token endpoint takes GET or POST", nil).write(w, r)
+		newError(http.StatusMethodNotAllowed, codeUnsupported, "the token endpoint takes GET or POST", nil).Write(w, r)
 		return
 	}
 	svc := r.URL.Query().Get("service")
@@ -140,7 +140,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		svc = r.PostForm.Get("service")
 	}
 	if svc != "" && svc != tokenService {
-		newError(http.StatusBadRequest, codeUnsupported, "unknown service: this token service is "+tokenService, nil).write(w, r)
+		newError(http.StatusBadRequest, codeUnsupported, "unknown service: this token service is "+tokenService, nil).Write(w, r)
 		return
 	}
 
@@ -170,7 +170,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		// made the choice --login asks for.
 		p := r.Header.Get(ProfileHeader)
 		if _, err := s.namedProfile(p); err != nil {
-			newError(http.StatusBadRequest, codeNameInvalid, "unknown or malformed profile in the "+ProfileHeader+" header", nil).write(w, r)
+			newError(http.StatusBadRequest, codeNameInvalid, "unknown or malformed profile in the "+ProfileHeader+" header", nil).Write(w, r)
 			return
 		}
 		c.Profile = p
@@ -203,5 +203,5 @@ func (s *Server) refuseToken(w http.ResponseWriter, r *http.Request, e *regError
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", realm)
 	}
-	e.write(w, r)
+	e.Write(w, r)
 }

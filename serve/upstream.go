@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/opencontainers/go-digest"
+	"github.com/tailor-dev/tailor/distspec"
 	"github.com/tailor-dev/tailor/remote"
 	"golang.org/x/sync/singleflight"
 )
@@ -89,7 +90,7 @@ func newRemote(up Upstream, o *options, m *serverMetrics, c *cache) (*upstreamBa
 		u.User = nil // never in a log or message
 	}
 	prefix := strings.Trim(u.Path, "/")
-	if prefix != "" && !nameRE.MatchString(prefix) {
+	if prefix != "" && !distspec.ValidName(prefix) {
 		return nil, fmt.Errorf("upstream %s: URL %q: the path must be a repository prefix (lower-case name components)", up.Name, up.URL)
 	}
 	u.Path, u.RawPath = "", ""
@@ -311,14 +312,14 @@ func (u *upstreamBackend) forward(w http.ResponseWriter, r *http.Request, repo, 
 	if kind == "blobs" {
 		d, err := digest.Parse(ref)
 		if err != nil {
-			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", nil).write(w, r)
+			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", nil).Write(w, r)
 			return
 		}
 		want = d
 	}
 	resp, err := u.do(r.Context(), r.Method, repo, tail, forwardQuery(r.URL.Query()), r.Header.Values("Accept"))
 	if err != nil {
-		asRegError(err).write(w, r)
+		asRegError(err).Write(w, r)
 		return
 	}
 	defer resp.Body.Close()
@@ -331,7 +332,7 @@ func (u *upstreamBackend) forward(w http.ResponseWriter, r *http.Request, repo, 
 		w.Header().Set("Docker-Content-Digest", want.String())
 		w.Header().Set("Etag", `"`+want.String()+`"`)
 		if body, err = newVerifyingReader(resp.Body, want, resp.ContentLength); err != nil {
-			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", nil).write(w, r)
+			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", nil).Write(w, r)
 			return
 		}
 	}
