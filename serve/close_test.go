@@ -5,6 +5,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -128,5 +130,52 @@ func TestWriteWithBadProfile(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		t.Errorf("write through /v2/_p/none/: %d, want 201", resp.StatusCode)
+	}
+}
+
+// TestGCInterval: WithGCInterval (tailor serve --gc-interval) reaches
+// the embedded registry: a blob no manifest references goes.
+func TestGCInterval(t *testing.T) {
+	storage := t.TempDir()
+	s, err := New(WithStorage(storage), WithGCInterval(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(WithStorage(t.TempDir()), WithGCInterval(-time.Second)); err == nil {
+		t.Error("a negative interval accepted")
+	}
+	ts := httptest.NewServer(s)
+	blob := []byte("pushed, never referenced")
+	d := digest.FromBytes(blob)
+	resp, err := http.Post(ts.URL+"/v2/app/blobs/uploads/?digest="+string(d), "application/octet-stream", bytes.NewReader(blob))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("push: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	ts.Close()
+	s.Close()
+	// Kept for the registry's hour of grace: make it older and restart.
+	link := filepath.Join(storage, "oci", "repositories", "app", "_layers", "sha256", d.Encoded())
+	file := filepath.Join(storage, "oci", "blobs", "sha256", d.Encoded())
+	past := time.Now().Add(-2 * time.Hour)
+	for _, p := range []string{link, file} {
+		if err := os.Chtimes(p, past, past); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err = New(WithStorage(storage), WithGCInterval(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(file); os.IsNotExist(err) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("--gc-interval 50ms: the unreferenced blob is still there after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
