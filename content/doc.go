@@ -11,9 +11,13 @@
 // A blob appears under its digest only whole and verified: a Writer hashes
 // while it streams into a temporary file and renames it into place only
 // after the digest (and the size, when given) matched; Close without a
-// Commit removes the temporary file. Temporary files left by a crash are
-// removed by New (unless another Store holds the root). sha256 is hashed while streaming; a sha512 digest is
-// checked by reading the temporary file once more at Commit.
+// Commit removes the temporary file. A committed blob survives a power
+// loss: the file is synced before the rename and the directory after
+// (package durable; tested with a file system that drops what was not
+// synced, WithFS). Temporary files left by a crash are removed by New
+// (unless another Store holds the root). sha256 is hashed while
+// streaming; a sha512 digest is checked by reading the temporary file
+// once more at Commit.
 //
 // The API:
 //

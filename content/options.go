@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/tailor-dev/tailor/internal/durable"
 )
 
 // Option configures a Store.
@@ -16,10 +18,11 @@ type options struct {
 	maxSize int64
 	logger  *slog.Logger
 	now     func() time.Time
+	fs      durable.FS
 }
 
 func newOptions(opts []Option) (options, error) {
-	o := options{logger: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now}
+	o := options{logger: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, fs: durable.OS}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return o, err
@@ -49,6 +52,19 @@ func WithLogger(l *slog.Logger) Option {
 			return fmt.Errorf("content store logger: nil")
 		}
 		o.logger = l
+		return nil
+	}
+}
+
+// WithFS makes the store write blobs through fsys (default durable.OS):
+// for tests, of the store and of what is built on it, that a crash
+// loses no committed blob (durabletest.FS).
+func WithFS(fsys durable.FS) Option {
+	return func(o *options) error {
+		if fsys == nil {
+			return fmt.Errorf("content store file system: nil")
+		}
+		o.fs = fsys
 		return nil
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/tailor-dev/tailor/internal/durable"
 )
 
 // touchEvery is how often, at most, use of a blob is written to its
@@ -36,7 +37,6 @@ type Store struct {
 	root string
 	o    options
 	lock io.Closer
-	dirs map[digest.Algorithm]*os.File // opened to fsync renames into them
 
 	mu      sync.Mutex
 	closed  bool
@@ -62,10 +62,10 @@ func New(ctx context.Context, root string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{root: root, o: o, dirs: map[digest.Algorithm]*os.File{},
+	s := &Store{root: root, o: o,
 		entries: map[digest.Digest]*entry{}, lru: list.New(), flights: map[digest.Digest]*flight{}}
 	for _, d := range []string{root, s.tmpDir(), filepath.Join(root, string(SHA256)), filepath.Join(root, string(SHA512))} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := durable.MkdirAll(o.fs, d); err != nil {
 			return nil, fmt.Errorf("content store %s: %w", root, err)
 		}
 	}
@@ -79,11 +79,6 @@ func New(ctx context.Context, root string, opts ...Option) (*Store, error) {
 			s.closeFiles()
 		}
 	}()
-	for alg := range hexLen {
-		if s.dirs[alg], err = os.Open(filepath.Join(root, string(alg))); err != nil {
-			return nil, fmt.Errorf("content store %s: %w", root, err)
-		}
-	}
 	if held {
 		if err := s.removeTemps(ctx); err != nil {
 			return nil, err
@@ -337,11 +332,6 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeFiles() error {
-	for _, f := range s.dirs {
-		if f != nil {
-			f.Close()
-		}
-	}
 	return s.lock.Close()
 }
 

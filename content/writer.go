@@ -7,8 +7,10 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/tailor-dev/tailor/internal/durable"
 )
 
 // Writer streams one blob into a temporary file of the store, hashing it
@@ -17,7 +19,7 @@ import (
 // concurrent use.
 type Writer struct {
 	s    *Store
-	f    *os.File
+	f    durable.File
 	tmp  string
 	h    hash.Hash
 	n    int64
@@ -35,7 +37,7 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 	if closed {
 		return nil, ErrClosed
 	}
-	f, err := os.CreateTemp(s.tmpDir(), "w-*")
+	f, err := s.o.fs.CreateTemp(s.tmpDir(), "w-*")
 	if err != nil {
 		return nil, sysErr("create temporary file", "", err)
 	}
@@ -155,13 +157,13 @@ func (s *Store) commit(tmp string, d digest.Digest, n int64, pin bool) (*entry, 
 		os.Remove(tmp)
 		s.touchFile(s.touchLocked(e))
 	} else {
-		if err := os.Rename(tmp, s.path(d)); err != nil {
+		if err := s.o.fs.Rename(tmp, s.path(d)); err != nil {
 			return nil, sysErr("store", d, err)
 		}
 		e = s.addLocked(Info{Digest: d, Size: n, ModTime: s.o.now()})
 		// The rename must reach the disk for the blob to survive a crash
 		// that the caller, told it is stored, does not expect.
-		if err := s.dirs[d.Algorithm()].Sync(); err != nil {
+		if err := s.o.fs.SyncDir(filepath.Dir(s.path(d))); err != nil {
 			return nil, sysErr("sync", d, err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tailor-dev/tailor/internal/durable"
 	"github.com/tailor-dev/tailor/mirrorconfig"
 	"github.com/tailor-dev/tailor/nfd"
 	"github.com/tailor-dev/tailor/profile"
@@ -150,25 +151,7 @@ func ours(path string) (bool, error) {
 // writeAtomic writes data to path through a temporary file and a rename,
 // so containerd and NFD never read half a file.
 func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	tmp, err := os.CreateTemp(dir, ".tailor-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o644)); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return durable.WriteFile(durable.OS, path, "", data, 0o644)
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -54,12 +55,20 @@ func errBlobUnknown(d digest.Digest) *Error {
 	return newError(http.StatusNotFound, CodeBlobUnknown, "blob unknown to the repository", string(d))
 }
 
-// linkBlob makes blob d (stored) part of repository name.
+// linkBlob makes blob d (stored) part of repository name. The link's
+// modification time is when it was last made: the collector keeps the
+// blob for the grace period after (a manifest to come will reference
+// it).
 func (reg *Registry) linkBlob(name string, d digest.Digest) error {
-	if reg.hasLayer(name, d) {
-		return nil
+	defer reg.lock(name)()
+	p := reg.layerLink(name, d)
+	if !exists(p) {
+		if err := reg.writeFile(p, nil); err != nil {
+			return err
+		}
 	}
-	return reg.writeFile(reg.layerLink(name, d), nil)
+	now := reg.o.now()
+	return os.Chtimes(p, now, now)
 }
 
 // blobCreated answers a finished upload or mount.

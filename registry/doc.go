@@ -7,8 +7,8 @@
 // Content-Type given at PUT echoed at GET, references checked as
 // distribution does, `subject` answered with OCI-Subject and listed by
 // the referrers API, ?tag= on a PUT by digest), blobs (GET and HEAD with
-// Range, DELETE), uploads (monolithic POST ?digest=, mounts with and
-// without ?from=, sessions: PATCH chunks checked against Content-Range,
+// Range, DELETE), uploads (monolithic POST ?digest=, mounts with ?from=
+// (without, a session: nothing is mounted, as distribution does), sessions: PATCH chunks checked against Content-Range,
 // 416 out of order, PUT to finish, GET status, DELETE cancel), tags/list
 // and _catalog with n/last pagination and Link headers, and referrers
 // with the artifactType filter.
@@ -25,13 +25,19 @@
 //	root/repositories/   per repository: tags, manifest and blob links, referrers (meta.go)
 //	root/tmp/            metadata being written; leftovers removed at start and later
 //
-// Every metadata file is written to root/tmp, synced and renamed into
-// place, so a crash never leaves one half-written. Upload sessions live
-// in memory, bounded in number, size and age (WithUploadLimits,
-// WithMaxBlobSize); a failed, cancelled or expired upload leaves no file.
-// A DELETE removes a repository's link; the bytes of a blob no repository
-// links any more are removed by the janitor after an hour (gc.go), so
-// deleting images gives the disk space back.
+// Every metadata file and blob is written durably (package durable:
+// written to a temporary file, synced, renamed into place, the directory
+// synced; new directories synced into their parents), so a crash never
+// leaves one half-written, and what the registry acknowledged (201) is
+// there after a power loss (tested with a file system that drops what
+// was not synced). Upload sessions live in memory, bounded in number,
+// size and age (WithUploadLimits, WithMaxBlobSize); a failed, cancelled
+// or expired upload leaves no file; a restart drops them.
+// A DELETE removes a repository's link or manifest; the janitor's garbage
+// collection (gc.go, WithGCInterval, hourly by default) marks what the
+// remaining manifests reference and removes every other blob not linked
+// within the last hour, so deleting an image gives its layers' space
+// back. It never makes pushes wait.
 //
 // ImportDistribution takes over a storage written by the distribution
 // registry (tailor's embedded registry before it had its own).

@@ -9,21 +9,28 @@ import (
 // now and then, and collects unlinked blobs (gc.go).
 func (reg *Registry) runJanitor() {
 	defer reg.janitor.Done()
-	t := time.NewTicker(reg.o.janitorEvery)
+	every := reg.o.janitorEvery
+	if g := reg.o.gcEvery; g > 0 && g < every {
+		every = g
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
-	lastGC := time.Now()
+	lastGC, lastTidy := time.Now(), time.Now()
 	for {
 		select {
 		case <-reg.stop:
 			return
 		case <-t.C:
-			reg.expireUploads()
-			if n, err := reg.removeTemps(); err != nil {
-				reg.o.logger.Warn("registry: removing leftover temporary files", "err", err)
-			} else if n > 0 {
-				reg.o.logger.Info("registry: removed leftover temporary files", "count", n)
+			if time.Since(lastTidy) >= reg.o.janitorEvery-every/2 {
+				lastTidy = time.Now()
+				reg.expireUploads()
+				if n, err := reg.removeTemps(); err != nil {
+					reg.o.logger.Warn("registry: removing leftover temporary files", "err", err)
+				} else if n > 0 {
+					reg.o.logger.Info("registry: removed leftover temporary files", "count", n)
+				}
 			}
-			if time.Since(lastGC) >= reg.o.gcEvery {
+			if reg.o.gcEvery > 0 && time.Since(lastGC) >= reg.o.gcEvery-every/2 {
 				lastGC = time.Now()
 				reg.runGC()
 			}
@@ -73,8 +80,8 @@ func (reg *Registry) runGC() {
 	case err != nil:
 		reg.o.logger.Warn("registry: collecting unlinked blobs", "err", err)
 	case !ran:
-		reg.o.logger.Info("registry: pushes in progress; unlinked blobs collected later")
+		reg.o.logger.Info("registry: an import or collection in progress; unreferenced blobs collected later")
 	case n > 0:
-		reg.o.logger.Info("registry: removed blobs no repository links", "count", n, "bytes", size)
+		reg.o.logger.Info("registry: removed blobs no manifest references", "count", n, "bytes", size)
 	}
 }

@@ -12,14 +12,15 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/content"
+	"github.com/tailor-dev/tailor/distspec"
 )
 
 // Manifest media types the registry knows.
 const (
-	MediaOCIIndex    = "application/vnd.oci.image.index.v1+json"
-	MediaOCIManifest = "application/vnd.oci.image.manifest.v1+json"
-	MediaDockerList  = "application/vnd.docker.distribution.manifest.list.v2+json"
-	MediaDockerImage = "application/vnd.docker.distribution.manifest.v2+json"
+	MediaOCIIndex    = distspec.MediaOCIIndex
+	MediaOCIManifest = distspec.MediaOCIManifest
+	MediaDockerList  = distspec.MediaDockerList
+	MediaDockerImage = distspec.MediaDockerImage
 )
 
 // Manifest is a stored manifest.
@@ -166,9 +167,12 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, name st
 			return newError(http.StatusBadRequest, CodeTagInvalid, "invalid tag: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}", quoted(t))
 		}
 	}
-	reg.gc.RLock()
-	defer reg.gc.RUnlock()
-	if rerr := reg.checkReferences(name, m); rerr != nil {
+	refs := append(append([]digest.Digest{d}, m.blobs...), m.manifests...)
+	if m.subject != "" {
+		refs = append(refs, m.subject)
+	}
+	defer reg.pin(refs...)()
+	if rerr := reg.checkReferences(r.Context(), name, m); rerr != nil {
 		return rerr
 	}
 	if _, err := reg.blobs.Put(r.Context(), d, int64(len(body)), bytes.NewReader(body)); err != nil {
@@ -226,10 +230,14 @@ func (reg *Registry) linkManifest(name string, d digest.Digest, m *manifest, siz
 // checkReferences requires what a manifest points to to be in the
 // repository, as distribution does: an image's config and layers
 // (non-distributable layers excepted), an index's manifests. A subject
-// need not exist.
-func (reg *Registry) checkReferences(name string, m *manifest) *Error {
+// need not exist. The caller pinned them (gc.go), so what is here now
+// stays.
+func (reg *Registry) checkReferences(ctx context.Context, name string, m *manifest) *Error {
 	for _, d := range m.blobs {
 		if !reg.hasLayer(name, d) {
+			return newError(http.StatusBadRequest, CodeManifestBlobUnknown, "blob unknown to the repository", string(d))
+		}
+		if _, err := reg.blobs.Stat(ctx, d); err != nil {
 			return newError(http.StatusBadRequest, CodeManifestBlobUnknown, "blob unknown to the repository", string(d))
 		}
 	}

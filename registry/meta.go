@@ -11,6 +11,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/content"
+	"github.com/tailor-dev/tailor/internal/durable"
 )
 
 // Metadata of a repository, under root/repositories/<name>/ (the
@@ -46,42 +47,10 @@ func (reg *Registry) referrersDir(name string, subject digest.Digest) string {
 
 func referrerFile(d digest.Digest) string { return d.Algorithm().String() + "-" + d.Encoded() }
 
-// writeFile puts data at path atomically: written and synced in tmp/,
-// renamed into place, the directory synced.
+// writeFile puts data at path durably (package durable): written and
+// synced in tmp/, renamed into place, the directory synced.
 func (reg *Registry) writeFile(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(reg.tmpDir(), "m-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // no-op after the rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.WriteFile(reg.o.fs, path, reg.tmpDir(), data, 0o644)
 }
 
 // removeFile removes path; absent is fine.

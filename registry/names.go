@@ -7,77 +7,22 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/content"
+	"github.com/tailor-dev/tailor/distspec"
 )
 
 // Limits of what a client names.
 const (
-	maxNameLen = 255
-	maxTagLen  = 128
+	maxNameLen = distspec.MaxNameLen
+	maxTagLen  = distspec.MaxTagLen
 )
 
 // validName reports whether s is a repository name of the distribution
-// spec: path components of lower-case letters and digits, joined inside
-// a component by ".", "_", "__" or runs of "-", at most 255 bytes.
-func validName(s string) bool {
-	if s == "" || len(s) > maxNameLen {
-		return false
-	}
-	for comp := range strings.SplitSeq(s, "/") {
-		if !validComponent(comp) {
-			return false
-		}
-	}
-	return true
-}
+// spec (distspec.ValidName).
+func validName(s string) bool { return distspec.ValidName(s) }
 
-func validComponent(c string) bool {
-	if c == "" || !isAlnum(c[0]) || !isAlnum(c[len(c)-1]) {
-		return false
-	}
-	for i := 0; i < len(c); {
-		if isAlnum(c[i]) {
-			i++
-			continue
-		}
-		// A separator: ".", "_", "__" or "-+", then an alphanumeric.
-		j := i + 1
-		switch c[i] {
-		case '.':
-		case '_':
-			if j < len(c) && c[j] == '_' {
-				j++
-			}
-		case '-':
-			for j < len(c) && c[j] == '-' {
-				j++
-			}
-		default:
-			return false
-		}
-		if j >= len(c) || !isAlnum(c[j]) {
-			return false
-		}
-		i = j
-	}
-	return true
-}
-
-func isAlnum(b byte) bool { return (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') }
-
-// validTag reports whether s matches [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.
-func validTag(s string) bool {
-	if s == "" || len(s) > maxTagLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		word := c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-		if !word && (i == 0 || (c != '.' && c != '-')) {
-			return false
-		}
-	}
-	return true
-}
+// validTag reports whether s matches [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}
+// (distspec.ValidTag).
+func validTag(s string) bool { return distspec.ValidTag(s) }
 
 // reference is a manifest reference: a tag or a digest.
 type reference struct {

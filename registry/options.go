@@ -5,6 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/tailor-dev/tailor/distspec"
+	"github.com/tailor-dev/tailor/internal/durable"
 )
 
 // Option configures a Registry.
@@ -13,7 +16,7 @@ type Option func(*options) error
 // options holds what the Options set. Defaults: blobs up to 64 GiB, at
 // most 1000 upload sessions, each dropped after 1 h without a request or
 // 24 h in all, a janitor every 10 minutes, blobs no repository links
-// removed hourly once an hour old, a discarding logger.
+// removed hourly (WithGCInterval) once an hour old, a discarding logger.
 type options struct {
 	maxBlobSize    int64
 	maxUploads     int
@@ -26,6 +29,8 @@ type options struct {
 	now            func() time.Time
 	maxManifest    int64
 	maxListEntries int
+	gcHook         func(phase string) // called before each manifest marked and blob swept (tests)
+	fs             durable.FS         // the file system of durable writes (tests: durabletest)
 }
 
 func newOptions(opts []Option) (*options, error) {
@@ -35,12 +40,14 @@ func newOptions(opts []Option) (*options, error) {
 		uploadIdle:     time.Hour,
 		uploadMaxAge:   24 * time.Hour,
 		janitorEvery:   10 * time.Minute,
-		gcEvery:        time.Hour,
+		gcEvery:        DefaultGCInterval,
 		orphanGrace:    time.Hour,
 		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		now:            time.Now,
 		maxManifest:    MaxManifestSize,
 		maxListEntries: 10000,
+		gcHook:         func(string) {},
+		fs:             durable.OS,
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
@@ -51,8 +58,8 @@ func newOptions(opts []Option) (*options, error) {
 }
 
 // MaxManifestSize is the largest manifest accepted: 4 MiB, as distribution
-// and containerd use.
-const MaxManifestSize = 4 << 20
+// and containerd use (distspec.MaxManifestSize).
+const MaxManifestSize = distspec.MaxManifestSize
 
 // WithMaxBlobSize bounds one blob upload (default 64 GiB).
 func WithMaxBlobSize(n int64) Option {
@@ -87,6 +94,33 @@ func WithLogger(l *slog.Logger) Option {
 		o.logger = l
 		return nil
 	}
+}
+
+// DefaultGCInterval is how often blobs no manifest references are
+// collected unless WithGCInterval says otherwise.
+const DefaultGCInterval = time.Hour
+
+// WithGCInterval sets how often blobs no manifest references are
+// collected (default hourly); 0 turns the collection off.
+func WithGCInterval(every time.Duration) Option {
+	return func(o *options) error {
+		if every < 0 {
+			return fmt.Errorf("registry garbage collection interval %s: must not be negative", every)
+		}
+		o.gcEvery = every
+		return nil
+	}
+}
+
+// withFS is the tests' seam for crashes: metadata and blobs are written
+// through fsys.
+func withFS(fsys durable.FS) Option {
+	return func(o *options) error { o.fs = fsys; return nil }
+}
+
+// withGCHook is the tests' seam into a collection.
+func withGCHook(f func(phase string)) Option {
+	return func(o *options) error { o.gcHook = f; return nil }
 }
 
 // withClock and withJanitor are the tests' seams.

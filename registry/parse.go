@@ -10,6 +10,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/content"
+	"github.com/tailor-dev/tailor/distspec"
 )
 
 // descriptor is an OCI descriptor as manifests and the referrers API
@@ -44,11 +45,9 @@ type manifest struct {
 	manifests    []digest.Digest // an index's entries: must be in the repository
 }
 
-func isIndexType(mt string) bool { return mt == MediaOCIIndex || mt == MediaDockerList }
+func isIndexType(mt string) bool { return distspec.IsIndex(mt) }
 
-func knownType(mt string) bool {
-	return mt == MediaOCIIndex || mt == MediaOCIManifest || mt == MediaDockerList || mt == MediaDockerImage
-}
+func knownType(mt string) bool { return distspec.IsManifest(mt) }
 
 // nonDistributable reports whether a layer need not be pushed: OCI
 // non-distributable and Docker foreign layers live elsewhere.

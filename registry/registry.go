@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tailor-dev/tailor/content"
+	"github.com/tailor-dev/tailor/internal/durable"
 )
 
 // Registry is an OCI distribution registry over one directory. It is an
@@ -20,7 +22,10 @@ type Registry struct {
 	o     *options
 	blobs *content.Store
 	locks [64]sync.Mutex // writers of one repository's metadata, by name hash
-	gc    sync.RWMutex   // read: a request linking a blob; write: the garbage collector (gc.go)
+	gc    sync.RWMutex   // read: an import; write: the garbage collector (gc.go)
+
+	pins       pins        // blobs requests are linking, kept from the collector (gc.go)
+	collecting atomic.Bool // a collection runs
 
 	up uploads
 
@@ -45,14 +50,14 @@ func New(ctx context.Context, root string, opts ...Option) (*Registry, error) {
 	reg := &Registry{root: root, o: o, stop: make(chan struct{})}
 	reg.up.sessions = map[string]*session{}
 	for _, d := range []string{reg.tmpDir(), reg.reposDir()} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := durable.MkdirAll(o.fs, d); err != nil {
 			return nil, fmt.Errorf("registry storage %s: %w", root, err)
 		}
 	}
 	if _, err := reg.removeTemps(); err != nil {
 		return nil, fmt.Errorf("registry storage %s: removing temporary files of an earlier run: %w", root, err)
 	}
-	if reg.blobs, err = content.New(ctx, filepath.Join(root, "blobs"), content.WithLogger(o.logger)); err != nil {
+	if reg.blobs, err = content.New(ctx, filepath.Join(root, "blobs"), content.WithLogger(o.logger), content.WithFS(o.fs)); err != nil {
 		return nil, err
 	}
 	reg.janitor.Add(1)

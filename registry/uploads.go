@@ -63,14 +63,15 @@ func (reg *Registry) startUpload(w http.ResponseWriter, r *http.Request, rt rout
 	return nil
 }
 
-// mount links blob d into name when it is in repository from or, without
-// from, stored at all; done is false when it is not.
+// mount links blob d into name when it is in repository from; done is
+// false when it is not. Without from nothing is mounted, as distribution
+// does: a blob of a repository the client may not read must not become
+// one of its own by guessing the digest.
 func (reg *Registry) mount(w http.ResponseWriter, r *http.Request, name string, d digest.Digest, from string) (done bool, err *Error) {
-	reg.gc.RLock()
-	defer reg.gc.RUnlock()
-	if from != "" && (!validName(from) || !reg.hasLayer(from, d)) {
+	if from == "" || !validName(from) || !reg.hasLayer(from, d) {
 		return false, nil
 	}
+	defer reg.pin(d)()
 	if _, err := reg.blobs.Stat(r.Context(), d); err != nil {
 		return false, nil
 	}
@@ -87,8 +88,7 @@ func (reg *Registry) putMonolithic(w http.ResponseWriter, r *http.Request, name 
 		return errBlobTooLarge(reg.o.maxBlobSize)
 	}
 	body := &bodyReader{r: r.Body, left: reg.o.maxBlobSize}
-	reg.gc.RLock()
-	defer reg.gc.RUnlock()
+	defer reg.pin(d)()
 	if _, err := reg.blobs.Put(r.Context(), d, r.ContentLength, body); err != nil {
 		return reg.uploadError(r, err, body)
 	}
@@ -217,8 +217,7 @@ func (reg *Registry) finishUpload(w http.ResponseWriter, r *http.Request, s *ses
 			return err
 		}
 	}
-	reg.gc.RLock()
-	defer reg.gc.RUnlock()
+	defer reg.pin(d)()
 	if _, err := s.w.Commit(r.Context(), d, -1); err != nil {
 		reg.dropSession(s)
 		return reg.uploadError(r, err, nil)

@@ -183,9 +183,13 @@ func TestMount(t *testing.T) {
 	if a.status != http.StatusCreated || a.header.Get("Location") != "/v2/dst/blobs/"+string(d) {
 		t.Fatalf("mount from src: %d %v", a.status, a.header)
 	}
+	// Without from nothing is mounted (as distribution): a session.
 	a = do(t, "POST", base+"/v2/anon/blobs/uploads/?mount="+string(d), nil)
-	if a.status != http.StatusCreated {
-		t.Errorf("mount without from: %d", a.status)
+	if a.status != http.StatusAccepted || a.header.Get("Location") == "" {
+		t.Errorf("mount without from: %d, want 202 and a session", a.status)
+	}
+	if a = do(t, "HEAD", base+"/v2/anon/blobs/"+string(d), nil); a.status != http.StatusNotFound {
+		t.Errorf("blob in anon after a mount without from: %d, want 404", a.status)
 	}
 	missing := digest.FromString("missing")
 	a = do(t, "POST", base+"/v2/dst/blobs/uploads/?mount="+string(missing)+"&from=src", nil)

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/tailor-dev/tailor/distspec"
 )
 
 // LayoutPrefix starts a reference to an OCI image layout on disk:
@@ -27,7 +28,7 @@ const AnnotationRefName = "org.opencontainers.image.ref.name"
 
 // maxLayoutManifest bounds what is read as one manifest from a layout, as
 // a registry bounds what it serves.
-const maxLayoutManifest = 4 << 20
+const maxLayoutManifest = distspec.MaxManifestSize
 
 // ValidTag reports whether s is a tag by the OCI distribution spec:
 // [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}. (Written out rather than as a regular

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	ggcrmatch "github.com/google/go-containerregistry/pkg/v1/match"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/tailor-dev/tailor/internal/durable"
 	"github.com/tailor-dev/tailor/profile"
 	"github.com/tailor-dev/tailor/remote"
 )
@@ -184,8 +185,5 @@ func writeArchive(d Dest, res *Result, img v1.Image) error {
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), d.Path)
+	return durable.Commit(durable.OS, f, d.Path)
 }

@@ -1,82 +1,18 @@
 package serve
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/rand"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/tailor-dev/tailor/profile"
 	"github.com/tailor-dev/tailor/remote"
-	"golang.org/x/crypto/bcrypt"
+	"github.com/tailor-dev/tailor/serve/auth"
 )
 
 // realm is the HTTP Basic realm tailor challenges with.
 const realm = `Basic realm="tailor"`
-
-// htpasswd holds bcrypt password hashes by user, as `htpasswd -B` writes.
-// An unknown user's password is compared with a hash of the same cost as
-// the file's, so a login costs the same whether the user exists or not.
-type htpasswd struct {
-	users   map[string][]byte
-	dummy   []byte
-	compare func(hash, password []byte) error
-}
-
-func loadHtpasswd(path string) (*htpasswd, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("htpasswd: %w", err)
-	}
-	h := &htpasswd{users: map[string][]byte{}, compare: bcrypt.CompareHashAndPassword}
-	cost := bcrypt.DefaultCost
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for line := 1; sc.Scan(); line++ {
-		t := strings.TrimSpace(sc.Text())
-		if t == "" || strings.HasPrefix(t, "#") {
-			continue
-		}
-		user, hash, ok := strings.Cut(t, ":")
-		c, err := bcrypt.Cost([]byte(hash))
-		if !ok || user == "" || err != nil {
-			return nil, fmt.Errorf("htpasswd %s:%d: want user:bcrypt-hash (htpasswd -B)", path, line)
-		}
-		h.users[user] = []byte(hash)
-		cost = max(cost, c)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("htpasswd %s: %w", path, err)
-	}
-	secret := make([]byte, 16)
-	_, _ = rand.Read(secret)
-	if h.dummy, err = bcrypt.GenerateFromPassword(secret, cost); err != nil {
-		return nil, fmt.Errorf("htpasswd %s: %w", path, err)
-	}
-	return h, nil
-}
-
-// has reports whether user is a user of the file.
-func (h *htpasswd) has(user string) bool {
-	return h != nil && h.users[user] != nil
-}
-
-// valid checks a login; it costs one bcrypt comparison whether user
-// exists or not.
-func (h *htpasswd) valid(user, pass string) bool {
-	if h == nil {
-		return false
-	}
-	hash, ok := h.users[user]
-	if !ok {
-		hash = h.dummy
-	}
-	err := h.compare(hash, []byte(pass))
-	return ok && err == nil
-}
 
 // ProfileHeader is the request header that names a client's profile, as
 // the path prefix does; remote.Client sends ProfileNone in it.
@@ -95,7 +31,7 @@ var untailored = &profile.Profile{}
 // a token's claims), else the default. A named or spec'd profile that
 // cannot be read is an error, never a silent default. The result is
 // untailored for ProfileNone.
-func (s *Server) clientProfile(r *http.Request, prefix string, c *claims) (*profile.Profile, *regError) {
+func (s *Server) clientProfile(r *http.Request, prefix string, c *auth.Claims) (*profile.Profile, *regError) {
 	if prefix != "" {
 		p, err := s.namedProfile(prefix)
 		if err != nil {

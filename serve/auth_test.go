@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/tailor-dev/tailor/internal/logtest"
+	"github.com/tailor-dev/tailor/serve/auth"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -209,21 +210,21 @@ func TestTokenFlow(t *testing.T) {
 		}
 	})
 	t.Run("expired token", func(t *testing.T) {
-		c := &claims{Subject: "alice", Access: []access{{"repository", "team/app", []string{"pull", "push"}}},
+		c := &auth.Claims{Subject: "alice", Access: []auth.Access{{Type: "repository", Name: "team/app", Actions: []string{"pull", "push"}}},
 			IssuedAt: time.Now().Add(-time.Hour).Unix(), Expires: time.Now().Add(-time.Minute).Unix()}
-		code, ch := withToken(t, http.MethodGet, base+"manifests/v1", s.tokens.sign(c))
+		code, ch := withToken(t, http.MethodGet, base+"manifests/v1", s.tokens.Sign(c))
 		if want := realmParams + `,scope="repository:team/app:pull",error="invalid_token"`; code != http.StatusUnauthorized || ch != want {
 			t.Errorf("expired token: %d %q, want 401 %q", code, ch, want)
 		}
 	})
 	t.Run("token of another key", func(t *testing.T) {
-		c := &claims{Subject: "alice", Access: []access{{"repository", "team/app", []string{"pull", "push"}}},
+		c := &auth.Claims{Subject: "alice", Access: []auth.Access{{Type: "repository", Name: "team/app", Actions: []string{"pull", "push"}}},
 			IssuedAt: time.Now().Unix(), Expires: time.Now().Add(time.Minute).Unix()}
-		other := &tokens{key: bytes.Repeat([]byte{7}, 32), now: time.Now}
-		if code, _ := withToken(t, http.MethodGet, base+"manifests/v1", other.sign(c)); code != http.StatusUnauthorized {
+		other, _ := auth.NewSigner(bytes.Repeat([]byte{7}, 32), nil)
+		if code, _ := withToken(t, http.MethodGet, base+"manifests/v1", other.Sign(c)); code != http.StatusUnauthorized {
 			t.Errorf("token of another key: %d, want 401", code)
 		}
-		good := s.tokens.sign(c)
+		good := s.tokens.Sign(c)
 		if code, _ := withToken(t, http.MethodGet, base+"manifests/v1", good+"x"); code != http.StatusUnauthorized {
 			t.Errorf("tampered token: %d, want 401", code)
 		}

@@ -5,19 +5,20 @@ import (
 	"net/http"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/tailor-dev/tailor/distspec"
 )
 
 // maxManifestSize is the largest manifest read or accepted: 4 MiB, as
 // distribution and containerd use.
-const maxManifestSize = 4 << 20
+const maxManifestSize = distspec.MaxManifestSize
 
 // Manifest media types.
 const (
-	mediaOCIIndex      = "application/vnd.oci.image.index.v1+json"
-	mediaOCIManifest   = "application/vnd.oci.image.manifest.v1+json"
-	mediaDockerList    = "application/vnd.docker.distribution.manifest.list.v2+json"
-	mediaDockerImage   = "application/vnd.docker.distribution.manifest.v2+json"
-	mediaDockerSchema1 = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+	mediaOCIIndex      = distspec.MediaOCIIndex
+	mediaOCIManifest   = distspec.MediaOCIManifest
+	mediaDockerList    = distspec.MediaDockerList
+	mediaDockerImage   = distspec.MediaDockerImage
+	mediaDockerSchema1 = distspec.MediaDockerSchema1
 )
 
 // allManifestTypes is what tailor asks a backend for.

@@ -143,11 +143,11 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, u *upstreamBa
 	default:
 		var re *regError
 		if errors.As(err, &re) {
-			re.write(w, r)
+			re.Write(w, r)
 			return
 		}
 		s.o.logger.Warn("blob fill failed", "upstream", u.name(), "repo", repo, "digest", d.String(), "err", err)
-		newError(http.StatusBadGateway, codeUnavailable, "upstream "+u.name()+": the blob could not be fetched", nil).write(w, r)
+		newError(http.StatusBadGateway, codeUnavailable, "upstream "+u.name()+": the blob could not be fetched", nil).Write(w, r)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/registry"
@@ -26,8 +27,24 @@ const embeddedBodiesBytes = 16 << 20
 
 var _ backend = (*embedded)(nil)
 
-func newEmbedded(ctx context.Context, storage string, logger *slog.Logger) (*embedded, error) {
-	reg, err := registry.New(ctx, filepath.Join(storage, "oci"), registry.WithLogger(logger))
+// WithGCInterval sets how often the embedded registry removes the blobs
+// no manifest references (default registry.DefaultGCInterval; 0: never).
+func WithGCInterval(every time.Duration) Option {
+	return func(o *options) error {
+		if every < 0 {
+			return fmt.Errorf("garbage collection interval %s: must not be negative", every)
+		}
+		o.gcInterval = &every
+		return nil
+	}
+}
+
+func newEmbedded(ctx context.Context, storage string, logger *slog.Logger, gcEvery *time.Duration) (*embedded, error) {
+	opts := []registry.Option{registry.WithLogger(logger)}
+	if gcEvery != nil {
+		opts = append(opts, registry.WithGCInterval(*gcEvery))
+	}
+	reg, err := registry.New(ctx, filepath.Join(storage, "oci"), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded registry: %w", err)
 	}
@@ -51,9 +68,9 @@ func (e *embedded) getManifest(ctx context.Context, repo, ref string) (*manifest
 		}
 	}
 	m, err := e.reg.GetManifest(ctx, repo, ref)
-	var re *registry.Error
+	var re *registry.Error // the protocol's error, as serve's (distspec)
 	if errors.As(err, &re) {
-		return nil, newError(re.Status, re.Code, re.Message, re.Detail)
+		return nil, re
 	}
 	if err != nil {
 		return nil, newError(http.StatusInternalServerError, codeUnknown, "embedded registry storage error", nil)

@@ -1,65 +1,30 @@
 package serve
 
-import (
-	"encoding/json"
-	"net/http"
-)
+import "github.com/tailor-dev/tailor/distspec"
 
 // Error codes of the OCI distribution spec (and two of distribution's own
-// for upstream trouble).
+// for upstream trouble), as package distspec defines them.
 const (
-	codeBlobUnknown       = "BLOB_UNKNOWN"
-	codeBlobUploadInvalid = "BLOB_UPLOAD_INVALID"
-	codeDigestInvalid     = "DIGEST_INVALID"
-	codeManifestInvalid   = "MANIFEST_INVALID"
-	codeManifestUnknown   = "MANIFEST_UNKNOWN"
-	codeNameInvalid       = "NAME_INVALID"
-	codeNameUnknown       = "NAME_UNKNOWN"
-	codeSizeInvalid       = "SIZE_INVALID"
-	codeUnauthorized      = "UNAUTHORIZED"
-	codeDenied            = "DENIED"
-	codeUnsupported       = "UNSUPPORTED"
-	codeUnavailable       = "UNAVAILABLE"
-	codeUnknown           = "UNKNOWN"
-	codeTooManyRequests   = "TOOMANYREQUESTS"
+	codeBlobUnknown       = distspec.CodeBlobUnknown
+	codeBlobUploadInvalid = distspec.CodeBlobUploadInvalid
+	codeDigestInvalid     = distspec.CodeDigestInvalid
+	codeManifestInvalid   = distspec.CodeManifestInvalid
+	codeManifestUnknown   = distspec.CodeManifestUnknown
+	codeNameInvalid       = distspec.CodeNameInvalid
+	codeNameUnknown       = distspec.CodeNameUnknown
+	codeSizeInvalid       = distspec.CodeSizeInvalid
+	codeUnauthorized      = distspec.CodeUnauthorized
+	codeDenied            = distspec.CodeDenied
+	codeUnsupported       = distspec.CodeUnsupported
+	codeUnavailable       = distspec.CodeUnavailable
+	codeUnknown           = distspec.CodeUnknown
+	codeTooManyRequests   = distspec.CodeTooManyRequests
 )
 
-// regError is an error the server answers with, in the OCI error format.
-type regError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Detail  any    `json:"detail,omitempty"`
-	// retryAfter is the Retry-After header of a 429 or 503 ("" none).
-	retryAfter string
-}
-
-func (e *regError) Error() string {
-	s := e.Code + ": " + e.Message
-	if d, ok := e.Detail.(string); ok && d != "" {
-		s += ": " + d
-	}
-	return s
-}
+// regError is an error the server answers with, in the OCI error format:
+// the protocol's one, as the embedded registry's (Write sends it).
+type regError = distspec.Error
 
 func newError(status int, code, message string, detail any) *regError {
-	return &regError{Status: status, Code: code, Message: message, Detail: detail}
-}
-
-// write sends e as {"errors":[{"code","message","detail"}]}.
-func (e *regError) write(w http.ResponseWriter, r *http.Request) {
-	body, _ := json.Marshal(struct {
-		Errors []*regError `json:"errors"`
-	}{[]*regError{e}})
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Del("Content-Length")
-	h.Del("Docker-Content-Digest")
-	if e.retryAfter != "" {
-		h.Set("Retry-After", e.retryAfter)
-	}
-	w.WriteHeader(e.Status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
+	return distspec.NewError(status, code, message, detail)
 }

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailor-dev/tailor/distspec"
 	"github.com/tailor-dev/tailor/internal/registrytest"
+	"github.com/tailor-dev/tailor/serve/auth"
 )
 
 // What serve reads from the network, fuzzed: the route (path and query),
@@ -123,37 +125,11 @@ func FuzzParseRoute(f *testing.F) {
 			}
 			return
 		}
-		if rt.kind != routeBase && rt.kind != routeCatalog && (!nameRE.MatchString(rt.name) || rt.be == nil) {
+		if rt.kind != routeBase && rt.kind != routeCatalog && (!distspec.ValidName(rt.name) || rt.be == nil) {
 			t.Fatalf("parseRoute(%q) accepted name %q (backend %v)", path, rt.name, rt.be)
 		}
 		if rt.kind == routeManifest && checkRef(rt) != nil {
 			t.Fatalf("parseRoute(%q) accepted reference %q", path, rt.ref)
-		}
-	})
-}
-
-func FuzzGrant(f *testing.F) {
-	for _, s := range []string{"repository:app:pull", "repository:a/b:pull,push", "registry:catalog:*", "repository:x:*", "a:b", ":::", "repository::pull"} {
-		f.Add(s, true)
-	}
-	f.Fuzz(func(t *testing.T, scope string, mayPush bool) {
-		a, ok := grant(scope, mayPush)
-		if !ok {
-			return
-		}
-		if len(a.Actions) == 0 {
-			t.Fatalf("grant(%q) = %+v with no action", scope, a)
-		}
-		for _, act := range a.Actions {
-			if act == actionPush && !mayPush {
-				t.Fatalf("grant(%q, false) gave push", scope)
-			}
-			if act != actionPull && act != actionPush && act != "*" {
-				t.Fatalf("grant(%q) gave action %q", scope, act)
-			}
-		}
-		if a.Type != "repository" && a.Type != "registry" {
-			t.Fatalf("grant(%q) gave type %q", scope, a.Type)
 		}
 	})
 }
@@ -190,7 +166,7 @@ func FuzzTokenRequest(f *testing.F) {
 			if err := json.Unmarshal(rec.Body.Bytes(), &tr); err != nil || tr.Token == "" {
 				t.Fatalf("200 without a token: %q", rec.Body.String())
 			}
-			c, err := s.tokens.verify(tr.Token)
+			c, err := s.tokens.Verify(tr.Token)
 			if err != nil {
 				t.Fatalf("issued token does not verify: %v", err)
 			}
@@ -211,7 +187,7 @@ func FuzzTokenRequest(f *testing.F) {
 
 func containsPush(actions []string) bool {
 	for _, a := range actions {
-		if a == actionPush {
+		if a == auth.ActionPush {
 			return true
 		}
 	}

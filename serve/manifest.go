@@ -17,15 +17,15 @@ import (
 // httpError is an error that writes its own answer.
 type httpError interface {
 	error
-	write(w http.ResponseWriter, r *http.Request)
+	Write(w http.ResponseWriter, r *http.Request)
 }
 
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if he, ok := err.(httpError); ok {
-		he.write(w, r)
+		he.Write(w, r)
 		return
 	}
-	asRegError(err).write(w, r)
+	asRegError(err).Write(w, r)
 }
 
 // varyTailored names what a manifest-by-tag answer depends on besides the
@@ -50,7 +50,7 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, rt *route
 	}
 	w.Header().Set("Vary", varyTailored)
 	if p == nil {
-		newError(http.StatusBadRequest, codeDenied, "no profile for this client: log in with one, use /v2/_p/<profile>/ or the "+ProfileHeader+" header (none: the untailored view), or start the server with --profile", nil).write(w, r)
+		newError(http.StatusBadRequest, codeDenied, "no profile for this client: log in with one, use /v2/_p/<profile>/ or the "+ProfileHeader+" header (none: the untailored view), or start the server with --profile", nil).Write(w, r)
 		return
 	}
 	src, err := s.sourceOrPin(r.Context(), rt)

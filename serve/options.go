@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/serve/auth"
 )
 
 // Option configures a Server.
@@ -26,7 +27,7 @@ type options struct {
 	profile         *profile.Profile
 	profiles        map[string]*profile.Profile
 	login           bool
-	htpasswd        *htpasswd
+	htpasswd        *auth.Htpasswd
 	logger          *slog.Logger
 	transport       http.RoundTripper
 	upstreamTimeout time.Duration
@@ -38,6 +39,7 @@ type options struct {
 	bodyIdle        time.Duration // test seam: how long a request body may stall (bodyIdle)
 	tagTTL          time.Duration
 	cacheSize       int64
+	gcInterval      *time.Duration // the embedded registry's; nil: its default
 }
 
 // WithUpstreams adds upstream registries; the first is the default for
@@ -113,7 +115,7 @@ func WithLogin(on bool) Option {
 // anyone and pull+push tokens to the users of the file.
 func WithHtpasswd(path string) Option {
 	return func(o *options) error {
-		h, err := loadHtpasswd(path)
+		h, err := auth.LoadHtpasswd(path)
 		o.htpasswd = h
 		return err
 	}

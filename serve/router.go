@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/tailor-dev/tailor/distspec"
 	"github.com/tailor-dev/tailor/internal/lazyre"
 	"github.com/tailor-dev/tailor/remote"
 )
@@ -34,7 +35,6 @@ type route struct {
 
 var (
 	tailRE = lazyre.New(`^(.+?)/(manifests/[^/]+|blobs/uploads/?[^/]*|blobs/[^/]+|tags/list|referrers/[^/]+)$`)
-	nameRE = lazyre.New(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
 )
 
 // The other grammars are written out: counted repetitions ({0,127}) compile
@@ -48,7 +48,7 @@ func validUploadID(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(isAlnum(c) || c == '_' || c == '=' || c == '-' || c == '.') {
+		if c := s[i]; !(distspec.Alnum(c) || c == '_' || c == '=' || c == '-' || c == '.') {
 			return false
 		}
 	}
@@ -63,7 +63,7 @@ func validNS(s string) bool {
 		return false
 	}
 	for i := 0; i < len(host); i++ {
-		if c := host[i]; !(isAlnum(c) || c == '.' || c == '-') {
+		if c := host[i]; !(distspec.Alnum(c) || c == '.' || c == '-') {
 			return false
 		}
 	}
@@ -73,10 +73,6 @@ func validNS(s string) bool {
 		}
 	}
 	return true
-}
-
-func isAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // maxProfileLen bounds a profile a client names (path prefix, header,
@@ -113,7 +109,7 @@ func (s *Server) parseRoute(r *http.Request) (*route, *regError) {
 		return nil, newError(http.StatusNotFound, codeNameUnknown, "not a registry API path", nil)
 	}
 	name, tail := m[1], m[2]
-	if !nameRE.MatchString(name) || len(name) > 255 {
+	if !distspec.ValidName(name) {
 		return nil, newError(http.StatusBadRequest, codeNameInvalid, "invalid repository name", nil)
 	}
 	rt.name, rt.tail = name, tail

@@ -19,6 +19,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/internal/metrics"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/serve/auth"
 	"github.com/tailor-dev/tailor/serve/ui"
 	"golang.org/x/sync/singleflight"
 )
@@ -40,8 +41,8 @@ type Server struct {
 	view          *ui.Handler // the web view, nil when off
 	viewLog       *ui.Log     // the answers it shows
 
-	tokens *tokens // the token flow, on with an htpasswd file; nil when off
-	logins *loginLimiter
+	tokens *auth.Signer // the token flow, on with an htpasswd file; nil when off
+	logins *auth.Throttle
 
 	specs          *lru.Cache[string, *profile.Profile] // parsed client specs
 	flight         singleflight.Group
@@ -78,7 +79,7 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, remotes: map[string]*upstreamBackend{}, logins: newLoginLimiter()}
+	s := &Server{o: o, remotes: map[string]*upstreamBackend{}, logins: auth.NewThrottle(nil)}
 	s.specs, _ = lru.New[string, *profile.Profile](maxSpecs)
 	reg := metrics.NewRegistry()
 	if s.m, err = newMetrics(reg); err != nil {
@@ -96,11 +97,13 @@ func New(opts ...Option) (*Server, error) {
 	}
 	cleanTemp(o.storage)
 	if o.htpasswd != nil {
-		key, err := loadTokenKey(o.storage)
+		key, err := auth.LoadKey(filepath.Join(o.storage, tokenKeyFile))
 		if err != nil {
 			return nil, err
 		}
-		s.tokens = &tokens{key: key, now: time.Now}
+		if s.tokens, err = auth.NewSigner(key, nil); err != nil {
+			return nil, err
+		}
 	}
 	if len(o.upstreams) > 0 && o.cacheSize > 0 {
 		if s.cache, err = newCache(context.Background(), o.storage, o.cacheSize, o); err != nil {
@@ -119,7 +122,7 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	if len(o.upstreams) == 0 {
-		if s.emb, err = newEmbedded(context.Background(), o.storage, o.logger); err != nil {
+		if s.emb, err = newEmbedded(context.Background(), o.storage, o.logger, o.gcInterval); err != nil {
 			return nil, err
 		}
 	}
@@ -177,11 +180,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	rt, rerr := s.parseRoute(r)
 	if rerr != nil {
-		rerr.write(w, r)
+		rerr.Write(w, r)
 		return
 	}
 	kind = rt.kind
-	var c *claims
+	var c *auth.Claims
 	if s.tokens != nil {
 		if c = s.authorize(w, r, rt); c == nil {
 			return
@@ -203,11 +206,15 @@ func requestLevel(r *http.Request, kind string, code int) slog.Level {
 
 // serveRoute answers a registry request; c is its token's claims when
 // the token flow is on (already checked to cover the request).
-func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c *claims) {
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c *auth.Claims) {
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
 	if write {
+		if err := s.checkWriteProfile(r, rt); err != nil {
+			err.Write(w, r)
+			return
+		}
 		if rt.kind == routeBase || rt.be == nil || !rt.be.writable() {
-			newError(http.StatusMethodNotAllowed, codeUnsupported, "this repository is served from an upstream: push to the upstream", nil).write(w, r)
+			newError(http.StatusMethodNotAllowed, codeUnsupported, "this repository is served from an upstream: push to the upstream", nil).Write(w, r)
 			return
 		}
 		if c == nil {
@@ -230,7 +237,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c
 		_, _ = w.Write([]byte("{}"))
 	case routeCatalog:
 		if s.emb == nil {
-			newError(http.StatusNotFound, codeUnsupported, "no catalog in mirror mode", nil).write(w, r)
+			newError(http.StatusNotFound, codeUnsupported, "no catalog in mirror mode", nil).Write(w, r)
 			return
 		}
 		s.emb.serveRoot(w, r)
@@ -288,7 +295,7 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request, err *regError
 	if err.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", realm)
 	}
-	err.write(w, r)
+	err.Write(w, r)
 }
 
 // Run serves on ln until ctx ends, then shuts down gracefully (in-flight

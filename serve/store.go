@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/tailor-dev/tailor/internal/durable"
 )
 
 // store keeps the tailored indexes tailor generated, so a pull by their
@@ -103,19 +104,11 @@ func (s *store) put(m *manifest) error {
 	return nil
 }
 
-// writeFileAtomic writes data to path through a temporary file in dir,
-// synced, then renamed: a reader sees the whole file or none.
+// writeFileAtomic writes data to path durably (package durable) through
+// a temporary file .tmp-* in dir: a reader sees the whole file or none,
+// also after a crash.
 func writeFileAtomic(dir, path string, data []byte) error {
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // no-op after the rename
-	_, werr := f.Write(data)
-	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return durable.WriteFile(durable.OS, path, dir, data, 0o644)
 }
 
 // evict removes the least recently used files while the store is over its

@@ -1,20 +1,13 @@
 package serve
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/tailor-dev/tailor/serve/auth"
 )
 
 // The token flow (docker's "token authentication specification"), on when
@@ -39,129 +32,7 @@ const (
 	tokenPath    = "/token"
 	tokenKeyFile = "token.key"
 	tokenTTL     = 5 * time.Minute
-	actionPull   = "pull"
-	actionPush   = "push"
 )
-
-// access is one scope a token grants: a repository and its actions, or
-// the registry catalog.
-type access struct {
-	Type    string   `json:"type"`
-	Name    string   `json:"name"`
-	Actions []string `json:"actions"`
-}
-
-// claims is what a token carries.
-type claims struct {
-	Subject  string   `json:"sub,omitempty"` // user of the htpasswd file; "" when none
-	Profile  string   `json:"prf,omitempty"` // the login profile, for Basic users that name one
-	Access   []access `json:"access,omitempty"`
-	IssuedAt int64    `json:"iat"`
-	Expires  int64    `json:"exp"`
-}
-
-// allows reports whether c grants action on the resource typ:name.
-func (c *claims) allows(typ, name, action string) bool {
-	for _, a := range c.Access {
-		if a.Type == typ && a.Name == name && (slices.Contains(a.Actions, action) || slices.Contains(a.Actions, "*")) {
-			return true
-		}
-	}
-	return false
-}
-
-// tokens signs and checks tokens.
-type tokens struct {
-	key []byte
-	now func() time.Time
-}
-
-// loadTokenKey reads <storage>/token.key, making it first if it is not
-// there (atomically: a link of a complete temporary file, so concurrent
-// starts agree on one key).
-func loadTokenKey(storage string) ([]byte, error) {
-	path := filepath.Join(storage, tokenKeyFile)
-	key, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := newTokenKey(storage, path); err != nil {
-			return nil, fmt.Errorf("token key: %w", err)
-		}
-		key, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("token key: %w", err)
-	}
-	if len(key) != 32 {
-		return nil, fmt.Errorf("token key %s: %d bytes, want 32 (delete it to make a new one)", path, len(key))
-	}
-	return key, nil
-}
-
-// newTokenKey writes 32 random bytes to path unless it exists.
-func newTokenKey(storage, path string) error {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(storage, ".token.key-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, werr := tmp.Write(key)
-	if err := errors.Join(werr, tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	return nil
-}
-
-func (t *tokens) mac(payload string) []byte {
-	m := hmac.New(sha256.New, t.key)
-	m.Write([]byte("tailor-token-v1."))
-	m.Write([]byte(payload))
-	return m.Sum(nil)
-}
-
-func (t *tokens) sign(c *claims) string {
-	b, _ := json.Marshal(c)
-	payload := base64.RawURLEncoding.EncodeToString(b)
-	return payload + "." + base64.RawURLEncoding.EncodeToString(t.mac(payload))
-}
-
-var errBadToken = errors.New("invalid or expired token")
-
-// verify checks a token's signature and expiry and returns its claims.
-func (t *tokens) verify(tok string) (*claims, error) {
-	payload, sig, ok := strings.Cut(tok, ".")
-	if !ok {
-		return nil, errBadToken
-	}
-	mac, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(mac, t.mac(payload)) {
-		return nil, errBadToken
-	}
-	b, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return nil, errBadToken
-	}
-	c := &claims{}
-	if err := json.Unmarshal(b, c); err != nil || t.now().Unix() >= c.Expires {
-		return nil, errBadToken
-	}
-	return c, nil
-}
-
-// bearer is the token of r's Authorization header, "" when it has none.
-func bearer(r *http.Request) string {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(tok)
-}
 
 // tokenRealm is the URL of the token endpoint as the client reached this
 // server: its Host header, https when the connection is TLS.
@@ -183,27 +54,27 @@ func needed(r *http.Request, rt *route) (typ, name, action, scope string) {
 		return "registry", "catalog", "*", "registry:catalog:*"
 	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return "repository", rt.name, actionPull, "repository:" + rt.name + ":pull"
+		return "repository", rt.name, auth.ActionPull, "repository:" + rt.name + ":pull"
 	}
-	return "repository", rt.name, actionPush, "repository:" + rt.name + ":pull,push"
+	return "repository", rt.name, auth.ActionPush, "repository:" + rt.name + ":pull,push"
 }
 
 // authorize checks r's bearer token against what rt needs. On refusal it
 // answers 401 with a Bearer challenge and returns nil.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *route) *claims {
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *route) *auth.Claims {
 	typ, name, action, scope := needed(r, rt)
-	tok := bearer(r)
-	var c *claims
+	tok := auth.Bearer(r)
+	var c *auth.Claims
 	var e *regError
 	errParam := ""
 	if tok == "" {
 		e = newError(http.StatusUnauthorized, codeUnauthorized, "authentication required: get a token from "+tokenRealm(r), nil)
-	} else if v, err := s.tokens.verify(tok); err != nil {
+	} else if v, err := s.tokens.Verify(tok); err != nil {
 		e = newError(http.StatusUnauthorized, codeUnauthorized, "invalid or expired token: get a new one from "+tokenRealm(r), nil)
 		errParam = "invalid_token"
-	} else if typ != "" && !v.allows(typ, name, action) {
+	} else if typ != "" && !v.Allows(typ, name, action) {
 		msg := "insufficient scope: the token does not allow " + action + " on " + name
-		if action == actionPush {
+		if action == auth.ActionPush {
 			msg += " (pushing needs the login of a user of the htpasswd file)"
 		}
 		e = newError(http.StatusUnauthorized, codeUnauthorized, msg, nil)
@@ -222,7 +93,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *route) *c
 		ch += fmt.Sprintf(`,error=%q`, errParam)
 	}
 	w.Header().Set("WWW-Authenticate", ch)
-	e.write(w, r)
+	e.Write(w, r)
 	return nil
 }
 
@@ -249,11 +120,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		if err := r.ParseForm(); err != nil {
-			newError(http.StatusBadRequest, codeUnsupported, "malformed token request", nil).write(w, r)
+			newError(http.StatusBadRequest, codeUnsupported, "malformed token request", nil).Write(w, r)
 			return
 		}
 		if g := r.PostForm.Get("grant_type"); g != "password" {
-			newError(http.StatusBadRequest, codeUnsupported, "unsupported grant_type (use password, or GET with Basic credentials)", g).write(w, r)
+			newError(http.StatusBadRequest, codeUnsupported, "unsupported grant_type (use password, or GET with Basic credentials)", g).Write(w, r)
 			return
 		}
 		user, pass = r.PostForm.Get("username"), r.PostForm.Get("password")
@@ -261,7 +132,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		scopes = r.PostForm["scope"]
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		newError(http.StatusMethodNotAllowed, codeUnsupported, "the token endpoint takes GET or POST", nil).write(w, r)
+		newError(http.StatusMethodNotAllowed, codeUnsupported, "the token endpoint takes GET or POST", nil).Write(w, r)
 		return
 	}
 	svc := r.URL.Query().Get("service")
@@ -269,14 +140,14 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		svc = r.PostForm.Get("service")
 	}
 	if svc != "" && svc != tokenService {
-		newError(http.StatusBadRequest, codeUnsupported, "unknown service: this token service is "+tokenService, nil).write(w, r)
+		newError(http.StatusBadRequest, codeUnsupported, "unknown service: this token service is "+tokenService, nil).Write(w, r)
 		return
 	}
 
-	c := &claims{}
+	c := &auth.Claims{}
 	mayPush := false
 	switch {
-	case hasAuth && s.o.htpasswd.has(user):
+	case hasAuth && s.o.htpasswd.Has(user):
 		if e := s.checkLogin(r, user, pass); e != nil {
 			s.refuseToken(w, r, e)
 			return
@@ -299,7 +170,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		// made the choice --login asks for.
 		p := r.Header.Get(ProfileHeader)
 		if _, err := s.namedProfile(p); err != nil {
-			newError(http.StatusBadRequest, codeNameInvalid, "unknown or malformed profile in the "+ProfileHeader+" header", nil).write(w, r)
+			newError(http.StatusBadRequest, codeNameInvalid, "unknown or malformed profile in the "+ProfileHeader+" header", nil).Write(w, r)
 			return
 		}
 		c.Profile = p
@@ -310,14 +181,14 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, sc := range scopes {
 		for _, one := range strings.Fields(sc) {
-			if a, ok := grant(one, mayPush); ok {
+			if a, ok := auth.Grant(one, mayPush); ok {
 				c.Access = append(c.Access, a)
 			}
 		}
 	}
-	now := s.tokens.now()
+	now := s.tokens.Now()
 	c.IssuedAt, c.Expires = now.Unix(), now.Add(tokenTTL).Unix()
-	tok := s.tokens.sign(c)
+	tok := s.tokens.Sign(c)
 	body, _ := json.Marshal(tokenResponse{Token: tok, AccessToken: tok, ExpiresIn: int(tokenTTL / time.Second),
 		IssuedAt: now.UTC().Format(time.RFC3339)})
 	h := w.Header()
@@ -332,38 +203,5 @@ func (s *Server) refuseToken(w http.ResponseWriter, r *http.Request, e *regError
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", realm)
 	}
-	e.write(w, r)
-}
-
-// grant is what a token may hold of one requested scope
-// (type:name:actions): pull of any repository and the catalog for anyone,
-// push too for users of the htpasswd file. Unknown types and actions are
-// left out, as the spec says.
-func grant(scope string, mayPush bool) (access, bool) {
-	typ, rest, ok := strings.Cut(scope, ":")
-	i := strings.LastIndex(rest, ":")
-	if !ok || i <= 0 {
-		return access{}, false
-	}
-	name, actions := rest[:i], strings.Split(rest[i+1:], ",")
-	a := access{Type: typ, Name: name}
-	switch {
-	case typ == "registry" && name == "catalog" && slices.Contains(actions, "*"):
-		a.Actions = []string{"*"}
-	case typ == "repository":
-		for _, act := range actions {
-			switch {
-			case act == actionPull || act == "*":
-				a.Actions = append(a.Actions, actionPull)
-			case act == actionPush && mayPush:
-				a.Actions = append(a.Actions, actionPush)
-			}
-			if act == "*" && mayPush {
-				a.Actions = append(a.Actions, actionPush)
-			}
-		}
-		slices.Sort(a.Actions)
-		a.Actions = slices.Compact(a.Actions)
-	}
-	return a, len(a.Actions) > 0
+	e.Write(w, r)
 }

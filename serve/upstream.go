@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/opencontainers/go-digest"
+	"github.com/tailor-dev/tailor/distspec"
 	"github.com/tailor-dev/tailor/remote"
 	"golang.org/x/sync/singleflight"
 )
@@ -56,6 +57,7 @@ type upstreamBackend struct {
 	keychain authn.Keychain
 	creds    authn.Authenticator // from the URL's user:password; nil: the keychain's
 	inner    http.RoundTripper
+	guard    *guardTransport // inside inner (Close drops its idle connections)
 	pingTO   time.Duration
 	m        *serverMetrics
 	log      *slog.Logger
@@ -88,7 +90,7 @@ func newRemote(up Upstream, o *options, m *serverMetrics, c *cache) (*upstreamBa
 		u.User = nil // never in a log or message
 	}
 	prefix := strings.Trim(u.Path, "/")
-	if prefix != "" && !nameRE.MatchString(prefix) {
+	if prefix != "" && !distspec.ValidName(prefix) {
 		return nil, fmt.Errorf("upstream %s: URL %q: the path must be a repository prefix (lower-case name components)", up.Name, up.URL)
 	}
 	u.Path, u.RawPath = "", ""
@@ -111,7 +113,8 @@ func newRemote(up Upstream, o *options, m *serverMetrics, c *cache) (*upstreamBa
 	b.transports, _ = lru.New[string, http.RoundTripper](maxTransports)
 	// Every request (token requests included) asks a tailor upstream for
 	// the untailored view: this server tailors for its own clients.
-	b.inner = remote.ProfileTransport(&guardTransport{u: b, base: o.transport, guarded: newGuardedTransport(o.upstreamTimeout)}, ProfileNone)
+	b.guard = &guardTransport{u: b, base: o.transport, guarded: newGuardedTransport(o.upstreamTimeout)}
+	b.inner = remote.ProfileTransport(b.guard, ProfileNone)
 	return b, nil
 }
 
@@ -309,14 +312,14 @@ func (u *upstreamBackend) forward(w http.ResponseWriter, r *http.Request, repo, 
 	if kind == "blobs" {
 		d, err := digest.Parse(ref)
 		if err != nil {
-			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", nil).write(w, r)
+			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", nil).Write(w, r)
 			return
 		}
 		want = d
 	}
 	resp, err := u.do(r.Context(), r.Method, repo, tail, forwardQuery(r.URL.Query()), r.Header.Values("Accept"))
 	if err != nil {
-		asRegError(err).write(w, r)
+		asRegError(err).Write(w, r)
 		return
 	}
 	defer resp.Body.Close()
@@ -329,7 +332,7 @@ func (u *upstreamBackend) forward(w http.ResponseWriter, r *http.Request, repo, 
 		w.Header().Set("Docker-Content-Digest", want.String())
 		w.Header().Set("Etag", `"`+want.String()+`"`)
 		if body, err = newVerifyingReader(resp.Body, want, resp.ContentLength); err != nil {
-			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", nil).write(w, r)
+			newError(http.StatusBadRequest, codeDigestInvalid, "bad digest", nil).Write(w, r)
 			return
 		}
 	}

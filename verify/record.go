@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/tailor-dev/tailor/internal/durable"
 	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/requirement"
 )
@@ -187,9 +188,5 @@ func replaceEntry(dir string, top *v1.IndexManifest, d v1.Descriptor, matches fu
 
 // writeIndexJSON replaces a layout's index.json atomically.
 func writeIndexJSON(dir string, raw []byte) error {
-	tmp := filepath.Join(dir, ".index.json.tailor")
-	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, "index.json"))
+	return durable.WriteFile(durable.OS, filepath.Join(dir, "index.json"), "", raw, 0o644)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/registry"
 	"github.com/tailor-dev/tailor/serve"
 )
 
@@ -23,6 +24,7 @@ type serveFlags struct {
 	tlsCert, tlsKey, htpasswd        string
 	login                            bool
 	upstreamTimeout, tagTTL          time.Duration
+	gcInterval                       time.Duration
 	logFormat, cacheSize             string
 	ui                               bool
 }
@@ -68,6 +70,7 @@ token for that profile.`,
 	fl.StringVar(&f.cacheSize, "cache-size", "20G", "bound of the content cache of a proxying server (blobs and manifests by digest under --storage; least recently used first); 0: no cache")
 	fl.DurationVar(&f.tagTTL, "tag-ttl", serve.DefaultTagTTL, "how long a tag read from an upstream is reused before it is read again (0: every request)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fl.DurationVar(&f.gcInterval, "gc-interval", registry.DefaultGCInterval, "how often the embedded registry removes blobs no manifest references (deleted images' layers; each kept an hour after its last push); 0: never")
 	fl.BoolVar(&f.ui, "ui", true, "serve the web view at /ui/ (public, as /metrics): repositories, variant matrices, answers per profile")
 	return cmd
 }
@@ -147,7 +150,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return usageError(fmt.Errorf("--cache-size: %w", err))
 	}
-	opts = append(opts, serve.WithCacheSize(size))
+	opts = append(opts, serve.WithCacheSize(size), serve.WithGCInterval(f.gcInterval))
 	var upstreams []string // for the log, without credentials
 	for _, s := range f.upstreams {
 		u, err := serve.ParseUpstream(s)
@@ -184,6 +187,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return usageError(err)
 	}
+	defer s.Close()
 	if err := checkListen(f.listen); err != nil {
 		return usageError(err)
 	}
