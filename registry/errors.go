@@ -27,6 +27,7 @@ const (
 	CodeTagInvalid          = "TAG_INVALID"
 	CodePaginationInvalid   = "PAGINATION_NUMBER_INVALID"
 	CodeUnsupported         = "UNSUPPORTED"
+	CodeDenied              = "DENIED"
 	CodeTooManyRequests     = "TOOMANYREQUESTS"
 	CodeUnknown             = "UNKNOWN"
 )

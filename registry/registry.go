@@ -22,7 +22,8 @@ type Registry struct {
 	locks [64]sync.Mutex // writers of one repository's metadata, by name hash
 	gc    sync.RWMutex   // read: a request linking a blob; write: the garbage collector (gc.go)
 
-	up uploads
+	up      uploads
+	refused refusedAnswers // tailored answers refused lately (answers.go)
 
 	stop     chan struct{}
 	janitor  sync.WaitGroup

@@ -205,7 +205,7 @@ func (s *Server) lastKnown(key string, up *upstreamBackend, rt *route, cause err
 // and counted, the answer served anyway: reading a tag must not need a
 // free disk).
 func (s *Server) tailorFor(src *source, p *profile.Profile) (*tailored, error) {
-	chosen, target, err := choose(src, p)
+	chosen, target, needs, err := choose(src, p)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ func (s *Server) tailorFor(src *source, p *profile.Profile) (*tailored, error) {
 	if m, ok := s.answers.get(key); ok {
 		return &tailored{manifest: m, selected: src.idx.Manifests[chosen], target: target}, nil
 	}
-	t, err := answer(src, chosen, target)
+	t, err := answer(src, chosen, target, needs)
 	if err != nil {
 		return nil, err
 	}
