@@ -153,9 +153,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if p != nil {
 			rec.code = 499 // cut off
 		}
-		s.m.requests.WithLabelValues(kind, r.Method, strconv.Itoa(rec.code)).Inc()
+		s.m.requests.WithLabelValues(kind, methodLabel(r.Method), strconv.Itoa(rec.code)).Inc()
 		s.o.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", clip(r.Method, maxLogMethod)), slog.String("path", clip(r.URL.Path, maxLogPath)),
 			slog.String("ns", r.URL.Query().Get("ns")), slog.Int("status", rec.code),
 			slog.Int64("bytes", rec.n), slog.Duration("duration", time.Since(start)))
 		if p != nil {
