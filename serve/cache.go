@@ -114,7 +114,7 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, u *upstreamBa
 	if err == nil {
 		lw.release() // a digest only the store's commit checks (sha512)
 	}
-	begun, whole := lw.state()
+	begun, sent, whole := lw.state()
 	switch {
 	case whole:
 		// The client has its blob; a failed store only costs the cache.
@@ -125,6 +125,17 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, u *upstreamBa
 		} else {
 			b.Close()
 		}
+	case begun && !sent:
+		// Nothing reached the client yet (a small blob is kept back whole
+		// until verified): a clean error, not an empty reply.
+		s.o.logger.Warn("blob fill failed before any byte was sent", "upstream", u.name(), "repo", repo, "digest", d.String(), "err", err)
+		if err == nil {
+			b.Close()
+		}
+		for _, k := range []string{"Content-Type", "Content-Length", "Docker-Content-Digest", "Etag"} {
+			w.Header().Del(k)
+		}
+		newError(http.StatusBadGateway, codeUnavailable, "upstream "+u.name()+": the blob's bytes are not its digest", nil).write(w, r)
 	case begun:
 		// Part of a blob that failed its digest or was cut off: the client
 		// must not get a complete-looking body.
@@ -221,15 +232,17 @@ type leaderWriter struct {
 	size     int64
 	n        int64
 	tail     []byte
-	begun    bool
+	begun    bool // the headers are set: the blob streams to the client
+	sent     bool // bytes went to the client (the status with them)
 	noStream bool // the client is served from disk after the fill
 	whole    bool // the client has the whole, verified blob
 	broken   bool // a write to the client failed: the rest is not sent
 	done     bool // the handler returned
 }
 
-// start sends the headers when the size is known (else the client is
-// served from disk after the fill).
+// start sets the headers when the size is known (else the client is
+// served from disk after the fill); they go out with the first bytes, so
+// a fill that fails before any can still answer an error.
 func (l *leaderWriter) start(size int64, d digest.Digest) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -242,7 +255,6 @@ func (l *leaderWriter) start(size int64, d digest.Digest) {
 	h.Set("Content-Length", fmt.Sprint(size))
 	h.Set("Docker-Content-Digest", d.String())
 	h.Set("Etag", `"`+d.String()+`"`)
-	l.w.WriteHeader(http.StatusOK)
 	l.begun = true
 }
 
@@ -259,6 +271,7 @@ func (l *leaderWriter) Write(p []byte) (int, error) {
 		l.tail = append(l.tail, p...)
 		return len(p), nil
 	}
+	l.sent = true
 	if _, err := l.w.Write(p); err != nil {
 		l.broken = true
 	}
@@ -272,6 +285,7 @@ func (l *leaderWriter) release() {
 	if !l.begun || l.broken || l.done || l.whole || l.n != l.size {
 		return
 	}
+	l.sent = true
 	if _, err := l.w.Write(l.tail); err != nil {
 		l.broken = true
 		return
@@ -282,11 +296,12 @@ func (l *leaderWriter) release() {
 	l.whole = true
 }
 
-// state is what the client got: streaming began, and the whole blob.
-func (l *leaderWriter) state() (begun, whole bool) {
+// state is what the client got: streaming began, bytes were sent, and
+// the whole blob.
+func (l *leaderWriter) state() (begun, sent, whole bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.begun, l.whole
+	return l.begun, l.sent, l.whole
 }
 
 // finish marks the handler done: the fill writes nothing more.
