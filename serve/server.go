@@ -230,12 +230,19 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c
 }
 
 // bodyIdle is how long a request body may stall before the connection is
-// cut (a body announced and never sent held a connection forever).
-const bodyIdle = 30 * time.Second
+// cut (a body announced and never sent held a connection forever);
+// bodyMinRate is the average rate, after the first bodyIdle, below which
+// it is cut too (a body trickling a byte every 10 s held it as long).
+const (
+	bodyIdle    = 30 * time.Second
+	bodyMinRate = 1 << 10 // bytes per second
+)
 
 // limitBody cuts r's connection when its body makes no progress for
-// s.o.bodyIdle: each read that brings bytes moves the read deadline on.
-// Large uploads take as long as they flow.
+// s.o.bodyIdle, or arrives slower on average than s.o.bodyMinRate once
+// the first s.o.bodyIdle is past: a read that brings bytes moves the read
+// deadline on only while the body keeps that rate. Large uploads take as
+// long as they flow.
 func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return
@@ -244,27 +251,40 @@ func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) {
 	if rc.SetReadDeadline(time.Now().Add(s.o.bodyIdle)) != nil {
 		return
 	}
-	r.Body = &idleBody{ReadCloser: r.Body, rc: rc, idle: s.o.bodyIdle}
+	now := time.Now()
+	r.Body = &idleBody{ReadCloser: r.Body, rc: rc, idle: s.o.bodyIdle, minRate: s.o.bodyMinRate, start: now}
 }
 
 // idleBody moves the connection's read deadline on as bytes arrive, at
-// most once a second.
+// most once a second, while they arrive at minRate on average (counted
+// from idle after the start).
 type idleBody struct {
 	io.ReadCloser
-	rc    *http.ResponseController
-	idle  time.Duration
-	moved time.Time
+	rc      *http.ResponseController
+	idle    time.Duration
+	minRate int64 // bytes per second
+	start   time.Time
+	n       int64
+	moved   time.Time
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
-		if now := time.Now(); now.Sub(b.moved) > time.Second {
+		b.n += int64(n)
+		if now := time.Now(); now.Sub(b.moved) > time.Second && b.keepsRate(now) {
 			b.moved = now
 			_ = b.rc.SetReadDeadline(now.Add(b.idle))
 		}
 	}
 	return n, err
+}
+
+// keepsRate reports whether the body came at minRate on average since
+// its first idle period ended.
+func (b *idleBody) keepsRate(now time.Time) bool {
+	late := now.Sub(b.start) - b.idle
+	return late <= 0 || float64(b.n) >= float64(b.minRate)*late.Seconds()
 }
 
 // challenge writes err, with an HTTP Basic challenge when it is a 401.
