@@ -26,6 +26,7 @@ type options struct {
 	now            func() time.Time
 	maxManifest    int64
 	maxListEntries int
+	shares         uploadShares // per client and per repository (uploadshares.go)
 }
 
 func newOptions(opts []Option) (*options, error) {
@@ -41,6 +42,7 @@ func newOptions(opts []Option) (*options, error) {
 		now:            time.Now,
 		maxManifest:    MaxManifestSize,
 		maxListEntries: 10000,
+		shares:         uploadShares{perClient: 100, perRepo: 250},
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {

@@ -71,6 +71,7 @@ func (reg *Registry) Close() error {
 		s.w.Close()
 		delete(reg.up.sessions, id)
 	}
+	reg.up.held = holders{}
 	reg.up.mu.Unlock()
 	return reg.blobs.Close()
 }
