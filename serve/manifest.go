@@ -130,7 +130,9 @@ func (s *Server) source(ctx context.Context, rt *route) (*source, error) {
 	up, isUp := rt.be.(*upstreamBackend)
 	if isUp && s.o.tagTTL > 0 {
 		if st, ok := s.recent.Get(key); ok && time.Since(st.checked) < s.o.tagTTL {
-			return st.src, nil
+			if src, ok := s.sources.get(st.d); ok {
+				return src, nil
+			}
 		}
 	}
 	v, err, _ := s.flight.Do(key, func() (any, error) {
@@ -143,11 +145,17 @@ func (s *Server) source(ctx context.Context, rt *route) (*source, error) {
 			}
 			return nil, err
 		}
-		src, err := parseSource(m)
-		if err != nil || !isUp {
-			return src, err
+		src, known := s.sources.get(m.digest)
+		if !known {
+			if src, err = parseSource(m); err != nil || !isUp {
+				return src, err
+			}
 		}
-		s.recent.Add(key, &tagState{src: src, checked: time.Now()})
+		if !isUp {
+			return src, nil
+		}
+		s.sources.add(src)
+		s.recent.Add(key, &tagState{d: m.digest, checked: time.Now()})
 		if err := s.tagRecords.put(up.name(), rt.repo, rt.ref, m); err != nil {
 			s.m.storeErrors.Inc()
 			s.o.logger.Warn("tag record not written", "err", err)
@@ -160,9 +168,10 @@ func (s *Server) source(ctx context.Context, rt *route) (*source, error) {
 	return v.(*source), nil
 }
 
-// tagState is a tag's source as last read from its upstream.
+// tagState is the digest a tag named when last read from its upstream
+// (its source is in s.sources while it stays there).
 type tagState struct {
-	src     *source
+	d       digest.Digest
 	checked time.Time
 }
 
@@ -181,13 +190,18 @@ func upstreamDown(err error) bool {
 func (s *Server) lastKnown(key string, up *upstreamBackend, rt *route, cause error) *source {
 	var src *source
 	if st, ok := s.recent.Get(key); ok {
-		src = st.src
-	} else if m, err := s.tagRecords.get(up.name(), rt.repo, rt.ref); m != nil {
-		if src, err = parseSource(m); err != nil {
-			return nil
+		src, _ = s.sources.get(st.d)
+	}
+	if src == nil {
+		m, err := s.tagRecords.get(up.name(), rt.repo, rt.ref)
+		switch {
+		case m != nil:
+			if src, err = parseSource(m); err != nil {
+				return nil
+			}
+		case err != nil:
+			s.o.logger.Warn("tag record unreadable", "err", err)
 		}
-	} else if err != nil {
-		s.o.logger.Warn("tag record unreadable", "err", err)
 	}
 	if src == nil {
 		return nil

@@ -31,6 +31,7 @@ type Server struct {
 	store         *store
 	answers       *memCache[any]                // tailored answers by answerKey and by digest
 	recent        *lru.Cache[string, *tagState] // upstream tags as last read
+	sources       *sourceCache                  // their parsed sources, by digest
 	tagRecords    *tagRecords
 	cache         *cache // content cache of a proxying server; nil when off
 	m             *serverMetrics
@@ -88,6 +89,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.answers = newMemCache[any](answersMemBytes)
 	s.recent, _ = lru.New[string, *tagState](maxRecentTags)
+	s.sources = newSourceCache(sourceMemBytes)
 	if s.tagRecords, err = newTagRecords(o.storage); err != nil {
 		return nil, err
 	}
@@ -104,6 +106,7 @@ func New(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 		s.m.cacheUsage(s.cache.store)
+		s.tagRecords.cache = s.cache
 	}
 	for _, up := range o.upstreams {
 		r, err := newRemote(up, o, s.m, s.cache)
