@@ -100,6 +100,9 @@ func (s *Server) serveManifestByDigest(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		s.o.logger.Warn("tailored index store", "err", err)
 	}
+	if m == nil {
+		m = s.remake(r.Context(), rt, d)
+	}
 	if m != nil {
 		writeManifest(w, r, m)
 		return
@@ -225,6 +228,7 @@ func (s *Server) tailorFor(src *source, p *profile.Profile) (*tailored, error) {
 	}
 	key := answerKey{src.m.digest, chosen}
 	if m, ok := s.answers.get(key); ok {
+		s.recipes.Add(m.digest, recipe{src.m.digest, chosen})
 		return &tailored{manifest: m, selected: src.idx.Manifests[chosen], target: target}, nil
 	}
 	t, err := answer(src, chosen, target, needs)
@@ -233,6 +237,7 @@ func (s *Server) tailorFor(src *source, p *profile.Profile) (*tailored, error) {
 	}
 	s.answers.add(key, t.manifest)
 	s.answers.add(t.manifest.digest, t.manifest)
+	s.recipes.Add(t.manifest.digest, recipe{src.m.digest, chosen})
 	if err := s.store.put(t.manifest); err != nil {
 		s.m.storeErrors.Inc()
 		s.o.logger.Warn("tailored index not stored: served from memory", "digest", t.manifest.digest.String(), "err", err)

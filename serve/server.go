@@ -29,9 +29,10 @@ type Server struct {
 	defaultRemote *upstreamBackend
 	emb           *embedded
 	store         *store
-	answers       *memCache[any]                // tailored answers by answerKey and by digest
-	recent        *lru.Cache[string, *tagState] // upstream tags as last read
-	sources       *sourceCache                  // their parsed sources, by digest
+	answers       *memCache[any]                    // tailored answers by answerKey and by digest
+	recent        *lru.Cache[string, *tagState]     // upstream tags as last read
+	sources       *sourceCache                      // their parsed sources, by digest
+	recipes       *lru.Cache[digest.Digest, recipe] // how each answer was made (recipes.go)
 	tagRecords    *tagRecords
 	cache         *cache // content cache of a proxying server; nil when off
 	m             *serverMetrics
@@ -90,6 +91,7 @@ func New(opts ...Option) (*Server, error) {
 	s.answers = newMemCache[any](answersMemBytes)
 	s.recent, _ = lru.New[string, *tagState](maxRecentTags)
 	s.sources = newSourceCache(sourceMemBytes)
+	s.recipes = newRecipes()
 	if s.tagRecords, err = newTagRecords(o.storage); err != nil {
 		return nil, err
 	}
