@@ -228,7 +228,9 @@ func (s *Server) tailorFor(src *source, p *profile.Profile) (*tailored, error) {
 	}
 	key := answerKey{src.m.digest, chosen}
 	if m, ok := s.answers.get(key); ok {
-		s.recipes.Add(m.digest, recipe{src.m.digest, chosen})
+		if !s.recipes.Contains(m.digest) { // a read lock: the hot path stays shared
+			s.recipes.Add(m.digest, recipe{src.m.digest, chosen})
+		}
 		return &tailored{manifest: m, selected: src.idx.Manifests[chosen], target: target}, nil
 	}
 	t, err := answer(src, chosen, target, needs)
