@@ -41,6 +41,8 @@ type ComponentSpec struct {
 	Output  string            `json:"output,omitempty"`
 	Prefix  string            `json:"prefix,omitempty"`
 	Env     map[string]string `json:"env,omitempty"`
+
+	root string // the build file's directory: dir: and context: stay inside it
 }
 
 // Kind is dir, command or image.
@@ -133,6 +135,10 @@ func (c *Config) componentDefaults(i int) error {
 		if !filepath.IsAbs(comp.Dir) {
 			comp.Dir = filepath.Join(c.dir, comp.Dir)
 		}
+		comp.root = c.dir
+		if err := insideDir(c.dir, comp.Dir); err != nil {
+			return fmt.Errorf("component %s: dir: %w", comp.Name, err)
+		}
 		if comp.Prefix == "" {
 			comp.Prefix = "/"
 		}
@@ -142,6 +148,9 @@ func (c *Config) componentDefaults(i int) error {
 		comp.Context = c.dir
 	} else if !filepath.IsAbs(comp.Context) {
 		comp.Context = filepath.Join(c.dir, comp.Context)
+	}
+	if err := insideDir(c.dir, comp.Context); err != nil {
+		return fmt.Errorf("component %s: context: %w", comp.Name, err)
 	}
 	if comp.Output == "" {
 		comp.Output = "out"

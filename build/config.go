@@ -217,6 +217,9 @@ func (c *Config) setDefaults(dir string) error {
 	} else if !filepath.IsAbs(c.Context) {
 		c.Context = filepath.Join(dir, c.Context)
 	}
+	if err := insideDir(dir, c.Context); err != nil {
+		return fmt.Errorf("context: %w", err)
+	}
 	if c.Name == "" {
 		c.Name = filepath.Base(c.Context)
 	}

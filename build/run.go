@@ -212,6 +212,9 @@ func (r *runner) build(ctx context.Context, b stack.Build, total int) error {
 	res.prefix = comp.Prefix
 	if comp.Kind() == KindDir {
 		res.out = substitute(comp.Dir, b.Values)
+		if err := insideDir(comp.root, res.out); err != nil {
+			return fmt.Errorf("component %s: dir: %w", b.Key, err)
+		}
 		if st, err := os.Stat(res.out); err != nil || !st.IsDir() {
 			return fmt.Errorf("%w: component %s: dir %s is no directory", ErrConfig, b.Key, res.out)
 		}

@@ -46,7 +46,7 @@ func Render(client string, o Options) (string, error) {
 	case "docker":
 		return docker(u, o)
 	case "podman", "skopeo", "buildah":
-		return registriesConf(u, o), nil
+		return registriesConf(u, o)
 	}
 	return "", fmt.Errorf("unknown client %q (want %s)", client, strings.Join(Clients, ", "))
 }
@@ -80,15 +80,15 @@ func ContainerdHosts(o Options, header string) (map[string]string, error) {
 	}
 	out := map[string]string{}
 	for _, entry := range o.Registries {
-		reg, upstream := upstreamURL(entry)
-		if reg == "" || strings.ContainsAny(reg, "/\\") || reg == "." || reg == ".." {
-			return nil, fmt.Errorf("registry %q: want a host[:port] name", reg)
+		reg, upstream, err := checkEntry(entry)
+		if err != nil {
+			return nil, err
 		}
 		var b strings.Builder
 		if header != "" {
-			b.WriteString("# " + header + "\n")
+			b.WriteString("# " + strings.ReplaceAll(header, "\n", " ") + "\n")
 		}
-		fmt.Fprintf(&b, "server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n%s", upstream, host, override)
+		fmt.Fprintf(&b, "server = %s\n\n[host.%s]\n  capabilities = [\"pull\", \"resolve\"]\n%s", tomlString(upstream), tomlString(host), override)
 		out[reg] = b.String()
 	}
 	return out, nil
@@ -128,16 +128,19 @@ func docker(u *url.URL, o Options) (string, error) {
 	return "# merge into /etc/docker/daemon.json; the server's first --upstream must be docker.io\n" + string(out) + "\n", nil
 }
 
-func registriesConf(u *url.URL, o Options) string {
+func registriesConf(u *url.URL, o Options) (string, error) {
 	var b strings.Builder
 	b.WriteString("# /etc/containers/registries.conf (or ~/.config/containers/registries.conf)\n")
 	for _, entry := range o.Registries {
-		reg, _ := upstreamURL(entry)
-		fmt.Fprintf(&b, "\n[[registry]]\nprefix = %q\nlocation = %q\n\n[[registry.mirror]]\nlocation = %q\n",
-			reg, reg, u.Host+"/"+reg)
+		reg, _, err := checkEntry(entry)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "\n[[registry]]\nprefix = %s\nlocation = %s\n\n[[registry.mirror]]\nlocation = %s\n",
+			tomlString(reg), tomlString(reg), tomlString(u.Host+"/"+reg))
 		if u.Scheme == "http" {
 			b.WriteString("insecure = true\n")
 		}
 	}
-	return b.String()
+	return b.String(), nil
 }

@@ -24,6 +24,7 @@ const (
 	CodeSizeInvalid         = distspec.CodeSizeInvalid
 	CodeTagInvalid          = distspec.CodeTagInvalid
 	CodePaginationInvalid   = distspec.CodePaginationInvalid
+	CodeDenied              = distspec.CodeDenied
 	CodeUnsupported         = distspec.CodeUnsupported
 	CodeTooManyRequests     = distspec.CodeTooManyRequests
 	CodeUnknown             = distspec.CodeUnknown

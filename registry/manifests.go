@@ -151,6 +151,9 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, name st
 	if rerr != nil {
 		return rerr
 	}
+	if rerr := reg.refuseAnswer(name, m); rerr != nil {
+		return rerr
+	}
 	d := digest.Canonical.FromBytes(body)
 	if rf.digest != "" {
 		if got := rf.digest.Algorithm().FromBytes(body); got != rf.digest {

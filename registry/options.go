@@ -31,6 +31,7 @@ type options struct {
 	maxListEntries int
 	gcHook         func(phase string) // called before each manifest marked and blob swept (tests)
 	fs             durable.FS         // the file system of durable writes (tests: durabletest)
+	shares         uploadShares       // per client and per repository (uploadshares.go)
 }
 
 func newOptions(opts []Option) (*options, error) {
@@ -48,6 +49,7 @@ func newOptions(opts []Option) (*options, error) {
 		maxListEntries: 10000,
 		gcHook:         func(string) {},
 		fs:             durable.OS,
+		shares:         uploadShares{perClient: 100, perRepo: 250},
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {

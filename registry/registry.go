@@ -27,7 +27,8 @@ type Registry struct {
 	pins       pins        // blobs requests are linking, kept from the collector (gc.go)
 	collecting atomic.Bool // a collection runs
 
-	up uploads
+	up      uploads
+	refused refusedAnswers // tailored answers refused lately (answers.go)
 
 	stop     chan struct{}
 	janitor  sync.WaitGroup
@@ -75,6 +76,7 @@ func (reg *Registry) Close() error {
 		s.w.Close()
 		delete(reg.up.sessions, id)
 	}
+	reg.up.held = holders{}
 	reg.up.mu.Unlock()
 	return reg.blobs.Close()
 }

@@ -20,6 +20,7 @@ import (
 type uploads struct {
 	mu       sync.Mutex
 	sessions map[string]*session
+	held     holders // sessions and reservations per client and repository
 }
 
 // session is one blob upload in progress.
@@ -27,6 +28,7 @@ type session struct {
 	mu      sync.Mutex // one request at a time
 	id      string
 	name    string
+	client  string // clientKey of the request that started it
 	w       *content.Writer
 	started time.Time
 	touched time.Time
@@ -99,21 +101,29 @@ func (reg *Registry) putMonolithic(w http.ResponseWriter, r *http.Request, name 
 	return nil
 }
 
+// newSession starts an upload session of name for r's client: its slot
+// is taken (counted in all, per client and per repository) under one
+// lock before the session is made, so concurrent starts cannot pass the
+// bounds together.
 func (reg *Registry) newSession(r *http.Request, name string) (*session, *Error) {
+	client := clientKey(r)
 	reg.up.mu.Lock()
-	n := len(reg.up.sessions)
+	rerr := reg.up.held.take(client, name, reg.o.maxUploads, reg.o.shares)
 	reg.up.mu.Unlock()
-	if n >= reg.o.maxUploads {
-		return nil, newError(http.StatusTooManyRequests, CodeTooManyRequests, "too many uploads in progress", reg.o.maxUploads)
+	if rerr != nil {
+		return nil, rerr
 	}
 	wr, err := reg.blobs.NewWriter(r.Context())
 	if err != nil {
+		reg.up.mu.Lock()
+		reg.up.held.give(client, name)
+		reg.up.mu.Unlock()
 		return nil, reg.storageError(r, err)
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	now := reg.o.now()
-	s := &session{id: hex.EncodeToString(b[:]), name: name, w: wr, started: now, touched: now}
+	s := &session{id: hex.EncodeToString(b[:]), name: name, client: client, w: wr, started: now, touched: now}
 	reg.up.mu.Lock()
 	reg.up.sessions[s.id] = s
 	reg.up.mu.Unlock()
@@ -239,7 +249,10 @@ func (reg *Registry) dropSession(s *session) {
 func (reg *Registry) forget(s *session) {
 	s.gone = true
 	reg.up.mu.Lock()
-	delete(reg.up.sessions, s.id)
+	if _, ok := reg.up.sessions[s.id]; ok {
+		delete(reg.up.sessions, s.id)
+		reg.up.held.give(s.client, s.name)
+	}
 	reg.up.mu.Unlock()
 }
 

@@ -117,6 +117,9 @@ func FromAnnotations(a map[string]string) (Requirements, error) {
 			return Requirements{}, fmt.Errorf("annotation %s: %w", k, err)
 		}
 	}
+	if t := strings.TrimSpace(a[AnnotationSelectedTarget]); r.Target == "" && t != "" && t != "generic" {
+		r.Target = t
+	}
 	return r, nil
 }
 

@@ -27,6 +27,15 @@ const (
 // recording it would drop every other entry, so tailor refuses to.
 const AnnotationSourceIndex = "dev.tailor.source.index"
 
+// AnnotationSelectedTarget marks the entry of a tailored answer with the
+// CPU target of the entry it was cut from ("generic" for none). The
+// answer's platform is plain os/arch, so for a source entry whose target
+// was only its platform variant (amd64/v4) this mark is where the target
+// lives: FromAnnotations reads it when no dev.tailor.cpu.target is given,
+// so a copy of an answer made before answers carried their needs still
+// matches only hosts that run it.
+const AnnotationSelectedTarget = "dev.tailor.selected.target"
+
 // Verdicts recorded in AnnotationVerified.
 const (
 	VerdictOK         = "ok"

@@ -3,12 +3,11 @@ package serve
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/profile"
+	"github.com/tailor-dev/tailor/requirement"
 )
 
 // A tailored answer is a function of the source index's bytes and of the
@@ -26,9 +25,6 @@ const (
 	// the config's profiles and the parsed client specs, themselves
 	// bounded by maxSpecs).
 	maxClasses = 2 * maxSpecs
-	// parsedMemBytes bounds the parsed source indexes kept, counted by
-	// their bytes (a parse takes a few times as much).
-	parsedMemBytes = 16 << 20
 )
 
 // choiceKey names one choice: a source index and a profile class.
@@ -42,24 +38,21 @@ type choiceKey struct {
 type choice struct {
 	index  int
 	target string
+	needs  requirement.Requirements
 	err    error
 }
 
-// answerMemo holds the memoized parses, profile classes and choices.
+// answerMemo holds the memoized profile classes and choices (parsed
+// sources are kept by digest in the server's sourceCache).
 type answerMemo struct {
 	classes *lru.Cache[*profile.Profile, string]
 	choices *lru.Cache[choiceKey, choice]
-
-	mu     sync.Mutex
-	parsed *simplelru.LRU[digest.Digest, *source]
-	bytes  int64
 }
 
 func newAnswerMemo() *answerMemo {
 	a := &answerMemo{}
 	a.classes, _ = lru.New[*profile.Profile, string](maxClasses)
 	a.choices, _ = lru.New[choiceKey, choice](maxChoices)
-	a.parsed, _ = simplelru.NewLRU(maxMemEntries, func(_ digest.Digest, src *source) { a.bytes -= int64(len(src.m.body)) })
 	return a
 }
 
@@ -81,43 +74,28 @@ func (a *answerMemo) class(p *profile.Profile) string {
 	return c
 }
 
-// sourceOf is m parsed for tailoring (parseSource), kept by m's digest:
-// an index is parsed once while it is read again and again.
-func (a *answerMemo) sourceOf(m *manifest) (*source, error) {
-	a.mu.Lock()
-	src, ok := a.parsed.Get(m.digest)
-	a.mu.Unlock()
-	if ok {
+// choose is choose(src, p), kept per (src's digest, p's class).
+func (a *answerMemo) choose(src *source, p *profile.Profile) (int, string, requirement.Requirements, error) {
+	key := choiceKey{src.m.digest, a.class(p)}
+	if c, ok := a.choices.Get(key); ok {
+		return c.index, c.target, c.needs, c.err
+	}
+	i, target, needs, err := choose(src, p)
+	a.choices.Add(key, choice{i, target, needs, err})
+	return i, target, needs, err
+}
+
+// sourceOf is m parsed for tailoring (parseSource), kept by m's digest in
+// s.sources: an index is parsed once while it is read again and again,
+// whichever tag or backend names it.
+func (s *Server) sourceOf(m *manifest) (*source, error) {
+	if src, ok := s.sources.get(m.digest); ok {
 		return src, nil
 	}
 	src, err := parseSource(m)
 	if err != nil {
 		return nil, err
 	}
-	n := int64(len(m.body))
-	if n > parsedMemBytes/4 {
-		return src, nil
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if old, ok := a.parsed.Peek(m.digest); ok {
-		return old, nil
-	}
-	a.parsed.Add(m.digest, src)
-	a.bytes += n
-	for a.bytes > parsedMemBytes {
-		a.parsed.RemoveOldest()
-	}
+	s.sources.add(src)
 	return src, nil
-}
-
-// choose is choose(src, p), kept per (src's digest, p's class).
-func (a *answerMemo) choose(src *source, p *profile.Profile) (int, string, error) {
-	key := choiceKey{src.m.digest, a.class(p)}
-	if c, ok := a.choices.Get(key); ok {
-		return c.index, c.target, c.err
-	}
-	i, target, err := choose(src, p)
-	a.choices.Add(key, choice{i, target, err})
-	return i, target, err
 }

@@ -73,7 +73,7 @@ func TestChoicePerIndexAndClass(t *testing.T) {
 // TestSourceParsedOnce checks that an index read again is not parsed
 // again: the parse is kept by the index's digest.
 func TestSourceParsedOnce(t *testing.T) {
-	a := newAnswerMemo()
+	s := &Server{sources: newSourceCache(sourceMemBytes)}
 	m := &manifest{mediaType: mediaOCIIndex}
 	idx := variantIndex(t, testVariants)
 	raw, err := idx.RawManifest()
@@ -82,16 +82,16 @@ func TestSourceParsedOnce(t *testing.T) {
 	}
 	d, _ := idx.Digest()
 	m.body, m.digest = raw, digest.Digest(d.String())
-	first, err := a.sourceOf(m)
+	first, err := s.sourceOf(m)
 	if err != nil || first.idx == nil {
 		t.Fatalf("sourceOf: %v, %+v", err, first)
 	}
-	again, _ := a.sourceOf(&manifest{mediaType: m.mediaType, body: append([]byte(nil), raw...), digest: m.digest})
+	again, _ := s.sourceOf(&manifest{mediaType: m.mediaType, body: append([]byte(nil), raw...), digest: m.digest})
 	if again != first {
 		t.Error("the same index was parsed twice")
 	}
-	if a.bytes != int64(len(raw)) {
-		t.Errorf("parsed bytes %d, want %d", a.bytes, len(raw))
+	if w := sourceWeight(first); s.sources.bytes != w {
+		t.Errorf("parsed sources weigh %d, want %d", s.sources.bytes, w)
 	}
 }
 

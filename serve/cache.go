@@ -38,9 +38,34 @@ const noSpacePause = time.Minute
 
 // cache wraps the content store with the bypass of a full disk.
 type cache struct {
-	store   *content.Store
-	noSpace atomic.Int64 // unix nanoseconds until which fills are skipped
+	store    *content.Store
+	noSpace  atomic.Int64 // unix nanoseconds until which fills are skipped
+	inflight atomic.Int64 // bytes of fills in progress (their temporary files)
 }
+
+// reserve counts n more bytes of fills in progress, unless that would
+// pass half the store's bound: the store keeps what it committed within
+// its bound, and the temporary files of concurrent fills (60 fills of a
+// 40M cache peaked at ~10x on disk) within half of it more, so a blob
+// larger than half the bound is never cached. A fill that cannot reserve
+// passes its blob through uncached.
+func (c *cache) reserve(n int64) bool {
+	max := c.store.MaxSize()
+	if max <= 0 {
+		return true
+	}
+	for {
+		cur := c.inflight.Load()
+		if cur+n > max/2 {
+			return false
+		}
+		if c.inflight.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+func (c *cache) unreserve(n int64) { c.inflight.Add(-n) }
 
 func newCache(ctx context.Context, storage string, maxSize int64, o *options) (*cache, error) {
 	st, err := content.New(ctx, filepath.Join(storage, "cache", "content"), content.WithMaxSize(maxSize), content.WithLogger(o.logger))
@@ -114,7 +139,7 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, u *upstreamBa
 	if err == nil {
 		lw.release() // a digest only the store's commit checks (sha512)
 	}
-	begun, whole := lw.state()
+	begun, sent, whole := lw.state()
 	switch {
 	case whole:
 		// The client has its blob; a failed store only costs the cache.
@@ -125,6 +150,17 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, u *upstreamBa
 		} else {
 			b.Close()
 		}
+	case begun && !sent:
+		// Nothing reached the client yet (a small blob is kept back whole
+		// until verified): a clean error, not an empty reply.
+		s.o.logger.Warn("blob fill failed before any byte was sent", "upstream", u.name(), "repo", repo, "digest", d.String(), "err", err)
+		if err == nil {
+			b.Close()
+		}
+		for _, k := range []string{"Content-Type", "Content-Length", "Docker-Content-Digest", "Etag"} {
+			w.Header().Del(k)
+		}
+		newError(http.StatusBadGateway, codeUnavailable, "upstream "+u.name()+": the blob's bytes are not its digest", nil).Write(w, r)
 	case begun:
 		// Part of a blob that failed its digest or was cut off: the client
 		// must not get a complete-looking body.
@@ -171,9 +207,23 @@ func (s *Server) fetchBlob(ctx context.Context, u *upstreamBackend, repo, tail s
 	if size >= 0 && !enoughSpace(filepath.Join(s.o.storage, "cache"), size) {
 		return fmt.Errorf("%w: %w", errCacheSkip, content.ErrNoSpace)
 	}
+	var reserved int64 // a size announced is reserved whole, else as it comes
+	defer func() { s.cache.unreserve(reserved) }()
+	if size >= 0 {
+		if !s.cache.reserve(size) {
+			return errCacheSkip
+		}
+		reserved = size
+	}
 	lw.start(size, d)
 	var stored int64
 	n, err := stages(lw, resp.Body, func(p []byte, rerr error) (int, error) {
+		if size < 0 && len(p) > 0 {
+			if !s.cache.reserve(int64(len(p))) {
+				return 0, errCacheSkip
+			}
+			reserved += int64(len(p))
+		}
 		if len(p) > 0 {
 			if _, err := cw.Write(p); err != nil {
 				return 0, err
@@ -221,15 +271,17 @@ type leaderWriter struct {
 	size     int64
 	n        int64
 	tail     []byte
-	begun    bool
+	begun    bool // the headers are set: the blob streams to the client
+	sent     bool // bytes went to the client (the status with them)
 	noStream bool // the client is served from disk after the fill
 	whole    bool // the client has the whole, verified blob
 	broken   bool // a write to the client failed: the rest is not sent
 	done     bool // the handler returned
 }
 
-// start sends the headers when the size is known (else the client is
-// served from disk after the fill).
+// start sets the headers when the size is known (else the client is
+// served from disk after the fill); they go out with the first bytes, so
+// a fill that fails before any can still answer an error.
 func (l *leaderWriter) start(size int64, d digest.Digest) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -242,7 +294,6 @@ func (l *leaderWriter) start(size int64, d digest.Digest) {
 	h.Set("Content-Length", fmt.Sprint(size))
 	h.Set("Docker-Content-Digest", d.String())
 	h.Set("Etag", `"`+d.String()+`"`)
-	l.w.WriteHeader(http.StatusOK)
 	l.begun = true
 }
 
@@ -259,6 +310,7 @@ func (l *leaderWriter) Write(p []byte) (int, error) {
 		l.tail = append(l.tail, p...)
 		return len(p), nil
 	}
+	l.sent = true
 	if _, err := l.w.Write(p); err != nil {
 		l.broken = true
 	}
@@ -272,6 +324,7 @@ func (l *leaderWriter) release() {
 	if !l.begun || l.broken || l.done || l.whole || l.n != l.size {
 		return
 	}
+	l.sent = true
 	if _, err := l.w.Write(l.tail); err != nil {
 		l.broken = true
 		return
@@ -282,11 +335,12 @@ func (l *leaderWriter) release() {
 	l.whole = true
 }
 
-// state is what the client got: streaming began, and the whole blob.
-func (l *leaderWriter) state() (begun, whole bool) {
+// state is what the client got: streaming began, bytes were sent, and
+// the whole blob.
+func (l *leaderWriter) state() (begun, sent, whole bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.begun, l.whole
+	return l.begun, l.sent, l.whole
 }
 
 // finish marks the handler done: the fill writes nothing more.

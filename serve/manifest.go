@@ -100,6 +100,9 @@ func (s *Server) serveManifestByDigest(w http.ResponseWriter, r *http.Request, r
 	if err != nil {
 		s.o.logger.Warn("tailored index store", "err", err)
 	}
+	if m == nil {
+		m = s.remake(r.Context(), rt, d)
+	}
 	if m != nil {
 		writeManifest(w, r, m)
 		return
@@ -130,7 +133,9 @@ func (s *Server) source(ctx context.Context, rt *route) (*source, error) {
 	up, isUp := rt.be.(*upstreamBackend)
 	if isUp && s.o.tagTTL > 0 {
 		if st, ok := s.recent.Get(key); ok && time.Since(st.checked) < s.o.tagTTL {
-			return st.src, nil
+			if src, ok := s.sources.get(st.d); ok {
+				return src, nil
+			}
 		}
 	}
 	v, err, _ := s.flight.Do(key, func() (any, error) {
@@ -143,11 +148,11 @@ func (s *Server) source(ctx context.Context, rt *route) (*source, error) {
 			}
 			return nil, err
 		}
-		src, err := s.memo.sourceOf(m)
+		src, err := s.sourceOf(m)
 		if err != nil || !isUp {
 			return src, err
 		}
-		s.recent.Add(key, &tagState{src: src, checked: time.Now()})
+		s.recent.Add(key, &tagState{d: m.digest, checked: time.Now()})
 		if err := s.tagRecords.put(up.name(), rt.repo, rt.ref, m); err != nil {
 			s.m.storeErrors.Inc()
 			s.o.logger.Warn("tag record not written", "err", err)
@@ -160,9 +165,10 @@ func (s *Server) source(ctx context.Context, rt *route) (*source, error) {
 	return v.(*source), nil
 }
 
-// tagState is a tag's source as last read from its upstream.
+// tagState is the digest a tag named when last read from its upstream
+// (its source is in s.sources while it stays there).
 type tagState struct {
-	src     *source
+	d       digest.Digest
 	checked time.Time
 }
 
@@ -181,13 +187,18 @@ func upstreamDown(err error) bool {
 func (s *Server) lastKnown(key string, up *upstreamBackend, rt *route, cause error) *source {
 	var src *source
 	if st, ok := s.recent.Get(key); ok {
-		src = st.src
-	} else if m, err := s.tagRecords.get(up.name(), rt.repo, rt.ref); m != nil {
-		if src, err = s.memo.sourceOf(m); err != nil {
-			return nil
+		src, _ = s.sources.get(st.d)
+	}
+	if src == nil {
+		m, err := s.tagRecords.get(up.name(), rt.repo, rt.ref)
+		switch {
+		case m != nil:
+			if src, err = s.sourceOf(m); err != nil {
+				return nil
+			}
+		case err != nil:
+			s.o.logger.Warn("tag record unreadable", "err", err)
 		}
-	} else if err != nil {
-		s.o.logger.Warn("tag record unreadable", "err", err)
 	}
 	if src == nil {
 		return nil
@@ -205,20 +216,24 @@ func (s *Server) lastKnown(key string, up *upstreamBackend, rt *route, cause err
 // and counted, the answer served anyway: reading a tag must not need a
 // free disk).
 func (s *Server) tailorFor(src *source, p *profile.Profile) (*tailored, error) {
-	chosen, target, err := s.memo.choose(src, p)
+	chosen, target, needs, err := s.memo.choose(src, p)
 	if err != nil {
 		return nil, err
 	}
 	key := answerKey{src.m.digest, chosen}
 	if m, ok := s.answers.get(key); ok {
+		if !s.recipes.Contains(m.digest) { // a read lock: the hot path stays shared
+			s.recipes.Add(m.digest, recipe{src.m.digest, chosen})
+		}
 		return &tailored{manifest: m, selected: src.idx.Manifests[chosen], target: target}, nil
 	}
-	t, err := answer(src, chosen, target)
+	t, err := answer(src, chosen, target, needs)
 	if err != nil {
 		return nil, err
 	}
 	s.answers.add(key, t.manifest)
 	s.answers.add(t.manifest.digest, t.manifest)
+	s.recipes.Add(t.manifest.digest, recipe{src.m.digest, chosen})
 	if err := s.store.put(t.manifest); err != nil {
 		s.m.storeErrors.Inc()
 		s.o.logger.Warn("tailored index not stored: served from memory", "digest", t.manifest.digest.String(), "err", err)

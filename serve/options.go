@@ -37,6 +37,7 @@ type options struct {
 	ui              bool
 	publicUpstreams bool          // test seam: loopback upstreams count as public (redirect policy)
 	bodyIdle        time.Duration // test seam: how long a request body may stall (bodyIdle)
+	bodyMinRate     int64         // test seam: bytes per second a request body must keep (bodyMinRate)
 	tagTTL          time.Duration
 	cacheSize       int64
 	gcInterval      *time.Duration // the embedded registry's; nil: its default
@@ -203,6 +204,7 @@ func newOptions(opts []Option) (*options, error) {
 		upstreamTimeout: 30 * time.Second,
 		keychain:        authn.DefaultKeychain,
 		bodyIdle:        bodyIdle,
+		bodyMinRate:     bodyMinRate,
 		tagTTL:          DefaultTagTTL,
 		cacheSize:       DefaultCacheSize,
 	}

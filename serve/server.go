@@ -31,9 +31,11 @@ type Server struct {
 	defaultRemote *upstreamBackend
 	emb           *embedded
 	store         *store
-	answers       *memCache[any]                // tailored answers by answerKey and by digest
-	memo          *answerMemo                   // parsed indexes and choices (answers.go)
-	recent        *lru.Cache[string, *tagState] // upstream tags as last read
+	answers       *memCache[any]                    // tailored answers by answerKey and by digest
+	memo          *answerMemo                       // choices per (index digest, profile class) (answers.go)
+	recent        *lru.Cache[string, *tagState]     // upstream tags as last read
+	sources       *sourceCache                      // parsed sources, by digest (tagstate.go)
+	recipes       *lru.Cache[digest.Digest, recipe] // how each answer was made (recipes.go)
 	tagRecords    *tagRecords
 	cache         *cache // content cache of a proxying server; nil when off
 	m             *serverMetrics
@@ -92,6 +94,8 @@ func New(opts ...Option) (*Server, error) {
 	s.answers = newMemCache[any](answersMemBytes)
 	s.memo = newAnswerMemo()
 	s.recent, _ = lru.New[string, *tagState](maxRecentTags)
+	s.sources = newSourceCache(sourceMemBytes)
+	s.recipes = newRecipes()
 	if s.tagRecords, err = newTagRecords(o.storage); err != nil {
 		return nil, err
 	}
@@ -110,6 +114,7 @@ func New(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 		s.m.cacheUsage(s.cache.store)
+		s.tagRecords.cache = s.cache
 	}
 	for _, up := range o.upstreams {
 		r, err := newRemote(up, o, s.m, s.cache)
@@ -159,10 +164,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if p != nil {
 			rec.code = 499 // cut off
 		}
-		s.m.requests.WithLabelValues(kind, r.Method, strconv.Itoa(rec.code)).Inc()
+		s.m.requests.WithLabelValues(kind, methodLabel(r.Method), strconv.Itoa(rec.code)).Inc()
 		if lvl := requestLevel(r, kind, rec.code); s.o.logger.Enabled(r.Context(), lvl) {
 			s.o.logger.LogAttrs(r.Context(), lvl, "request",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("method", clip(r.Method, maxLogMethod)), slog.String("path", clip(r.URL.Path, maxLogPath)),
 				slog.String("ns", r.URL.Query().Get("ns")), slog.Int("status", rec.code),
 				slog.Int64("bytes", rec.n), slog.Duration("duration", time.Since(start)))
 		}
@@ -253,12 +258,19 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route, c
 }
 
 // bodyIdle is how long a request body may stall before the connection is
-// cut (a body announced and never sent held a connection forever).
-const bodyIdle = 30 * time.Second
+// cut (a body announced and never sent held a connection forever);
+// bodyMinRate is the average rate, after the first bodyIdle, below which
+// it is cut too (a body trickling a byte every 10 s held it as long).
+const (
+	bodyIdle    = 30 * time.Second
+	bodyMinRate = 1 << 10 // bytes per second
+)
 
 // limitBody cuts r's connection when its body makes no progress for
-// s.o.bodyIdle: each read that brings bytes moves the read deadline on.
-// Large uploads take as long as they flow.
+// s.o.bodyIdle, or arrives slower on average than s.o.bodyMinRate once
+// the first s.o.bodyIdle is past: a read that brings bytes moves the read
+// deadline on only while the body keeps that rate. Large uploads take as
+// long as they flow.
 func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return
@@ -267,27 +279,40 @@ func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) {
 	if rc.SetReadDeadline(time.Now().Add(s.o.bodyIdle)) != nil {
 		return
 	}
-	r.Body = &idleBody{ReadCloser: r.Body, rc: rc, idle: s.o.bodyIdle}
+	now := time.Now()
+	r.Body = &idleBody{ReadCloser: r.Body, rc: rc, idle: s.o.bodyIdle, minRate: s.o.bodyMinRate, start: now}
 }
 
 // idleBody moves the connection's read deadline on as bytes arrive, at
-// most once a second.
+// most once a second, while they arrive at minRate on average (counted
+// from idle after the start).
 type idleBody struct {
 	io.ReadCloser
-	rc    *http.ResponseController
-	idle  time.Duration
-	moved time.Time
+	rc      *http.ResponseController
+	idle    time.Duration
+	minRate int64 // bytes per second
+	start   time.Time
+	n       int64
+	moved   time.Time
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
-		if now := time.Now(); now.Sub(b.moved) > time.Second {
+		b.n += int64(n)
+		if now := time.Now(); now.Sub(b.moved) > time.Second && b.keepsRate(now) {
 			b.moved = now
 			_ = b.rc.SetReadDeadline(now.Add(b.idle))
 		}
 	}
 	return n, err
+}
+
+// keepsRate reports whether the body came at minRate on average since
+// its first idle period ended.
+func (b *idleBody) keepsRate(now time.Time) bool {
+	late := now.Sub(b.start) - b.idle
+	return late <= 0 || float64(b.n) >= float64(b.minRate)*late.Seconds()
 }
 
 // challenge writes err, with an HTTP Basic challenge when it is a 401.

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -23,16 +24,31 @@ import (
 // named by the hash of (upstream, repository, tag), written atomically and
 // only when the tag moved. At most maxTagRecords are kept, the least
 // recently read removed first (order rebuilt from the files' times at
-// start).
+// start). With a content cache, a record holds the digest only: the
+// manifest itself is in the cache (put there when it was fetched), once
+// however many tags name it, and bounded by --cache-size; without one,
+// the records hold the manifests, at most maxTagRecordBytes of them.
 type tagRecords struct {
-	dir string
+	dir   string
+	cache *cache // the content cache; nil when off
 
 	mu    sync.Mutex
-	known *lru.Cache[string, digest.Digest] // file name -> digest stored ("" unknown)
+	known *lru.Cache[string, recordInfo] // file name -> what is stored
+	bytes int64                          // file bytes of the known records
 }
 
-// maxTagRecords bounds the tags remembered.
-const maxTagRecords = 65536
+// recordInfo is what a record file holds: the digest ("" unknown) and
+// the file's size.
+type recordInfo struct {
+	d    digest.Digest
+	size int64
+}
+
+// Bounds of the tag records: how many, and their bytes on disk.
+const (
+	maxTagRecords     = 65536
+	maxTagRecordBytes = 64 << 20
+)
 
 // tagRecord is a file's content.
 type tagRecord struct {
@@ -50,7 +66,8 @@ func newTagRecords(storage string) (*tagRecords, error) {
 		return nil, fmt.Errorf("tag records: %w", err)
 	}
 	t := &tagRecords{dir: dir}
-	t.known, _ = lru.NewWithEvict(maxTagRecords, func(name string, _ digest.Digest) {
+	t.known, _ = lru.NewWithEvict(maxTagRecords, func(name string, ri recordInfo) {
+		t.bytes -= ri.size
 		_ = os.Remove(filepath.Join(dir, name))
 	})
 	entries, err := os.ReadDir(dir)
@@ -60,6 +77,7 @@ func newTagRecords(storage string) (*tagRecords, error) {
 	type aged struct {
 		name string
 		mod  int64
+		size int64
 	}
 	var files []aged
 	for _, e := range entries {
@@ -68,12 +86,12 @@ func newTagRecords(storage string) (*tagRecords, error) {
 			continue
 		}
 		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
-			files = append(files, aged{e.Name(), info.ModTime().UnixNano()})
+			files = append(files, aged{e.Name(), info.ModTime().UnixNano(), info.Size()})
 		}
 	}
 	slices.SortFunc(files, func(a, b aged) int { return int(a.mod - b.mod) })
 	for _, f := range files {
-		t.known.Add(f.name, "")
+		t.add(f.name, recordInfo{size: f.size})
 	}
 	return t, nil
 }
@@ -83,16 +101,33 @@ func tagFile(upstream, repo, tag string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// add notes a record (the caller holds t.mu, or is New), removing the
+// least recently read while the records are over their bytes.
+func (t *tagRecords) add(name string, ri recordInfo) {
+	if old, ok := t.known.Peek(name); ok {
+		t.bytes -= old.size
+	}
+	t.known.Add(name, ri)
+	t.bytes += ri.size
+	for t.bytes > maxTagRecordBytes && t.known.Len() > 1 {
+		t.known.RemoveOldest()
+	}
+}
+
 // put records that tag named m, unless that is what is recorded.
 func (t *tagRecords) put(upstream, repo, tag string, m *manifest) error {
 	name := tagFile(upstream, repo, tag)
 	t.mu.Lock()
-	d, ok := t.known.Get(name)
+	ri, ok := t.known.Get(name)
 	t.mu.Unlock()
-	if ok && d == m.digest {
+	if ok && ri.d == m.digest {
 		return nil
 	}
-	data, err := json.Marshal(tagRecord{Upstream: upstream, Repo: repo, Tag: tag, MediaType: m.mediaType, Digest: m.digest.String(), Body: m.body})
+	rec := tagRecord{Upstream: upstream, Repo: repo, Tag: tag, MediaType: m.mediaType, Digest: m.digest.String()}
+	if t.cache == nil {
+		rec.Body = m.body
+	}
+	data, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
@@ -100,7 +135,7 @@ func (t *tagRecords) put(upstream, repo, tag string, m *manifest) error {
 		return fmt.Errorf("tag record %s/%s:%s: %w", upstream, repo, tag, unwrapPath(err))
 	}
 	t.mu.Lock()
-	t.known.Add(name, m.digest)
+	t.add(name, recordInfo{d: m.digest, size: int64(len(data))})
 	t.mu.Unlock()
 	return nil
 }
@@ -120,13 +155,25 @@ func (t *tagRecords) get(upstream, repo, tag string) (*manifest, error) {
 		return nil, nil // damaged or not this tag's: as if unknown
 	}
 	d, err := digest.Parse(r.Digest)
-	if err != nil || d.Algorithm().FromBytes(r.Body) != d {
+	if err != nil {
+		return nil, nil
+	}
+	m := &manifest{body: r.Body, mediaType: r.MediaType, digest: d}
+	if len(r.Body) == 0 && t.cache != nil {
+		if m = t.cache.manifest(context.Background(), d); m == nil {
+			return nil, nil // evicted from the cache: unknown
+		}
+		if r.MediaType != "" {
+			m.mediaType = r.MediaType
+		}
+	}
+	if d.Algorithm().FromBytes(m.body) != d {
 		return nil, nil
 	}
 	t.mu.Lock()
-	t.known.Add(name, d)
+	t.add(name, recordInfo{d: d, size: int64(len(data))})
 	t.mu.Unlock()
-	return &manifest{body: r.Body, mediaType: r.MediaType, digest: d}, nil
+	return m, nil
 }
 
 // unwrapPath drops the path of an os error (errors may reach a log that

@@ -23,7 +23,7 @@ const (
 	// AnnotationSelectedFrom is the digest of the upstream entry chosen.
 	AnnotationSelectedFrom = "dev.tailor.selected.from"
 	// AnnotationSelectedTarget is the chosen entry's CPU target ("generic" for none).
-	AnnotationSelectedTarget = "dev.tailor.selected.target"
+	AnnotationSelectedTarget = requirement.AnnotationSelectedTarget
 	// AnnotationSourceIndex is the digest of the upstream index. Publishing
 	// commands refuse an index that carries it: it is an answer, not a
 	// published index.
@@ -65,33 +65,34 @@ func parseSource(m *manifest) (*source, error) {
 	if err != nil {
 		return nil, newError(http.StatusBadGateway, codeManifestInvalid, "malformed index upstream", nil)
 	}
-	if !distinguishable(idx.Manifests) {
+	if !tailorable(idx) {
 		return &source{m: m}, nil
 	}
 	return &source{m: m, idx: idx}, nil
 }
 
-// choose is the entry of src the best for p, and its target.
-func choose(src *source, p *profile.Profile) (int, string, error) {
+// choose is the entry of src the best for p, its target and its needs.
+func choose(src *source, p *profile.Profile) (int, string, requirement.Requirements, error) {
 	best, _, err := match.Best(src.idx.Manifests, p, match.Lenient())
 	if err != nil {
 		var nm *match.NoMatchError
 		if errors.As(err, &nm) {
-			return 0, "", newError(http.StatusNotFound, codeManifestUnknown,
+			return 0, "", requirement.Requirements{}, newError(http.StatusNotFound, codeManifestUnknown,
 				"no entry of the index runs on profile "+p.String(), err.Error())
 		}
-		return 0, "", newError(http.StatusBadRequest, codeManifestUnknown, "cannot match profile "+p.String(), err.Error())
+		return 0, "", requirement.Requirements{}, newError(http.StatusBadRequest, codeManifestUnknown, "cannot match profile "+p.String(), err.Error())
 	}
 	target := best.Reqs.Target
 	if target == "" {
 		target = "generic"
 	}
-	return best.Index, target, nil
+	return best.Index, target, best.Reqs, nil
 }
 
-// answer is the tailored index of src with entry chosen selected.
-func answer(src *source, chosen int, target string) (*tailored, error) {
-	out := rewrite(src.idx, chosen, target, src.m.digest)
+// answer is the tailored index of src with entry chosen (needing needs)
+// selected.
+func answer(src *source, chosen int, target string, needs requirement.Requirements) (*tailored, error) {
+	out := rewrite(src.idx, chosen, target, needs, src.m.digest)
 	body, err := json.Marshal(out)
 	if err != nil {
 		return nil, err
@@ -102,8 +103,12 @@ func answer(src *source, chosen int, target string) (*tailored, error) {
 
 // rewrite keeps, of the entries of the chosen entry's os/arch, only the
 // chosen one (platform reduced to os/arch, selection annotated), at the
-// place of the first of them; other entries stay as they are.
-func rewrite(idx *v1.IndexManifest, chosen int, target string, source digest.Digest) *v1.IndexManifest {
+// place of the first of them; other entries stay as they are. The chosen
+// entry carries its needs as dev.tailor.* annotations, whatever encoding
+// the source used (a variant, MetaHub features): its platform no longer
+// says them, and a copy of the answer must still match only hosts that
+// run it (DESIGN.md §4).
+func rewrite(idx *v1.IndexManifest, chosen int, target string, needs requirement.Requirements, source digest.Digest) *v1.IndexManifest {
 	sel := idx.Manifests[chosen]
 	group := match.PlatformKey(sel.Platform)
 	out := &v1.IndexManifest{
@@ -133,6 +138,7 @@ func rewrite(idx *v1.IndexManifest, chosen int, target string, source digest.Dig
 		if e.Annotations == nil {
 			e.Annotations = map[string]string{}
 		}
+		maps.Copy(e.Annotations, needs.Annotations())
 		e.Annotations[AnnotationSelectedFrom] = sel.Digest.String()
 		e.Annotations[AnnotationSelectedTarget] = target
 		out.Manifests = append(out.Manifests, e)
@@ -140,23 +146,21 @@ func rewrite(idx *v1.IndexManifest, chosen int, target string, source digest.Dig
 	return out
 }
 
-// distinguishable reports whether some os/arch of the index has entries
-// with different requirements: only then is there anything to tailor.
-func distinguishable(entries []v1.Descriptor) bool {
-	seen := map[string]string{}
-	for _, d := range entries {
-		key := match.PlatformKey(d.Platform)
+// tailorable reports whether an index has anything to match: an entry
+// with requirements (or requirements that cannot be read), or the mark of
+// a tailored answer. Such an index is matched however many entries it
+// has: a one-entry index, a copy of an answer above all, is never passed
+// through to a host its entry may not run on. An index of generic builds
+// only passes through.
+func tailorable(idx *v1.IndexManifest) bool {
+	if idx.Annotations[AnnotationSourceIndex] != "" {
+		return true
+	}
+	for _, d := range idx.Manifests {
 		r, err := requirement.FromDescriptor(d)
-		req := r.String()
-		if err != nil {
-			req = "error: " + err.Error()
-		} else if r.IsGeneric() {
-			req = ""
-		}
-		if prev, ok := seen[key]; ok && prev != req {
+		if err != nil || !r.IsGeneric() {
 			return true
 		}
-		seen[key] = req
 	}
 	return false
 }

@@ -35,18 +35,26 @@ func needCC(t *testing.T) {
 }
 
 // buildFile writes a tailor.yaml building the forces example's sources
-// with the given fields, and returns its path.
+// (copied beside it: a build's context: stays inside the build file's
+// directory) with the given fields, and returns its path.
 func buildFile(t *testing.T, fields string) string {
 	t.Helper()
-	src, err := filepath.Abs("../../examples/forces/src")
+	dir := t.TempDir()
+	source, err := os.ReadFile("../../examples/forces/src/forces.c")
 	if err != nil {
 		t.Fatal(err)
 	}
-	yaml := "name: forces\ncontext: " + src + "\nentrypoint: [/forces]\n" + fields
+	if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "src", "forces.c"), source, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "name: forces\ncontext: src\nentrypoint: [/forces]\n" + fields
 	if !strings.Contains(fields, "command:") {
 		yaml += "command: $CC $CFLAGS -O3 -static -DTAILOR_TARGET=$TAILOR_TARGET -o $TAILOR_OUT/forces forces.c -lm\n"
 	}
-	path := filepath.Join(t.TempDir(), "tailor.yaml")
+	path := filepath.Join(dir, "tailor.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}

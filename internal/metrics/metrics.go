@@ -153,7 +153,19 @@ func (s *scalar) write(w *bufio.Writer) {
 	sample(w, s.name, "", s.value())
 }
 
-// CounterVec is a counter per combination of label values.
+// Bounds of a CounterVec, whatever label values its callers pass (a
+// server's label values can come from clients): at most MaxSeries
+// combinations, each value at most MaxLabelBytes. Further combinations
+// count in one series whose every label is OverflowLabel; longer values
+// are cut.
+const (
+	MaxSeries     = 1000
+	MaxLabelBytes = 128
+	OverflowLabel = "_overflow"
+)
+
+// CounterVec is a counter per combination of label values, bounded in
+// count and bytes (MaxSeries, MaxLabelBytes).
 type CounterVec struct {
 	name, help string
 	labels     []string
@@ -174,15 +186,33 @@ func (r *Registry) NewCounterVec(name, help string, labels ...string) *CounterVe
 }
 
 // WithLabelValues returns the counter of these label values, one per
-// label name, in order.
+// label name, in order: values are cut to MaxLabelBytes, and once the
+// family holds MaxSeries combinations a new one gets the overflow series.
 func (v *CounterVec) WithLabelValues(values ...string) *Counter {
 	if len(values) != len(v.labels) {
 		panic(fmt.Sprintf("metrics: %s has %d labels, got %d values", v.name, len(v.labels), len(values)))
+	}
+	cut := false
+	for i, s := range values {
+		if len(s) > MaxLabelBytes {
+			if !cut { // never write the caller's slice
+				values, cut = slices.Clone(values), true
+			}
+			values[i] = strings.ToValidUTF8(s[:MaxLabelBytes], "")
+		}
 	}
 	key := strings.Join(values, "\xff")
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	l, ok := v.values[key]
+	if !ok && len(v.values) >= MaxSeries {
+		values = make([]string, len(v.labels))
+		for i := range values {
+			values[i] = OverflowLabel
+		}
+		key = strings.Join(values, "\xff")
+		l, ok = v.values[key]
+	}
 	if !ok {
 		var b strings.Builder
 		for i, n := range v.labels {

@@ -110,3 +110,37 @@ func TestMisuse(t *testing.T) {
 		}()
 	}
 }
+
+// TestCounterVecBounded: label values a client chose (a 1 MB HTTP method)
+// cost at most MaxLabelBytes each, and at most MaxSeries+1 series however
+// many distinct values come: the rest count in the overflow series.
+func TestCounterVecBounded(t *testing.T) {
+	r := NewRegistry()
+	v := r.NewCounterVec("tailor_requests_total", "Requests.", "method", "code")
+	long := strings.Repeat("M", 1<<20)
+	for i := range 3 * MaxSeries {
+		v.WithLabelValues(long+strconv.Itoa(i), "200").Inc()
+		v.WithLabelValues("GET"+strconv.Itoa(i), "200").Inc()
+	}
+	var b strings.Builder
+	if _, err := r.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, "\ntailor_requests_total{"); n != MaxSeries+1 {
+		t.Errorf("%d series, want %d", n, MaxSeries+1)
+	}
+	if limit := (MaxSeries + 1) * (MaxLabelBytes + 64); len(out) > limit {
+		t.Errorf("exposition is %d bytes, want at most %d", len(out), limit)
+	}
+	// Long values are cut to one series (they share their first 128 bytes);
+	// the distinct short values fill the family, the rest overflow.
+	cutName := `method="` + strings.Repeat("M", MaxLabelBytes) + `",code="200"} 3000`
+	if !strings.Contains(out, cutName) {
+		t.Errorf("the cut long method is not one series of 3000")
+	}
+	over := `tailor_requests_total{method="` + OverflowLabel + `",code="` + OverflowLabel + `"} 2001`
+	if !strings.Contains(out, over) {
+		t.Errorf("no overflow series %q", over)
+	}
+}
