@@ -44,6 +44,12 @@ type Report struct {
 	// Unreached is what the code outside the reachable part uses (the
 	// run-time-selected variants, mostly): reported, never counted.
 	Unreached x86isa.Features `json:"-"`
+	// Dispatched is what code reached only behind a CPU-feature check
+	// uses (a branch on a feature variable: Go's internal/cpu, Rust's
+	// std_detect, __builtin_cpu_supports, OpenSSL's capability vector):
+	// never counted. DispatchBranches counts those branches.
+	Dispatched       x86isa.Features `json:"-"`
+	DispatchBranches int             `json:"dispatch_branches,omitempty"`
 	// Stripped is true when the file had no symbols to bound functions.
 	Stripped bool `json:"stripped,omitempty"`
 	// Caveat says why Needs cannot be trusted, when it cannot: a stripped
@@ -68,6 +74,12 @@ type program struct {
 	text      []segment
 	funcs     []fn // sorted by start
 	resolvers map[uint64]bool
+	vars      *featureVars
+	goProgram bool
+	// tables are the data symbols that hold the code addresses of one
+	// extension's variants (gcExpandersAVX512): dispatch tables, whose
+	// functions are no roots.
+	tables []span
 }
 
 type segment struct {
@@ -128,6 +140,9 @@ func (p *program) load() error {
 	if err != nil || len(syms) == 0 {
 		syms, _ = p.f.DynamicSymbols()
 	}
+	p.vars = loadFeatureVars(p.f, syms)
+	p.goProgram = isGo(p.f, syms)
+	p.tables = dispatchTables(syms)
 	seen := map[uint64]bool{}
 	for _, s := range syms {
 		typ := elf.ST_TYPE(s.Info)
@@ -260,6 +275,9 @@ func (p *program) roots() []uint64 {
 		}
 		for i := 0; i+8 <= len(data); i += 8 {
 			v := binary.LittleEndian.Uint64(data[i:])
+			if inSpans(p.tables, s.Addr+uint64(i)) {
+				continue
+			}
 			if f, ok := p.function(v); ok && f.start == v {
 				out = append(out, v)
 			}

@@ -1,0 +1,365 @@
+package reach
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"regexp"
+	"sort"
+
+	"github.com/tailor-dev/tailor/verify/x86isa"
+)
+
+// Code behind a CPU-feature check is dispatch, never a need. The general
+// rule: a conditional branch whose comparison reads a CPU-feature variable
+// (directly, or through a register loaded from one a few instructions
+// before) splits the code in two; the code reached only through its
+// "feature present" edge runs only on CPUs that have the feature, so its
+// instructions, and the functions it alone calls, do not count. The
+// variables are known by name: what runtimes and compilers store CPUID's
+// answers in.
+
+// featureVarRE matches the symbols of CPU-feature variables:
+//   - Go: internal/cpu.X86 (a struct of bools), golang.org/x/sys/cpu.X86
+//     (vendored too), and the package variables derived from them
+//     (runtime.x86HasPOPCNT, runtime.useAeshash, runtime.useAVXmemmove,
+//     crypto/...cpu.X86HasAVX2, sha256.useAVX2, aes.supportsAES);
+//   - gcc and clang's __builtin_cpu_supports: __cpu_model, __cpu_features2;
+//   - OpenSSL's capability vector OPENSSL_ia32cap_P;
+//   - Rust's is_x86_feature_detected!: std_detect::detect::cache::CACHE;
+//   - glibc's own (_dl_x86_cpu_features, _rtld_global_ro's copy);
+//   - the usual C names (x86_cpu_has_sse2, cpu_features, ia32cap, ...).
+var featureVarRE = regexp.MustCompile(`(?i)(^|[./_])(cpu\.X86|cpu\.X86Has\w+|x86Has\w+|(use|uses|has|have|support|supports|enable|can)_?(avx|sse|ssse|fma|bmi|aes|sha|popcnt|pclmul|vpclmul|gfni|vaes|adx|erms|fsrm|movbe|rdrand|rdseed|lzcnt|f16c|cx16|osxsave|vnni|amx|neon|asimd)\w*)$` +
+	`|(^|[./])(avx|avx2|avx512|sse\d*|ssse3|fma|bmi2?|aes|sha|popcnt|pclmul|gfni|vaes|adx)\w*(reqsmet|supported|enabled|available)$|^runtime\.memmoveBits$` +
+	`|^__cpu_model$|^__cpu_features2?$|OPENSSL_ia32cap_P|std_detect.*cache.*CACHE|^_dl_x86_cpu_features$|^_rtld_global_ro$|(^|_)(x86_)?cpu_?(has|features?|caps?|flags|indicator)(_|$)|ia32cap`)
+
+// featureVars are the address ranges of the feature variables, and the
+// GOT slots that point at them.
+type featureVars struct {
+	ranges []span
+	slots  map[uint64]bool
+}
+
+type span struct{ lo, hi uint64 }
+
+// has reports whether addr is in a feature variable or a GOT slot of one.
+func (v *featureVars) has(addr uint64) bool {
+	if v == nil {
+		return false
+	}
+	if v.slots[addr] {
+		return true
+	}
+	i := sort.Search(len(v.ranges), func(i int) bool { return v.ranges[i].hi > addr })
+	return i < len(v.ranges) && v.ranges[i].lo <= addr
+}
+
+// isFeatureVar reports whether a symbol names a CPU-feature variable.
+func isFeatureVar(name string) bool {
+	return name != "" && featureVarRE.MatchString(name)
+}
+
+// loadFeatureVars finds the feature variables of f's symbol tables.
+func loadFeatureVars(f *elf.File, syms []elf.Symbol) *featureVars {
+	v := &featureVars{slots: map[uint64]bool{}}
+	for _, s := range syms {
+		typ := elf.ST_TYPE(s.Info)
+		if typ != elf.STT_OBJECT && typ != elf.STT_NOTYPE || s.Value == 0 || !isFeatureVar(s.Name) {
+			continue
+		}
+		size := max(s.Size, 1)
+		if size > 4096 {
+			continue // no feature variable is that large
+		}
+		v.ranges = append(v.ranges, span{s.Value, s.Value + size})
+	}
+	sort.Slice(v.ranges, func(i, j int) bool { return v.ranges[i].lo < v.ranges[j].lo })
+	// GOT slots: a GLOB_DAT or 64-bit relocation against a feature
+	// variable's dynamic symbol (position-independent code reads the
+	// variable's address from there).
+	dyn, _ := f.DynamicSymbols()
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_RELA {
+			continue
+		}
+		data, err := sec.Data()
+		if err != nil {
+			continue
+		}
+		for i := 0; i+24 <= len(data); i += 24 {
+			off := binary.LittleEndian.Uint64(data[i:])
+			info := binary.LittleEndian.Uint64(data[i+8:])
+			typ, sym := uint32(info), info>>32
+			if typ != 6 && typ != 1 || sym == 0 || int(sym) > len(dyn) { // R_X86_64_GLOB_DAT, R_X86_64_64
+				continue
+			}
+			if isFeatureVar(dyn[sym-1].Name) {
+				v.slots[off] = true
+			}
+		}
+	}
+	if len(v.ranges) == 0 && len(v.slots) == 0 {
+		return nil
+	}
+	return v
+}
+
+// cmpWindow is how many instructions a comparison may come before the
+// branch that tests its flags.
+const cmpWindow = 6
+
+// dispatchEdges finds the conditional branches of a function's
+// instructions that test a CPU feature, and returns, for each, whether
+// its taken edge (true) or its fall-through edge (false) is the one
+// where the feature is present. A comparison tests a feature when it
+// reads a feature variable from memory, or a register loaded from one
+// (registers are followed in the function's linear order: a load from a
+// feature variable taints its destination, another write or a call
+// clears it).
+func dispatchEdges(insts []decoded, vars *featureVars) map[int]bool {
+	if vars == nil {
+		return nil
+	}
+	taint := taintIn(insts, vars)
+	out := map[int]bool{}
+	lastCmp, cmpFeature := -1, false
+	for i, d := range insts {
+		in := d.in
+		if in.Op != x86isa.OpNone {
+			lastCmp, cmpFeature = i, in.HasRef && vars.has(in.Ref) || in.Reads&taint[i] != 0
+		}
+		if in.Flow == x86isa.FlowCall {
+			lastCmp = -1
+		}
+		if in.Flow != x86isa.FlowCond || in.Cond < 0 || lastCmp < 0 || i-lastCmp > cmpWindow || !cmpFeature {
+			continue
+		}
+		if taken, ok := presentEdge(&insts[lastCmp].in, in.Cond); ok {
+			out[i] = taken
+		}
+	}
+	return out
+}
+
+// taintIn computes, for each instruction, the registers that may hold a
+// value loaded from a feature variable when it runs: a forward data flow
+// over the function's own control flow (a load from a feature variable
+// taints its destination, and with a mask keeps it; another write or a
+// call clears it).
+func taintIn(insts []decoded, vars *featureVars) []uint16 {
+	at := make(map[uint64]int, len(insts))
+	for i, d := range insts {
+		at[d.addr] = i
+	}
+	in := make([]uint16, len(insts))
+	out := func(i int) uint16 {
+		d := insts[i].in
+		t := in[i]
+		if d.Writes >= 0 {
+			if d.HasRef && vars.has(d.Ref) {
+				t |= 1 << d.Writes
+			} else {
+				t &^= 1 << d.Writes
+			}
+		}
+		if d.Flow == x86isa.FlowCall {
+			t = 0
+		}
+		return t
+	}
+	work := make([]int, len(insts))
+	for i := range work {
+		work[i] = len(insts) - 1 - i
+	}
+	queued := make([]bool, len(insts))
+	for i := range queued {
+		queued[i] = true
+	}
+	flow := func(to int, t uint16) {
+		if in[to]|t != in[to] {
+			in[to] |= t
+			if !queued[to] {
+				queued[to] = true
+				work = append(work, to)
+			}
+		}
+	}
+	for steps := 0; len(work) > 0 && steps < 64*len(insts)+1024; steps++ {
+		i := work[len(work)-1]
+		work = work[:len(work)-1]
+		queued[i] = false
+		t := out(i)
+		if t == 0 {
+			continue
+		}
+		d := insts[i].in
+		switch d.Flow {
+		case x86isa.FlowJump, x86isa.FlowReturn, x86isa.FlowStop, x86isa.FlowIndirect:
+		default:
+			if i+1 < len(insts) {
+				flow(i+1, t)
+			}
+		}
+		if d.HasTarget && (d.Flow == x86isa.FlowJump || d.Flow == x86isa.FlowCond) {
+			if j, ok := at[d.Target]; ok {
+				flow(j, t)
+			}
+		}
+	}
+	return in
+}
+
+// presentEdge says which edge of a Jcc with condition cond, after the
+// comparison cmp of a feature variable, is the feature-present one.
+func presentEdge(cmp *x86isa.Inst, cond int8) (taken, ok bool) {
+	// A nonzero test or bit means present: jne/jb taken, je/jae fall
+	// through. cmp $0 the same; cmp $1 (Go's CMPB ..., $1) or $mask the
+	// other way round; cmp $n with ja/jae/jg/jge: a level above n.
+	set := cmp.Op == x86isa.OpTest || cmp.Op == x86isa.OpBt || cmp.Op == x86isa.OpAnd ||
+		cmp.Op == x86isa.OpCmp && cmp.HasImm && cmp.Imm == 0
+	switch {
+	case cmp.Op == x86isa.OpCmp && !cmp.HasImm:
+		return false, false
+	case set && (cond == 5 || cond == 2):
+		return true, true
+	case set && (cond == 4 || cond == 3):
+		return false, true
+	case cmp.Op == x86isa.OpCmp && (cond == 4):
+		return true, true
+	case cmp.Op == x86isa.OpCmp && (cond == 5):
+		return false, true
+	case cmp.Op == x86isa.OpCmp && (cond == 7 || cond == 3 || cond == 0xf || cond == 0xd):
+		return true, true // ja, jae, jg, jge
+	case cmp.Op == x86isa.OpCmp && (cond == 6 || cond == 2 || cond == 0xe || cond == 0xc):
+		return false, true // jbe, jb, jle, jl
+	}
+	return false, false
+}
+
+// decoded is one instruction of a function.
+type decoded struct {
+	addr uint64
+	in   x86isa.Inst
+}
+
+// split marks which instructions of a function run only behind a CPU
+// check: reached from the function's start (and its other known entries)
+// only through a feature-present edge. In a function without an indirect
+// jump, code reached by neither walk is dead (Go's asyncPreempt holds AVX
+// and AVX-512 register saves that only a GOEXPERIMENT build jumps to) and
+// is set apart too; with one, it may be a jump table's target and counts.
+func split(insts []decoded, edges map[int]bool, entries []int) []bool {
+	at := make(map[uint64]int, len(insts))
+	for i, d := range insts {
+		at[d.addr] = i
+	}
+	succ := func(i int, follow func(to int, feature bool)) {
+		d := insts[i]
+		present, isDispatch := edges[i]
+		switch d.in.Flow {
+		case x86isa.FlowJump, x86isa.FlowReturn, x86isa.FlowStop, x86isa.FlowIndirect:
+		default:
+			if i+1 < len(insts) {
+				follow(i+1, isDispatch && !present)
+			}
+		}
+		if d.in.HasTarget && (d.in.Flow == x86isa.FlowJump || d.in.Flow == x86isa.FlowCond) {
+			if j, ok := at[d.in.Target]; ok {
+				follow(j, isDispatch && present)
+			}
+		}
+	}
+	walk := func(starts []int, allowFeature bool, seen []bool) {
+		stack := starts
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[i] {
+				continue
+			}
+			seen[i] = true
+			succ(i, func(to int, feature bool) {
+				if (allowFeature || !feature) && !seen[to] {
+					stack = append(stack, to)
+				}
+			})
+		}
+	}
+	if len(insts) == 0 {
+		return nil
+	}
+	normal := make([]bool, len(insts))
+	walk(append([]int{0}, entries...), false, normal)
+	indirect := false
+	var featureStarts []int
+	for i := range insts {
+		if !normal[i] {
+			continue
+		}
+		if insts[i].in.Flow == x86isa.FlowIndirect {
+			indirect = true
+		}
+		succ(i, func(to int, feature bool) {
+			if feature && !normal[to] {
+				featureStarts = append(featureStarts, to)
+			}
+		})
+	}
+	behind := make([]bool, len(insts))
+	copy(behind, normal) // seen: do not re-enter normal code
+	walk(featureStarts, true, behind)
+	out := make([]bool, len(insts))
+	any := false
+	for i := range insts {
+		if !normal[i] && (behind[i] || !indirect) {
+			out[i], any = true, true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return out
+}
+
+// goNamed are Go runtime functions whose code for some extensions runs
+// only after a CPU check the general rule cannot see (named knowledge):
+// indexbody's AVX2 part is reached for strings of 33 to 63 bytes, a
+// length internal/bytealg.MaxLen allows only when it found AVX2 at start.
+var goNamed = map[string]x86isa.Features{
+	"indexbody": x86isa.AVX | x86isa.AVX2,
+}
+
+// isGo reports whether f is a Go program (its build information section,
+// or the runtime's symbols).
+func isGo(f *elf.File, syms []elf.Symbol) bool {
+	if f.Section(".go.buildinfo") != nil {
+		return true
+	}
+	for _, s := range syms {
+		if s.Name == "runtime.main" || s.Name == "runtime.text" {
+			return true
+		}
+	}
+	return false
+}
+
+// tableRE matches the names of tables of one extension's variants.
+var tableRE = regexp.MustCompile(`(?i)(avx512|avx2|avx|sse4|sse42|ssse3|vnni|amx)[a-z0-9_]*$|(expanders|kernels?|funcs|table)_?(avx512|avx2|avx|sse4|ssse3)`)
+
+// dispatchTables are the data symbols named for an extension's variants.
+func dispatchTables(syms []elf.Symbol) []span {
+	var out []span
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_OBJECT || s.Size < 16 || !tableRE.MatchString(s.Name) {
+			continue
+		}
+		out = append(out, span{s.Value, s.Value + s.Size})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].lo < out[j].lo })
+	return out
+}
+
+// inSpans reports whether addr is in one of the sorted spans.
+func inSpans(ss []span, addr uint64) bool {
+	i := sort.Search(len(ss), func(i int) bool { return ss[i].hi > addr })
+	return i < len(ss) && ss[i].lo <= addr
+}
