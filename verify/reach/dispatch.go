@@ -89,11 +89,16 @@ func loadFeatureVars(f *elf.File, syms []elf.Symbol) *featureVars {
 			off := binary.LittleEndian.Uint64(data[i:])
 			info := binary.LittleEndian.Uint64(data[i+8:])
 			typ, sym := uint32(info), info>>32
-			if typ != 6 && typ != 1 || sym == 0 || int(sym) > len(dyn) { // R_X86_64_GLOB_DAT, R_X86_64_64
-				continue
-			}
-			if isFeatureVar(dyn[sym-1].Name) {
-				v.slots[off] = true
+			switch {
+			case typ == 8: // R_X86_64_RELATIVE: the slot of a local variable
+				addend := binary.LittleEndian.Uint64(data[i+16:])
+				if inSpans(v.ranges, addend) {
+					v.slots[off] = true
+				}
+			case (typ == 6 || typ == 1) && sym > 0 && int(sym) <= len(dyn): // R_X86_64_GLOB_DAT, R_X86_64_64
+				if isFeatureVar(dyn[sym-1].Name) {
+					v.slots[off] = true
+				}
 			}
 		}
 	}
@@ -142,9 +147,9 @@ func dispatchEdges(insts []decoded, vars *featureVars) map[int]bool {
 
 // taintIn computes, for each instruction, the registers that may hold a
 // value loaded from a feature variable when it runs: a forward data flow
-// over the function's own control flow (a load from a feature variable
-// taints its destination, and with a mask keeps it; another write or a
-// call clears it).
+// over the function's own control flow (a load from a feature variable,
+// or through a register that points at one, taints its destination;
+// another write or a call clears it).
 func taintIn(insts []decoded, vars *featureVars) []uint16 {
 	at := make(map[uint64]int, len(insts))
 	for i, d := range insts {
@@ -155,7 +160,7 @@ func taintIn(insts []decoded, vars *featureVars) []uint16 {
 		d := insts[i].in
 		t := in[i]
 		if d.Writes >= 0 {
-			if d.HasRef && vars.has(d.Ref) {
+			if d.HasRef && vars.has(d.Ref) || d.Base >= 0 && t&(1<<d.Base) != 0 {
 				t |= 1 << d.Writes
 			} else {
 				t &^= 1 << d.Writes
@@ -219,10 +224,10 @@ func presentEdge(cmp *x86isa.Inst, cond int8) (taken, ok bool) {
 	switch {
 	case cmp.Op == x86isa.OpCmp && !cmp.HasImm:
 		return false, false
-	case set && (cond == 5 || cond == 2):
-		return true, true
-	case set && (cond == 4 || cond == 3):
-		return false, true
+	case set && (cond == 5 || cond == 2 || cond == 8 && cmp.Op != x86isa.OpBt):
+		return true, true // jne, jb, js (the top bit: test %ax,%ax)
+	case set && (cond == 4 || cond == 3 || cond == 9 && cmp.Op != x86isa.OpBt):
+		return false, true // je, jae, jns
 	case cmp.Op == x86isa.OpCmp && (cond == 4):
 		return true, true
 	case cmp.Op == x86isa.OpCmp && (cond == 5):

@@ -59,6 +59,9 @@ type Inst struct {
 	// writes (mov, movzx, movsx, lea, mov $imm, xor r,r), -1 for others.
 	Reads  uint16
 	Writes int8
+	// Base is the base register of a memory operand (-1: none, or
+	// RIP-relative): a load through a pointer to a feature variable.
+	Base int8
 }
 
 // Op is a comparison that sets the flags a Jcc then tests.
@@ -109,7 +112,7 @@ type decoder struct {
 // address); linear decoders skip one byte and go on.
 func Decode(code []byte, pc uint64) (Inst, error) {
 	d := decoder{b: code, pc: pc}
-	d.inst.Cond, d.inst.Writes = -1, -1
+	d.inst.Cond, d.inst.Writes, d.inst.Base = -1, -1, -1
 	if err := d.decode(); err != nil {
 		return Inst{}, fmt.Errorf("%w at %#x", err, pc)
 	}
@@ -234,6 +237,9 @@ func (d *decoder) modRM() error {
 		if mod == 0 && sib&7 == 5 {
 			return d.skip(4)
 		}
+		d.inst.Base = int8(sib&7 | d.rex&1<<3)
+	} else if !(mod == 0 && rm == 5) {
+		d.inst.Base = int8(rm | d.rex&1<<3)
 	}
 	switch {
 	case mod == 0 && rm == 5:
@@ -261,13 +267,21 @@ func (d *decoder) rmX() int8 {
 }
 
 // reads sets the registers a comparison reads: its ModRM reg field when
-// withReg, its rm field when that is a register.
-func (d *decoder) reads(withReg bool) {
+// withReg, its rm field when that is a register. Without a REX prefix, a
+// byte operation's registers 4 to 7 are AH, CH, DH and BH: parts of
+// registers 0 to 3.
+func (d *decoder) reads(withReg, byteOp bool) {
+	high := func(r int8) int8 {
+		if byteOp && d.rex == 0 && r >= 4 && r < 8 {
+			return r - 4
+		}
+		return r
+	}
 	if withReg {
-		d.inst.Reads |= 1 << d.regX()
+		d.inst.Reads |= 1 << high(d.regX())
 	}
 	if r := d.rmX(); r >= 0 {
-		d.inst.Reads |= 1 << r
+		d.inst.Reads |= 1 << high(r)
 	}
 }
 func (d *decoder) mod() byte { return d.modrm >> 6 }

@@ -9,7 +9,7 @@ func (d *decoder) oneByte(op byte) error {
 		if err := d.modRM(); err != nil {
 			return err
 		}
-		d.reads(true)
+		d.reads(true, op&1 == 0)
 		if (op == 0x31 || op == 0x33) && d.rmX() == d.regX() {
 			d.inst.Writes = d.regX() // xor r, r: a zero
 		}
@@ -32,7 +32,7 @@ func (d *decoder) oneByte(op byte) error {
 		if err := d.modRM(); err != nil {
 			return err
 		}
-		d.reads(true)
+		d.reads(true, op == 0x84)
 		return nil
 	case op == 0x8a || op == 0x8b || op == 0x8d: // mov r, r/m; lea
 		if err := d.modRM(); err != nil {
@@ -88,7 +88,7 @@ func (d *decoder) oneByte(op byte) error {
 		if err := d.modRM(); err != nil {
 			return err
 		}
-		d.reads(false)
+		d.reads(false, op == 0x80)
 		return d.imm(1, aluOp(d.reg()))
 	case 0x6b, 0xc0, 0xc1, 0xc6:
 		if err := d.modRM(); err != nil {
@@ -108,7 +108,7 @@ func (d *decoder) oneByte(op byte) error {
 		if err := d.modRM(); err != nil {
 			return err
 		}
-		d.reads(false)
+		d.reads(false, false)
 		return d.imm(d.immZ(), aluOp(d.reg()))
 	case 0xc7:
 		if err := d.modRM(); err != nil {
@@ -118,6 +118,7 @@ func (d *decoder) oneByte(op byte) error {
 			return d.skip(d.immZ())
 		}
 		if d.mod() == 3 && d.reg() == 0 && !d.opsize {
+			d.inst.Writes = d.rmX() // mov $imm32, %reg
 			return d.addressImm()
 		}
 		return d.skip(d.immZ())
@@ -155,7 +156,7 @@ func (d *decoder) oneByte(op byte) error {
 			return err
 		}
 		if d.reg() < 2 { // test r/m, imm
-			d.reads(false)
+			d.reads(false, op == 0xf6)
 			if op == 0xf6 {
 				return d.imm(1, OpTest)
 			}
@@ -228,12 +229,12 @@ func (d *decoder) twoByte() error {
 	switch op {
 	case 0xa3: // bt r/m, r
 		d.inst.Op = OpBt
-		d.reads(true)
+		d.reads(true, false)
 	case 0xb6, 0xb7, 0xbe, 0xbf: // movzx, movsx
 		d.inst.Writes = d.regX()
 	case 0xba: // group 8: bt (4), bts, btr, btc r/m, imm8
 		if d.reg() == 4 {
-			d.reads(false)
+			d.reads(false, false)
 			return d.imm(1, OpBt)
 		}
 		return d.skip(1)

@@ -1,0 +1,141 @@
+package verify
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/tailor-dev/tailor/internal/gcctest"
+	"github.com/tailor-dev/tailor/internal/tooltest"
+)
+
+// realCase is a program built by a real toolchain in the test, its label,
+// and the truth: whether it runs under the qemu model of its declared
+// target, established by the test's own run.
+type realCase struct {
+	name   string
+	bin    string
+	static bool
+	target string // dev.tailor.cpu.target; "" for plain amd64
+	model  string
+	runs   bool
+	needs  string // a feature the reasons must name when it does not run
+}
+
+// truth runs bin under qemu -cpu model and reports whether it ran to a
+// clean exit.
+func truth(t *testing.T, bin, model string, args ...string) bool {
+	t.Helper()
+	qemu := tooltest.Path(t, "qemu-x86_64")
+	cmd := exec.Command(qemu, append([]string{"-cpu", model, bin}, args...)...)
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok && !ee.Exited() && !strings.Contains(ee.String(), "illegal") {
+		t.Fatalf("truth run of %s under %s: %v (want a clean exit or SIGILL)", bin, model, err)
+	}
+	return err == nil
+}
+
+// libgccLayer adds this machine's libgcc_s (Rust's std links it).
+func libgccLayer(t *testing.T) v1.Layer {
+	const p = "/lib/x86_64-linux-gnu/libgcc_s.so.1"
+	tooltest.File(t, p, "libgcc-s1")
+	return layer(t, entryTar{name: "usr/lib/x86_64-linux-gnu/libgcc_s.so.1", local: p})
+}
+
+// verifyCases verifies each case as an entry of its own and checks the
+// verdict against the truth, with and without runs; it returns the
+// false "mislabeled" and false "ok" counts.
+func verifyCases(t *testing.T, cases []realCase, extra ...v1.Layer) {
+	t.Helper()
+	base := debianBase(t)
+	var entries []Entry
+	for i := range cases {
+		c := &cases[i]
+		c.runs = truth(t, c.bin, c.model, "300")
+		layers := []v1.Layer{layer(t, entryTar{name: "app/prog", local: c.bin})}
+		if !c.static {
+			layers = append(append([]v1.Layer{base}, extra...), layers...)
+		}
+		d := v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}
+		if c.target != "" {
+			d.Annotations = map[string]string{"dev.tailor.cpu.target": c.target}
+		}
+		entries = append(entries, Entry{Descriptor: d, Image: image(t, []string{"/app/prog", "300"}, layers...)})
+	}
+	for _, run := range []bool{true, false} {
+		res, err := Images(context.Background(), entries, WithRun(run))
+		if err != nil {
+			t.Fatal(err)
+		}
+		falseMislabeled, falseOK := 0, 0
+		for i, c := range cases {
+			r := res[i]
+			want := OK
+			if !c.runs {
+				want = Mislabeled
+			}
+			if r.Verdict != want {
+				if want == OK {
+					falseMislabeled++
+				} else {
+					falseOK++
+				}
+				t.Errorf("run=%v %s (truth under %s: runs=%v): %s %v", run, c.name, c.model, c.runs, r.Verdict, r.Reasons)
+				continue
+			}
+			if !c.runs && c.needs != "" && !strings.Contains(r.Needs, c.needs) {
+				t.Errorf("run=%v %s: needs %q, want %s named", run, c.name, r.Needs, c.needs)
+			}
+			if run && !c.runs && (r.Evidence.Run == nil || r.Evidence.Run.Outcome != "sigill" || r.Evidence.Run.Fault == nil || len(r.Evidence.Run.Fault.Needs) == 0) {
+				t.Errorf("%s: run %+v; want a SIGILL whose instruction is named", c.name, r.Evidence.Run)
+			}
+		}
+		t.Logf("run=%v: %d cases, %d false mislabeled, %d false ok", run, len(cases), falseMislabeled, falseOK)
+	}
+}
+
+// TestCPUCheckDispatch: a C program that tests the CPU with
+// __builtin_cpu_supports and calls its AVX2 and AVX-512 functions
+// directly is ok for x86_64 (dynamic and static); the same program
+// calling its AVX2 function unchecked is mislabeled, naming AVX2.
+func TestCPUCheckDispatch(t *testing.T) {
+	src := gcctest.Source(t, "cpucheck.c")
+	cases := []realCase{
+		{name: "checked, dynamic", bin: gcctest.Build(t, src, "cpucheck", "x86-64"), model: "Conroe"},
+		{name: "checked, static", bin: gcctest.Build(t, src, "cpucheck", "x86-64", "-static"), static: true, model: "Conroe"},
+		{name: "checked, dynamic, labelled nehalem", bin: gcctest.Build(t, src, "cpucheck", "x86-64"), target: "nehalem", model: "Nehalem"},
+		{name: "unchecked, dynamic", bin: gcctest.Build(t, src, "cpucheck", "x86-64", "-DUNCHECKED"), model: "Conroe", needs: "avx2"},
+		{name: "unchecked, static, labelled nehalem", bin: gcctest.Build(t, src, "cpucheck", "x86-64", "-DUNCHECKED", "-static"), static: true, target: "nehalem", model: "Nehalem", needs: "avx2"},
+	}
+	verifyCases(t, cases)
+}
+
+// TestRustDispatch: Rust's is_x86_feature_detected! (std_detect) guards
+// an AVX2 function: the default build is ok for x86_64; built with
+// -C target-cpu=haswell and labelled x86_64 it is mislabeled.
+func TestRustDispatch(t *testing.T) {
+	rustc := tooltest.Path(t, "rustc")
+	src := filepath.Join(t.TempDir(), "detect.rs")
+	if err := os.WriteFile(src, gcctest.Source(t, "detect.rs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := func(args ...string) string {
+		out := filepath.Join(t.TempDir(), "detect")
+		if b, err := exec.Command(rustc, append([]string{"-O", "-o", out, src}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("rustc %v: %v\n%s", args, err, b)
+		}
+		return out
+	}
+	def, haswell := build(), build("-C", "target-cpu=haswell")
+	cases := []realCase{
+		{name: "default", bin: def, model: "Conroe"},
+		{name: "default labelled haswell", bin: def, target: "haswell", model: "Haswell"},
+		{name: "target-cpu=haswell labelled haswell", bin: haswell, target: "haswell", model: "Haswell"},
+		{name: "target-cpu=haswell as plain amd64", bin: haswell, model: "Conroe"},
+	}
+	verifyCases(t, cases, libgccLayer(t))
+}
