@@ -41,7 +41,7 @@ func TestAnalyzeStaticBuilds(t *testing.T) {
 		{"x86-64", []string{"-static", "-Wl,-z,x86-64-v3"}, 0, 0, x86isa.AVX512F, true},
 		{"x86-64-v2", []string{"-static"}, x86isa.SSE3 | x86isa.SSE41, x86isa.SSE41, x86isa.AVX512F, true},
 		{"x86-64-v3", []string{"-static"}, x86isa.AVX | x86isa.AVX2 | x86isa.FMA, x86isa.FMA | x86isa.AVX2, x86isa.AVX512F, true},
-		{"x86-64-v4", []string{"-static"}, x86isa.AVX | x86isa.AVX2 | x86isa.FMA | x86isa.AVX512F, x86isa.AVX512F, 0, true},
+		{"x86-64-v4", []string{"-static"}, x86isa.AVX | x86isa.AVX2 | x86isa.FMA | x86isa.AVX512F | x86isa.AVX512DQ | x86isa.AVX512VL, x86isa.AVX512F, 0, true},
 		{"x86-64-v3", nil, x86isa.AVX | x86isa.AVX2 | x86isa.FMA, x86isa.FMA, 0, false},
 	}
 	for _, c := range cases {
