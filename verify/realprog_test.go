@@ -139,3 +139,51 @@ func TestRustDispatch(t *testing.T) {
 	}
 	verifyCases(t, cases, libgccLayer(t))
 }
+
+// TestAVX512Subsets: the AVX-512 subsets count apart. A build whose loops
+// gcc vectorised with vpopcntd (-march=icelake-server) is mislabeled as
+// skylake_avx512, which lacks avx512_vpopcntdq, and ok as icelake; one
+// with AVX512-FP16 arithmetic (-march=sapphirerapids) is mislabeled as
+// icelake or zen4. TCG runs no AVX-512, so the truth is what objdump says
+// the code holds (and the catalog's features of each target).
+func TestAVX512Subsets(t *testing.T) {
+	src := gcctest.Source(t, "subsets.c")
+	popcnt := gcctest.Build(t, src, "subsets", "icelake-server", "-static", "-mprefer-vector-width=512")
+	fp16 := gcctest.Build(t, src, "subsets", "sapphirerapids", "-static", "-mprefer-vector-width=512", "-DFP16")
+	objdump := tooltest.Path(t, "objdump")
+	for bin, mnemonic := range map[string]string{popcnt: "vpopcntd", fp16: "ph "} {
+		out, err := exec.Command(objdump, "-d", bin).Output()
+		if err != nil || !strings.Contains(string(out), mnemonic) {
+			t.Fatalf("truth: objdump of %s shows no %q (%v)", bin, mnemonic, err)
+		}
+	}
+	cases := []struct {
+		bin, target string
+		want        Verdict
+		names       string
+	}{
+		{popcnt, "skylake_avx512", Mislabeled, "avx512_vpopcntdq"},
+		{popcnt, "cascadelake", Mislabeled, "avx512_vpopcntdq"},
+		{popcnt, "icelake", OK, ""},
+		{fp16, "icelake", Mislabeled, "avx512_fp16"},
+		{fp16, "zen4", Mislabeled, "avx512_fp16"},
+	}
+	var entries []Entry
+	for _, c := range cases {
+		d := v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}, Annotations: map[string]string{"dev.tailor.cpu.target": c.target}}
+		entries = append(entries, Entry{Descriptor: d, Image: gcctest.ProgramImage(t, c.bin, "/subsets", "300")})
+	}
+	res, err := Images(context.Background(), entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cases {
+		r := res[i]
+		if r.Verdict != c.want || c.names != "" && (!strings.Contains(strings.Join(r.Reasons, "\n"), c.names) || !strings.Contains(r.Needs, c.names)) {
+			t.Errorf("%s labelled %s: %s %v needs %q; want %s naming %q", filepath.Base(c.bin), c.target, r.Verdict, r.Reasons, r.Needs, c.want, c.names)
+		}
+		if r.Evidence.Run == nil || r.Evidence.Run.Outcome != "skipped" || !strings.Contains(r.Evidence.Run.Detail, "AVX-512") {
+			t.Errorf("%s labelled %s: run %+v, want skipped, saying TCG has no AVX-512", filepath.Base(c.bin), c.target, r.Evidence.Run)
+		}
+	}
+}
