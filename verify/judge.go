@@ -177,6 +177,14 @@ func (s *state) judge(ctx context.Context) {
 	if s.prog != nil {
 		run := s.run(ctx, d)
 		res.Run = run
+		switch {
+		case run.Outcome == "sigill" && run.Fault != nil && isTrap(run.Fault.Bytes):
+			// ud2 (__builtin_trap, Rust's abort): the program stops itself
+			// with SIGILL on every CPU; no extension is missing.
+			why := fmt.Sprintf("run: it stopped itself with a trap instruction (%s at %#x, SIGILL on any CPU): no evidence of a missing extension", run.Fault.Bytes, run.Fault.Address)
+			gaps, remarks = append(gaps, why), append(remarks, why)
+			run.Outcome = "trapped"
+		}
 		switch run.Outcome {
 		case "sigill":
 			why, fn := sigillLie(run, d)
@@ -243,6 +251,12 @@ func (s *state) judge(ctx context.Context) {
 	if !needs.IsGeneric() {
 		s.res.Needs = needs.String()
 	}
+}
+
+// isTrap reports whether hex-encoded bytes are an instruction that
+// raises SIGILL on every CPU: ud2 (0f 0b), ud1 (0f b9), ud0 (0f ff).
+func isTrap(bytes string) bool {
+	return bytes == "0f0b" || strings.HasPrefix(bytes, "0fb9") || strings.HasPrefix(bytes, "0fff")
 }
 
 // nextLevel is the x86-64 level above the declared target's (0 when

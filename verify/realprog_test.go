@@ -187,3 +187,44 @@ func TestAVX512Subsets(t *testing.T) {
 		}
 	}
 }
+
+// TestRunsThatProveNothing: a run that never reached the program's code
+// (its library missing from the image: ld.so's "error while loading
+// shared libraries", exit 127) is no evidence, and the entry is
+// unverified with that reason; a program that stops itself with ud2
+// (__builtin_trap: SIGILL under every CPU model, Conroe and Haswell
+// alike) is not mislabeled for it: the instruction is named a trap.
+func TestRunsThatProveNothing(t *testing.T) {
+	tooltest.Path(t, "qemu-x86_64")
+	base := debianBase(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kern.c"), gcctest.Source(t, "kern.c"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gcctest.Run(t, dir, "-O3", "-shared", "-fPIC", "-o", "libkern.so", "kern.c")
+	gcctest.Run(t, dir, "-O3", "-DMAIN", "-o", "run", "kern.c", "-L.", "-lkern", "-lm")
+	trap := gcctest.Build(t, gcctest.Source(t, "trap.c"), "trap", "x86-64", "-static")
+	for _, model := range []string{"Conroe", "Haswell"} {
+		if truth(t, trap, model, "stop") {
+			t.Fatalf("truth: trap stop ran cleanly under %s", model)
+		}
+	}
+	amd64 := v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}
+	entries := []Entry{
+		{Descriptor: amd64, Image: image(t, []string{"run", "100"}, base, layer(t, entryTar{name: "usr/bin/run", local: filepath.Join(dir, "run")}))},
+		{Descriptor: amd64, Image: image(t, []string{"/trap", "stop"}, layer(t, entryTar{name: "trap", local: trap}))},
+	}
+	res, err := Images(context.Background(), entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing, trapped := res[0], res[1]
+	if missing.Verdict != Unverified || missing.Evidence.Run == nil || missing.Evidence.Run.Outcome != "not-started" ||
+		!strings.Contains(strings.Join(missing.Reasons, "\n"), "error while loading shared libraries") {
+		t.Errorf("missing library: %s %v, run %+v; want unverified, the run never started", missing.Verdict, missing.Reasons, missing.Evidence.Run)
+	}
+	if trapped.Verdict != OK || trapped.Evidence.Run == nil || trapped.Evidence.Run.Outcome != "trapped" ||
+		!strings.Contains(strings.Join(trapped.Reasons, "\n"), "trap instruction (0f0b") {
+		t.Errorf("ud2: %s %v, run %+v; want ok, the SIGILL named a trap", trapped.Verdict, trapped.Reasons, trapped.Evidence.Run)
+	}
+}
