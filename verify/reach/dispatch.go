@@ -120,11 +120,11 @@ const cmpWindow = 6
 // (registers are followed in the function's linear order: a load from a
 // feature variable taints its destination, another write or a call
 // clears it).
-func dispatchEdges(insts []decoded, vars *featureVars) map[int]bool {
+func dispatchEdges(insts []decoded, vars *featureVars, seeds map[int]uint16) (map[int]bool, []uint16) {
 	if vars == nil {
-		return nil
+		return nil, nil
 	}
-	taint := taintIn(insts, vars)
+	taint := taintIn(insts, vars, seeds)
 	out := map[int]bool{}
 	lastCmp, cmpFeature := -1, false
 	for i, d := range insts {
@@ -142,20 +142,25 @@ func dispatchEdges(insts []decoded, vars *featureVars) map[int]bool {
 			out[i] = taken
 		}
 	}
-	return out
+	return out, taint
 }
 
 // taintIn computes, for each instruction, the registers that may hold a
-// value loaded from a feature variable when it runs: a forward data flow
-// over the function's own control flow (a load from a feature variable,
+// value loaded from a feature variable when it runs (seeds: what jumps
+// from other functions bring to its entries; OpenSSL's bn_mul_mont loads
+// OPENSSL_ia32cap_P and jumps into bn_mul4x_mont, which tests it): a
+// forward data flow over the function's own control flow (a load from a feature variable,
 // or through a register that points at one, taints its destination;
 // another write or a call clears it).
-func taintIn(insts []decoded, vars *featureVars) []uint16 {
+func taintIn(insts []decoded, vars *featureVars, seeds map[int]uint16) []uint16 {
 	at := make(map[uint64]int, len(insts))
 	for i, d := range insts {
 		at[d.addr] = i
 	}
 	in := make([]uint16, len(insts))
+	for i, t := range seeds {
+		in[i] |= t
+	}
 	out := func(i int) uint16 {
 		d := insts[i].in
 		t := in[i]
@@ -348,7 +353,11 @@ func isGo(f *elf.File, syms []elf.Symbol) bool {
 }
 
 // tableRE matches the names of tables of one extension's variants.
-var tableRE = regexp.MustCompile(`(?i)(avx512|avx2|avx|sse4|sse42|ssse3|vnni|amx)[a-z0-9_]*$|(expanders|kernels?|funcs|table)_?(avx512|avx2|avx|sse4|ssse3)`)
+// (gcExpandersAVX512), and the vtables of implementations named for a
+// microarchitecture (simdutf's and simdjson's icelake, haswell and
+// westmere kernels, chosen once at start by a CPU check).
+var tableRE = regexp.MustCompile(`(?i)(avx512|avx2|avx|sse4|sse42|ssse3|vnni|amx)[a-z0-9_]*$|(expanders|kernels?|funcs|table)_?(avx512|avx2|avx|sse4|ssse3)` +
+	`|^_ZT[VI]N\d+(simdutf|simdjson)\d+(icelake|haswell|westmere|arm64|ppc64|lsx|lasx|rvv|fallback)`)
 
 // dispatchTables are the data symbols named for an extension's variants.
 func dispatchTables(syms []elf.Symbol) []span {
@@ -367,4 +376,21 @@ func dispatchTables(syms []elf.Symbol) []span {
 func inSpans(ss []span, addr uint64) bool {
 	i := sort.Search(len(ss), func(i int) bool { return ss[i].hi > addr })
 	return i < len(ss) && ss[i].lo <= addr
+}
+
+// opensslAsmRE matches OpenSSL's perlasm routines (and BoringSSL's): each
+// runs only after C code or its own entry tested OPENSSL_ia32cap_P,
+// often by choosing a method table (AESNI_CAPABLE ? &aesni_128_cbc :
+// ...) the general rule cannot follow. Named knowledge, applied in
+// programs that hold OPENSSL_ia32cap_P.
+var opensslAsmRE = regexp.MustCompile(`^_*(aesni_|vpaes_|bsaes_|ossl_bsaes_|ossl_vpaes_|ocb_|ossl_aes|ossl_rsaz_|rsaz_|bn_mulx4x|bn_sqrx8x|bn_powerx5|bn_sqr8x|bn_mul4x|bn_from_mont8x|bnx_|sha1_block_data_order_|sha256_block_data_order_|sha512_block_data_order_|sha1_multi_block|sha256_multi_block|ChaCha20_|chacha20_|poly1305_blocks_|poly1305_emit_|poly1305_init_|_?gcm_(init|gmult|ghash)_(avx|clmul)|ossl_gcm_|aes_gcm_|_?aesni_gcm_|ecp_nistz256_avx2_|ossl_extract_multiplier|x25519_fe51_mulx|x25519_fe64_|KeccakF1600_avx|OPENSSL_ia32_rd(rand|seed)_bytes|ossl_md5_block_asm_data_order|rc4_md5_enc|_?x86_64_AES_|aes_hw_|gcm_(init|gmult|ghash)_v8)|^_*ecp_nistz256_\w+x$`)
+
+// hasSymbol reports whether syms hold one named name.
+func hasSymbol(syms []elf.Symbol, name string) bool {
+	for _, s := range syms {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -76,6 +76,7 @@ type program struct {
 	resolvers map[uint64]bool
 	vars      *featureVars
 	goProgram bool
+	openssl   bool
 	// tables are the data symbols that hold the code addresses of one
 	// extension's variants (gcExpandersAVX512): dispatch tables, whose
 	// functions are no roots.
@@ -142,6 +143,7 @@ func (p *program) load() error {
 	}
 	p.vars = loadFeatureVars(p.f, syms)
 	p.goProgram = isGo(p.f, syms)
+	p.openssl = hasSymbol(syms, "OPENSSL_ia32cap_P")
 	p.tables = dispatchTables(syms)
 	seen := map[uint64]bool{}
 	for _, s := range syms {
@@ -255,8 +257,8 @@ func (p *program) roots() []uint64 {
 	}
 	// Pointers held in data: from the relocations of position-independent
 	// code, and from the words of fixed-address code's data.
-	p.eachRela(func(_ uint64, typ uint32, addend int64) {
-		if typ == 8 || typ == 1 { // R_X86_64_RELATIVE, R_X86_64_64
+	p.eachRela(func(off uint64, typ uint32, addend int64) {
+		if (typ == 8 || typ == 1) && !inSpans(p.tables, off) { // R_X86_64_RELATIVE, R_X86_64_64
 			out = append(out, uint64(addend))
 		}
 	})

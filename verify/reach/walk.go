@@ -31,6 +31,9 @@ type walk struct {
 	// pushed inside a function before it was decoded.
 	parked  map[uint64]*parkedFn
 	entries map[uint64][]uint64
+	// carried are the feature-variable registers jumps from other
+	// functions carry to an address.
+	carried map[uint64]uint16
 }
 
 // parkedFn is a function's code, and which of it was set apart and not
@@ -43,7 +46,7 @@ type parkedFn struct {
 
 func newWalk(p *program) *walk {
 	return &walk{p: p, done: map[uint64]bool{}, uses: map[x86isa.Features]*Use{}, symless: len(p.funcs) == 0,
-		parked: map[uint64]*parkedFn{}, entries: map[uint64][]uint64{}}
+		parked: map[uint64]*parkedFn{}, entries: map[uint64][]uint64{}, carried: map[uint64]uint16{}}
 }
 
 // push queues code at addr unless it is an IFUNC resolver or not code.
@@ -95,11 +98,23 @@ func (w *walk) function(f fn) {
 		insts = append(insts, decoded{f.start + uint64(i), in})
 		i += in.Len
 	}
-	edges := dispatchEdges(insts, w.p.vars)
 	var entries []int
-	for _, a := range w.entries[f.start] {
+	seeds := map[int]uint16{}
+	for _, a := range append([]uint64{f.start}, w.entries[f.start]...) {
 		if i, ok := slices.BinarySearchFunc(insts, a, func(d decoded, a uint64) int { return cmp.Compare(d.addr, a) }); ok {
-			entries = append(entries, i)
+			if a != f.start {
+				entries = append(entries, i)
+			}
+			if t := w.carried[a]; t != 0 {
+				seeds[i] |= t
+			}
+		}
+	}
+	edges, taint := dispatchEdges(insts, w.p.vars, seeds)
+	for i, d := range insts {
+		if taint != nil && taint[i] != 0 && d.in.HasTarget && (d.in.Flow == x86isa.FlowJump || d.in.Flow == x86isa.FlowCond) &&
+			(d.in.Target < f.start || d.in.Target >= f.end) {
+			w.carried[d.in.Target] |= taint[i]
 		}
 	}
 	behind := split(insts, edges, entries)
@@ -108,8 +123,11 @@ func (w *walk) function(f fn) {
 		w.parked[f.start] = &parkedFn{f: f, insts: insts, behind: behind}
 	}
 	named := x86isa.Features(0)
-	if w.p.goProgram {
+	switch {
+	case w.p.goProgram:
 		named = goNamed[f.name]
+	case w.p.openssl && opensslAsmRE.MatchString(f.name):
+		named = ^x86isa.Features(0)
 	}
 	for i, d := range insts {
 		if behind != nil && behind[i] {
@@ -120,6 +138,11 @@ func (w *walk) function(f fn) {
 		if d.in.Needs&named != 0 {
 			w.dispatched |= d.in.Needs & named
 			d.in.Needs &^= named
+		}
+		if present, ok := edges[i]; ok && present && d.in.HasTarget {
+			// A feature-present edge into another function (OpenSSL's
+			// "je .Lmulx4x_enter"): what it reaches runs behind the check.
+			d.in.HasTarget = false
 		}
 		w.visitIn(d.in, f, d.addr)
 	}
@@ -141,7 +164,8 @@ func (w *walk) enter(pf *parkedFn, addr uint64) {
 	if !ok || !pf.behind[i] {
 		return
 	}
-	again := split(pf.insts, dispatchEdges(pf.insts, w.p.vars), []int{i})
+	edges, _ := dispatchEdges(pf.insts, w.p.vars, map[int]uint16{i: w.carried[addr]})
+	again := split(pf.insts, edges, []int{i})
 	for k, d := range pf.insts {
 		if pf.behind[k] && (again == nil || !again[k]) {
 			pf.behind[k] = false
