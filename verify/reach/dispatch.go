@@ -1,10 +1,14 @@
 package reach
 
 import (
+	"bytes"
 	"debug/elf"
+	"debug/gosym"
 	"encoding/binary"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tailor-dev/tailor/verify/x86isa"
 )
@@ -393,4 +397,174 @@ func hasSymbol(syms []elf.Symbol, name string) bool {
 		}
 	}
 	return false
+}
+
+// goFuncSymbols recovers the function symbols of a Go program from its
+// pclntab, which the runtime needs, so stripping keeps it: the
+// .gopclntab section, or (a position-independent program linked
+// externally) the table inside .data.rel.ro, found by its header.
+func goFuncSymbols(f *elf.File) []elf.Symbol {
+	if f.Section(".go.buildinfo") == nil && f.Section(".gopclntab") == nil {
+		return nil
+	}
+	data, addr, ok := goPclntab(f)
+	if !ok {
+		return nil
+	}
+	lt := gosym.NewLineTable(data, 0)
+	// The header's textStart (go1.18 and later) is filled by a dynamic
+	// relocation in a position-independent program: read it from there.
+	if text, ok := goTextStart(f, data, addr); ok {
+		lt = gosym.NewLineTable(data, text)
+		if binary.LittleEndian.Uint64(data[24:]) == 0 {
+			d := slices.Clone(data)
+			binary.LittleEndian.PutUint64(d[24:], text)
+			lt = gosym.NewLineTable(d, text)
+		}
+	}
+	tab, err := gosym.NewTable(nil, lt)
+	if err != nil {
+		return nil
+	}
+	out := make([]elf.Symbol, 0, len(tab.Funcs))
+	for _, fn := range tab.Funcs {
+		if fn.End > fn.Entry {
+			out = append(out, elf.Symbol{Name: fn.Name, Info: elf.ST_INFO(elf.STB_GLOBAL, elf.STT_FUNC), Value: fn.Entry, Size: fn.End - fn.Entry})
+		}
+	}
+	return out
+}
+
+// goPclntab finds the pclntab: its bytes and address.
+func goPclntab(f *elf.File) ([]byte, uint64, bool) {
+	if s := f.Section(".gopclntab"); s != nil && s.Size < 1<<30 {
+		data, err := s.Data()
+		return data, s.Addr, err == nil
+	}
+	s := f.Section(".data.rel.ro")
+	if s == nil || s.Size > 1<<30 {
+		return nil, 0, false
+	}
+	data, err := s.Data()
+	if err != nil {
+		return nil, 0, false
+	}
+	for _, magic := range [][]byte{{0xf1, 0xff, 0xff, 0xff, 0, 0, 1, 8}, {0xf0, 0xff, 0xff, 0xff, 0, 0, 1, 8}} {
+		if i := bytes.Index(data, magic); i >= 0 && i%8 == 0 {
+			return data[i:], s.Addr + uint64(i), true
+		}
+	}
+	return nil, 0, false
+}
+
+// goTextStart is the pclntab header's textStart (at offset 24), from the
+// file or from the relative relocation that fills it.
+func goTextStart(f *elf.File, data []byte, addr uint64) (uint64, bool) {
+	if len(data) < 32 {
+		return 0, false
+	}
+	if v := binary.LittleEndian.Uint64(data[24:]); v != 0 {
+		return v, true
+	}
+	for _, sec := range f.Sections {
+		if sec.Type != elf.SHT_RELA {
+			continue
+		}
+		rel, err := sec.Data()
+		if err != nil {
+			continue
+		}
+		for i := 0; i+24 <= len(rel); i += 24 {
+			if binary.LittleEndian.Uint64(rel[i:]) == addr+24 && uint32(binary.LittleEndian.Uint64(rel[i+8:])) == 8 {
+				return binary.LittleEndian.Uint64(rel[i+16:]), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// isGoStd reports whether a Go function belongs to the standard library
+// (its package path's first element has no dot: runtime, crypto/...,
+// internal/..., vendor/golang.org/x/...; or an assembly body with no
+// package, such as aeshashbody), or to golang.org/x. The Go team's
+// assembly uses an extension beyond the GOAMD64 level only after a CPU
+// check (the standard library runs on x86-64-v1), and what compiled code
+// needs within the level is the runtime's own enforced floor: so in a Go
+// program these functions' extensions are dispatch, never needs.
+func isGoStd(name string) bool {
+	pkg := name
+	if i := strings.LastIndex(pkg, "/"); i >= 0 {
+		first := pkg[:strings.Index(pkg, "/")]
+		return !strings.Contains(first, ".") || strings.HasPrefix(pkg, "golang.org/x/")
+	}
+	if i := strings.Index(pkg, "."); i >= 0 {
+		pkg = pkg[:i]
+		return pkg != "main" && pkg != ""
+	}
+	return true // an assembly body without a package (aeshashbody, memeqbody)
+}
+
+// goCPUInits are the Go functions that store what CPUID says: the
+// runtime's x86HasPOPCNT, x86HasSSE41, x86HasFMA (what compiled code tests
+// before popcnt, roundsd, vfmadd), internal/cpu.X86, x/sys/cpu.X86.
+var goCPUInits = map[string]bool{
+	"runtime.cpuinit": true, "internal/cpu.doinit": true,
+	"golang.org/x/sys/cpu.archInit": true, "vendor/golang.org/x/sys/cpu.archInit": true,
+	"golang.org/x/sys/cpu.doinit": true, "vendor/golang.org/x/sys/cpu.doinit": true,
+}
+
+// goCPUVars adds to v the variables a Go program's CPU-detecting
+// functions write, found from their code: a stripped program has no data
+// symbols to name them, but its pclntab names the functions.
+func (p *program) goCPUVars(syms []elf.Symbol, v *featureVars) *featureVars {
+	var writable []span
+	for _, s := range p.f.Sections {
+		if s.Flags&elf.SHF_WRITE != 0 && s.Flags&elf.SHF_ALLOC != 0 {
+			writable = append(writable, span{s.Addr, s.Addr + s.Size})
+		}
+	}
+	in := func(a uint64) bool {
+		return slices.ContainsFunc(writable, func(s span) bool { return a >= s.lo && a < s.hi })
+	}
+	var add []span
+	for _, s := range syms {
+		if !goCPUInits[s.Name] || s.Size == 0 || s.Size > 1<<16 {
+			continue
+		}
+		code, ok := p.code(s.Value)
+		if !ok {
+			continue
+		}
+		end := min(int(s.Size), len(code))
+		for i := 0; i < end; {
+			inst, err := x86isa.Decode(code[i:end], s.Value+uint64(i))
+			if err != nil {
+				i++
+				continue
+			}
+			// A byte stored from a register (mov %al, var(%rip)): CPU-derived.
+			if inst.HasRef && inst.Writes < 0 && inst.Op == x86isa.OpNone && inst.Flow == x86isa.FlowNext && in(inst.Ref) && isByteStore(code[i:i+inst.Len]) {
+				add = append(add, span{inst.Ref, inst.Ref + 1})
+			}
+			i += inst.Len
+		}
+	}
+	if len(add) == 0 {
+		return v
+	}
+	if v == nil {
+		v = &featureVars{slots: map[uint64]bool{}}
+	}
+	v.ranges = append(v.ranges, add...)
+	sort.Slice(v.ranges, func(i, j int) bool { return v.ranges[i].lo < v.ranges[j].lo })
+	return v
+}
+
+// isByteStore reports whether code is mov r8, m8 (88 /r) or mov $imm8,
+// m8 (c6 /0), with a REX prefix or none.
+func isByteStore(code []byte) bool {
+	if len(code) > 0 && code[0]&0xf0 == 0x40 {
+		code = code[1:]
+	}
+	return len(code) > 0 && (code[0] == 0x88 || code[0] == 0xc6)
 }

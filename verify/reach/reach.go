@@ -141,8 +141,13 @@ func (p *program) load() error {
 	if err != nil || len(syms) == 0 {
 		syms, _ = p.f.DynamicSymbols()
 	}
-	p.vars = loadFeatureVars(p.f, syms)
+	// A Go program's pclntab names every function, stripped or not.
+	syms = append(syms, goFuncSymbols(p.f)...)
 	p.goProgram = isGo(p.f, syms)
+	p.vars = loadFeatureVars(p.f, syms)
+	if p.goProgram {
+		p.vars = p.goCPUVars(syms, p.vars)
+	}
 	p.openssl = hasSymbol(syms, "OPENSSL_ia32cap_P")
 	p.tables = dispatchTables(syms)
 	seen := map[uint64]bool{}

@@ -124,6 +124,8 @@ func (w *walk) function(f fn) {
 	}
 	named := x86isa.Features(0)
 	switch {
+	case w.p.goProgram && isGoStd(f.name):
+		named = ^x86isa.Features(0)
 	case w.p.goProgram:
 		named = goNamed[f.name]
 	case w.p.openssl && opensslAsmRE.MatchString(f.name):
