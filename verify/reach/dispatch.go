@@ -568,3 +568,9 @@ func isByteStore(code []byte) bool {
 	}
 	return len(code) > 0 && (code[0] == 0x88 || code[0] == 0xc6)
 }
+
+// goExtensionFuncRE matches Go functions named for the extension they use
+// (klauspost/compress's sequenceDecs_decode_bmi2, decompress4x_main_loop_amd64
+// variants, minio's sha256 blockAvx2): the Go convention for assembly
+// chosen by a CPU check (cpuinfo.HasBMI2()) in the caller.
+var goExtensionFuncRE = regexp.MustCompile(`(?i)[_.]?(bmi2?|avx2|avx512\w*|avx|sse4\w*|ssse3|shani|sha_ni|aesni|gfni|vaes|vpclmulqdq)(\.abi0)?$`)

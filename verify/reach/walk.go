@@ -124,7 +124,7 @@ func (w *walk) function(f fn) {
 	}
 	named := x86isa.Features(0)
 	switch {
-	case w.p.goProgram && isGoStd(f.name):
+	case w.p.goProgram && (isGoStd(f.name) || goExtensionFuncRE.MatchString(f.name)):
 		named = ^x86isa.Features(0)
 	case w.p.goProgram:
 		named = goNamed[f.name]
