@@ -263,7 +263,7 @@ func (p *program) roots() []uint64 {
 	// Pointers held in data: from the relocations of position-independent
 	// code, and from the words of fixed-address code's data.
 	p.eachRela(func(off uint64, typ uint32, addend int64) {
-		if (typ == 8 || typ == 1) && !inSpans(p.tables, off) { // R_X86_64_RELATIVE, R_X86_64_64
+		if (typ == 8 || typ == 1) && !inSpans(p.tables, off) && p.plausibleStart(uint64(addend)) { // R_X86_64_RELATIVE, R_X86_64_64
 			out = append(out, uint64(addend))
 		}
 	})
@@ -291,6 +291,27 @@ func (p *program) roots() []uint64 {
 		}
 	}
 	return slices.DeleteFunc(out, func(a uint64) bool { return p.resolvers[a] || !p.isCode(a) })
+}
+
+// plausibleStart reports whether a code address data holds may be a
+// function: with symbols, a function's start; without, an address
+// compilers start functions at (16-byte aligned, or an endbr64, which
+// every indirectly called function of a CET build begins with). Data
+// holds addresses into the middle of code too (unwind and exception
+// tables, computed labels); decoding from there decodes garbage.
+func (p *program) plausibleStart(addr uint64) bool {
+	if !p.isCode(addr) {
+		return false
+	}
+	if len(p.funcs) > 0 {
+		f, ok := p.function(addr)
+		return !ok || f.start == addr
+	}
+	if addr%16 == 0 {
+		return true
+	}
+	code, _ := p.code(addr)
+	return len(code) >= 4 && code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa
 }
 
 // unreached decodes the functions the walk did not reach, for the report.

@@ -226,7 +226,7 @@ func (w *walk) visit(in x86isa.Inst, where string, addr uint64) {
 		w.push(in.Target)
 	}
 	if in.HasRef {
-		if f, ok := w.p.function(in.Ref); ok && f.start == in.Ref || w.symless && w.p.isCode(in.Ref) {
+		if f, ok := w.p.function(in.Ref); ok && f.start == in.Ref || w.symless && w.p.plausibleStart(in.Ref) {
 			w.push(in.Ref)
 		}
 	}
