@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 
 	"github.com/tailor-dev/tailor/verify/reach"
-	"github.com/tailor-dev/tailor/verify/x86isa"
 )
 
 func main() {
