@@ -157,10 +157,6 @@ func dispatchEdges(insts []decoded, vars *featureVars, seeds map[int]uint16) (ma
 // or through a register that points at one, taints its destination;
 // another write or a call clears it).
 func taintIn(insts []decoded, vars *featureVars, seeds map[int]uint16) []uint16 {
-	at := make(map[uint64]int, len(insts))
-	for i, d := range insts {
-		at[d.addr] = i
-	}
 	in := make([]uint16, len(insts))
 	for i, t := range seeds {
 		in[i] |= t
@@ -214,7 +210,7 @@ func taintIn(insts []decoded, vars *featureVars, seeds map[int]uint16) []uint16 
 			}
 		}
 		if d.HasTarget && (d.Flow == x86isa.FlowJump || d.Flow == x86isa.FlowCond) {
-			if j, ok := at[d.Target]; ok {
+			if j, ok := indexOf(insts, d.Target); ok {
 				flow(j, t)
 			}
 		}
@@ -262,10 +258,6 @@ type decoded struct {
 // and AVX-512 register saves that only a GOEXPERIMENT build jumps to) and
 // is set apart too; with one, it may be a jump table's target and counts.
 func split(insts []decoded, edges map[int]bool, entries []int) []bool {
-	at := make(map[uint64]int, len(insts))
-	for i, d := range insts {
-		at[d.addr] = i
-	}
 	succ := func(i int, follow func(to int, feature bool)) {
 		d := insts[i]
 		present, isDispatch := edges[i]
@@ -277,7 +269,7 @@ func split(insts []decoded, edges map[int]bool, entries []int) []bool {
 			}
 		}
 		if d.in.HasTarget && (d.in.Flow == x86isa.FlowJump || d.in.Flow == x86isa.FlowCond) {
-			if j, ok := at[d.in.Target]; ok {
+			if j, ok := indexOf(insts, d.in.Target); ok {
 				follow(j, isDispatch && present)
 			}
 		}
@@ -574,3 +566,19 @@ func isByteStore(code []byte) bool {
 // variants, minio's sha256 blockAvx2): the Go convention for assembly
 // chosen by a CPU check (cpuinfo.HasBMI2()) in the caller.
 var goExtensionFuncRE = regexp.MustCompile(`(?i)[_.]?(bmi2?|avx2|avx512\w*|avx|sse4\w*|ssse3|shani|sha_ni|aesni|gfni|vaes|vpclmulqdq)(\.abi0)?$`)
+
+// indexOf finds the instruction at addr in insts (sorted by address).
+func indexOf(insts []decoded, addr uint64) (int, bool) {
+	if len(insts) == 0 || addr < insts[0].addr || addr > insts[len(insts)-1].addr {
+		return 0, false
+	}
+	return slices.BinarySearchFunc(insts, addr, func(d decoded, a uint64) int {
+		switch {
+		case d.addr < a:
+			return -1
+		case d.addr > a:
+			return 1
+		}
+		return 0
+	})
+}

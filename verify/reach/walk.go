@@ -36,11 +36,13 @@ type walk struct {
 	carried map[uint64]uint16
 }
 
-// parkedFn is a function's code, and which of it was set apart and not
+// parkedFn is a function, and which of its instructions were set apart
+// and not visited since (its code is decoded again on a later entry:
+// keeping every parked function's instructions would cost gigabytes on a
+// large program).
 // visited since.
 type parkedFn struct {
 	f      fn
-	insts  []decoded
 	behind []bool
 }
 
@@ -85,19 +87,7 @@ func (w *walk) run() {
 // function decodes f whole, start to end; the code it runs only behind a
 // CPU-feature check is set apart (dispatch.go).
 func (w *walk) function(f fn) {
-	code, _ := w.p.code(f.start)
-	end := min(int(f.end-f.start), len(code))
-	var insts []decoded
-	for i := 0; i < end; {
-		in, err := x86isa.Decode(code[i:end], f.start+uint64(i))
-		if err != nil {
-			w.errs++
-			i++
-			continue
-		}
-		insts = append(insts, decoded{f.start + uint64(i), in})
-		i += in.Len
-	}
+	insts := w.decodeFn(f)
 	var entries []int
 	seeds := map[int]uint16{}
 	for _, a := range append([]uint64{f.start}, w.entries[f.start]...) {
@@ -120,7 +110,7 @@ func (w *walk) function(f fn) {
 	behind := split(insts, edges, entries)
 	if behind != nil {
 		w.branches += len(edges)
-		w.parked[f.start] = &parkedFn{f: f, insts: insts, behind: behind}
+		w.parked[f.start] = &parkedFn{f: f, behind: behind}
 	}
 	named := x86isa.Features(0)
 	switch {
@@ -159,16 +149,41 @@ func (w *walk) visitIn(in x86isa.Inst, f fn, addr uint64) {
 	w.visit(in, f.name, addr)
 }
 
+// decodeFn decodes f whole, start to end (linearly: bytes that decode to
+// nothing are skipped one at a time, counted as errors the first time).
+func (w *walk) decodeFn(f fn) []decoded {
+	code, _ := w.p.code(f.start)
+	end := min(int(f.end-f.start), len(code))
+	insts := make([]decoded, 0, end/4)
+	for i := 0; i < end; {
+		in, err := x86isa.Decode(code[i:end], f.start+uint64(i))
+		if err != nil {
+			if !w.done[f.start] || w.parked[f.start] == nil {
+				w.errs++
+			}
+			i++
+			continue
+		}
+		insts = append(insts, decoded{f.start + uint64(i), in})
+		i += in.Len
+	}
+	return insts
+}
+
 // enter visits the code of a parked function that an entry at addr, into
 // its middle, reaches without a CPU check.
 func (w *walk) enter(pf *parkedFn, addr uint64) {
-	i, ok := slices.BinarySearchFunc(pf.insts, addr, func(d decoded, a uint64) int { return cmp.Compare(d.addr, a) })
+	insts := w.decodeFn(pf.f)
+	if len(insts) != len(pf.behind) {
+		return
+	}
+	i, ok := slices.BinarySearchFunc(insts, addr, func(d decoded, a uint64) int { return cmp.Compare(d.addr, a) })
 	if !ok || !pf.behind[i] {
 		return
 	}
-	edges, _ := dispatchEdges(pf.insts, w.p.vars, map[int]uint16{i: w.carried[addr]})
-	again := split(pf.insts, edges, []int{i})
-	for k, d := range pf.insts {
+	edges, _ := dispatchEdges(insts, w.p.vars, map[int]uint16{i: w.carried[addr]})
+	again := split(insts, edges, []int{i})
+	for k, d := range insts {
 		if pf.behind[k] && (again == nil || !again[k]) {
 			pf.behind[k] = false
 			w.visitIn(d.in, pf.f, d.addr)

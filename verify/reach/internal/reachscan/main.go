@@ -4,6 +4,8 @@
 // baseline x86-64 and so running on any, every line is a false "needs":
 //
 //	go run ./verify/reach/internal/reachscan $(find /usr/bin /usr/sbin -maxdepth 1 -type f -size +1k)
+//
+// REACHSCAN_CPUPROFILE=FILE writes a CPU profile.
 package main
 
 import (
@@ -11,11 +13,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 
 	"github.com/tailor-dev/tailor/verify/reach"
 )
 
 func main() {
+	if p := os.Getenv("REACHSCAN_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	tot, bad, caveat := 0, 0, 0
 	for _, p := range os.Args[1:] {
 		f, err := elf.Open(p)
