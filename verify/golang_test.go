@@ -53,6 +53,7 @@ var goMatrix = []goVariant{
 	{name: "v1 labelled haswell", goamd64: "v1", annotations: map[string]string{"dev.tailor.cpu.target": "haswell"}, model: "Haswell", runs: true},
 	{name: "v3 labelled nehalem", goamd64: "v3", annotations: map[string]string{"dev.tailor.cpu.target": "nehalem"}, model: "Nehalem"},
 	{name: "v3 as plain amd64", goamd64: "v3", model: "Conroe"},
+	{name: "v4 labelled haswell", goamd64: "v4", annotations: map[string]string{"dev.tailor.cpu.target": "haswell"}, model: "Haswell"},
 }
 
 // goIndex builds goMatrix into an index and checks each entry's truth
@@ -60,7 +61,7 @@ var goMatrix = []goVariant{
 func goIndex(t *testing.T) v1.ImageIndex {
 	t.Helper()
 	qemu := tooltest.Path(t, "qemu-x86_64")
-	bins := map[string]string{"v1": buildGo(t, "v1"), "v3": buildGo(t, "v3")}
+	bins := map[string]string{"v1": buildGo(t, "v1"), "v3": buildGo(t, "v3"), "v4": buildGo(t, "v4")}
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	for _, g := range goMatrix {
 		out, err := exec.Command(qemu, "-cpu", g.model, bins[g.goamd64], "300").CombinedOutput()
@@ -79,8 +80,8 @@ func goIndex(t *testing.T) v1.ImageIndex {
 // TestGoMatrix: the Go runtime's own AVX2/AVX-512/AES code (memmove,
 // indexbyte, aeshash, asyncPreempt, crypto) runs only after a CPU check,
 // so a GOAMD64=v1 build is ok for x86_64 and a GOAMD64=v3 build for
-// x86_64_v3, with or without runs; a v3 build labelled below x86-64-v3 is
-// mislabeled on the runtime's own check (its build information, and its
+// x86_64_v3, with or without runs; a v3 build labelled below x86-64-v3,
+// or a v4 build labelled haswell, is mislabeled on the runtime's own check (its build information, and its
 // refusal under the declared CPU). Truth: each entry run under qemu with
 // its declared target's model.
 func TestGoMatrix(t *testing.T) {
@@ -117,8 +118,9 @@ func TestGoMatrix(t *testing.T) {
 			}
 			if !g.runs {
 				reasons := strings.Join(r.Reasons, "\n")
-				if !strings.Contains(reasons, "GOAMD64=v3") || r.Needs != "cpu=x86_64_v3" && !strings.HasPrefix(r.Needs, "cpu=x86_64_v3,") {
-					t.Errorf("run=%v %s: needs %q, reasons %s; want the runtime's x86-64-v3 named", run, g.name, r.Needs, reasons)
+				level := "x86_64_" + g.goamd64
+				if !strings.Contains(reasons, "GOAMD64="+g.goamd64) || r.Needs != "cpu="+level && !strings.HasPrefix(r.Needs, "cpu="+level+",") {
+					t.Errorf("run=%v %s: needs %q, reasons %s; want the runtime's %s named", run, g.name, r.Needs, reasons, level)
 				}
 				if run && (r.Evidence.Run == nil || r.Evidence.Run.Outcome != "refused" || !strings.Contains(reasons, "Go runtime")) {
 					t.Errorf("%s: run %+v, want the Go runtime's refusal", g.name, r.Evidence.Run)
