@@ -64,6 +64,11 @@ func decodeFault(f *Fault, code []byte, pc uint64) *Fault {
 	}
 	f.Bytes = hex.EncodeToString(code[:in.Len])
 	f.Needs = in.Needs.Names()
+	if strings.HasPrefix(f.Bytes, "0f01d0") || strings.HasPrefix(f.Bytes, "0f01d1") {
+		// xgetbv, xsetbv: not counted in reachable code (run after a CPU
+		// check by construction), but a fault on one names XSAVE.
+		f.Needs = []string{"xsave"}
+	}
 	if len(f.Needs) == 0 {
 		f.Detail += "; an instruction of no extension the decoder tells apart"
 	}

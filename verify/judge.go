@@ -99,8 +99,9 @@ func minLevel(fs []string) int {
 // reachable code's extensions); code behind a CPU-feature check is
 // dispatch and never counts. A run that really exercised the program (it
 // started and exited on its own) wins over the code analysis for every
-// extension the CPU model it ran on lacks. A run that never started is no
-// evidence, and then nothing weaker makes an entry ok.
+// extension the CPU model it ran on lacks (a run that exited 0). A run
+// that never started is no evidence, and then nothing weaker makes an
+// entry ok.
 func (s *state) judge(ctx context.Context) {
 	res := &s.res.Evidence
 	d, err := newDeclared(s.reqs, s.arch)
@@ -197,8 +198,11 @@ func (s *state) judge(ctx context.Context) {
 				needs.Target = levelTarget(lvl)
 			}
 		case "exited":
+			// Only a clean exit shows the program ran through: one that
+			// stopped on an error (a missing configuration, bad arguments)
+			// may never have reached its main work.
 			checked = true
-			exercised = run.Detail == ""
+			exercised = run.Detail == "" && run.ExitCode == 0
 		case "timeout":
 			gaps = append(gaps, "run: "+run.Detail)
 		case "not-started":
@@ -218,7 +222,7 @@ func (s *state) judge(ctx context.Context) {
 			lies = append(lies, codeLie(kept, ce, rep.Uses, d))
 		}
 		if len(refuted) > 0 {
-			remarks = append(remarks, fmt.Sprintf("its code reaches %s without a CPU check the analysis recognises, but a run under %s, which lacks them, exited on its own: the run wins, they are taken for code behind a CPU check", strings.Join(refuted, ", "), runCPU(res.Run)))
+			remarks = append(remarks, fmt.Sprintf("its code reaches %s without a CPU check the analysis recognises, but a run under %s, which lacks them, ran to a clean exit: the run wins, they are taken for code behind a CPU check", strings.Join(refuted, ", "), runCPU(res.Run)))
 		}
 		needs.Features = slices.DeleteFunc(slices.Clone(ce.Needs), func(f string) bool { return slices.Contains(refuted, f) })
 	}
