@@ -400,7 +400,7 @@ func goFuncSymbols(f *elf.File) []elf.Symbol {
 		return nil
 	}
 	data, addr, ok := goPclntab(f)
-	if !ok {
+	if !ok || !plausiblePclntab(data) {
 		return nil
 	}
 	lt := gosym.NewLineTable(data, 0)
@@ -425,6 +425,26 @@ func goFuncSymbols(f *elf.File) []elf.Symbol {
 		}
 	}
 	return out
+}
+
+// plausiblePclntab checks a go1.18+ pclntab header's counts against the
+// table's size before debug/gosym sizes its allocations by them (a
+// damaged header would ask for hundreds of gigabytes).
+func plausiblePclntab(data []byte) bool {
+	if len(data) < 64 || data[6] != 1 || data[7] != 8 {
+		return false
+	}
+	nfunc, nfiles := binary.LittleEndian.Uint64(data[8:]), binary.LittleEndian.Uint64(data[16:])
+	n := uint64(len(data))
+	if nfunc == 0 || nfunc > n/8 || nfiles > n/4 {
+		return false
+	}
+	for off := 32; off+8 <= 64; off += 8 { // funcnameOffset ... pclnOffset
+		if binary.LittleEndian.Uint64(data[off:]) > n {
+			return false
+		}
+	}
+	return true
 }
 
 // goPclntab finds the pclntab: its bytes and address.

@@ -93,7 +93,14 @@ type segment struct {
 const maxInstructions = 200 << 20
 
 // Analyze reports what the code reachable from f's entry points needs.
-func Analyze(f *elf.File) (*Report, error) {
+func Analyze(f *elf.File) (r *Report, err error) {
+	// A hostile file must give an error, never a crash: debug/elf and
+	// debug/gosym trust some of what they read.
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("reach: malformed program: %v", p)
+		}
+	}()
 	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 {
 		return nil, fmt.Errorf("%w (%s, %s)", ErrUnsupported, f.Class, f.Machine)
 	}
@@ -102,11 +109,11 @@ func Analyze(f *elf.File) (*Report, error) {
 		return nil, err
 	}
 	w := newWalk(p)
-	for _, r := range p.roots() {
-		w.push(r)
+	for _, root := range p.roots() {
+		w.push(root)
 	}
 	w.run()
-	r := w.report()
+	r = w.report()
 	r.Unreached = p.unreached(w)
 	if r.Stripped && r.Resolvers > 0 {
 		r.Caveat = "stripped, with IFUNC variants (a static libc): code selected at run time cannot be told apart from the program's"

@@ -1,7 +1,9 @@
 package reach
 
 import (
+	"bytes"
 	"debug/elf"
+	"os"
 	"os/exec"
 	"testing"
 
@@ -115,5 +117,54 @@ func TestAnalyzeRefusesOtherMachines(t *testing.T) {
 	f := &elf.File{FileHeader: elf.FileHeader{Class: elf.ELFCLASS64, Machine: elf.EM_AARCH64}}
 	if _, err := Analyze(f); err == nil {
 		t.Error("Analyze(aarch64): want ErrUnsupported")
+	}
+}
+
+// TestAnalyzeMalformedGo: a Go program whose pclntab is damaged (the
+// bytes after its header overwritten) is analysed or refused with an
+// error, never a crash.
+func TestAnalyzeMalformedGo(t *testing.T) {
+	goTool := tooltest.Path(t, "go")
+	dir := t.TempDir()
+	src := dir + "/main.go"
+	if err := os.WriteFile(src, []byte("package main\n\nfunc main() { println(len(\"x\")) }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := dir + "/prog"
+	cmd := exec.Command(goTool, "build", "-o", bin, src)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcln := f.Section(".gopclntab")
+	f.Close()
+	if pcln == nil {
+		t.Fatal("no .gopclntab")
+	}
+	for _, fill := range []byte{0x00, 0xff, 0x7f} {
+		bad := bytes.Clone(data)
+		for i := pcln.Offset + 8; i < pcln.Offset+pcln.Size && i < pcln.Offset+4096; i++ {
+			bad[i] = fill
+		}
+		path := dir + "/bad"
+		if err := os.WriteFile(path, bad, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		g, err := elf.Open(path)
+		if err != nil {
+			continue
+		}
+		if _, err := Analyze(g); err != nil {
+			t.Logf("fill %#x: %v", fill, err)
+		}
+		g.Close()
 	}
 }

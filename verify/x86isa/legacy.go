@@ -206,8 +206,11 @@ func (d *decoder) twoByte() error {
 	case op >= 0x80 && op <= 0x8f:
 		d.inst.Cond = int8(op & 0xf)
 		return d.branch(4, FlowCond)
+	case op == 0x0e: // femms: 3DNow!
+		d.inst.Needs |= ThreeDNow
+		return nil
 	case op >= 0xc8 && op <= 0xcf, op >= 0x30 && op <= 0x37, op == 0x05, op == 0x06, op == 0x07,
-		op == 0x08, op == 0x09, op == 0x0e, op == 0x77, op == 0xa0, op == 0xa1, op == 0xa2,
+		op == 0x08, op == 0x09, op == 0x77, op == 0xa0, op == 0xa1, op == 0xa2,
 		op == 0xa8, op == 0xa9, op == 0xaa:
 		return nil
 	case op == 0x0b:
