@@ -98,10 +98,9 @@ func minLevel(fs []string) int {
 // refusals, the Go build's GOAMD64); code that runs unconditionally (the
 // reachable code's extensions); code behind a CPU-feature check is
 // dispatch and never counts. A run that really exercised the program (it
-// started and exited on its own) wins over the code analysis for every
-// extension the CPU model it ran on lacks (a run that exited 0). A run
-// that never started is no evidence, and then nothing weaker makes an
-// entry ok.
+// ran to a clean exit) wins over the code analysis for every extension
+// the CPU model it ran on lacks. A run that never started is no evidence,
+// and then nothing weaker makes an entry ok.
 func (s *state) judge(ctx context.Context) {
 	res := &s.res.Evidence
 	d, err := newDeclared(s.reqs, s.arch)

@@ -120,8 +120,9 @@ type RunEvidence struct {
 	// Emulator is the qemu-user binary; empty for a native run.
 	Emulator string `json:"emulator,omitempty"`
 	// Outcome is sigill, refused (an ISA check of ld.so, glibc or the Go
-	// runtime), exited, timeout, not-started (the program's own code never
-	// ran: not found, a missing library or module), failed (could not be
+	// runtime), exited, trapped (a SIGILL at the program's own ud2: no
+	// evidence), timeout, not-started (the program's own code never ran:
+	// not found, a missing library or module), failed (could not be
 	// started at all) or skipped.
 	Outcome string `json:"outcome"`
 	// ExitCode is the exit status (128+signal for a signal).
