@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -226,5 +227,38 @@ func TestRunsThatProveNothing(t *testing.T) {
 	if trapped.Verdict != OK || trapped.Evidence.Run == nil || trapped.Evidence.Run.Outcome != "trapped" ||
 		!strings.Contains(strings.Join(trapped.Reasons, "\n"), "trap instruction (0f0b") {
 		t.Errorf("ud2: %s %v, run %+v; want ok, the SIGILL named a trap", trapped.Verdict, trapped.Reasons, trapped.Evidence.Run)
+	}
+}
+
+// TestBaselineRun: a stripped dynamic program whose SSSE3 function runs
+// only when __builtin_cpu_supports says so: the analysis, without
+// symbols, counts the SSSE3 code; Conroe (the x86_64 model) has SSSE3 and
+// cannot refute it; a second run on Opteron_G1 (SSE2 only, the lowest
+// real x86-64) exits cleanly, so the entry is ok and the reasons say why.
+func TestBaselineRun(t *testing.T) {
+	bin := gcctest.Build(t, gcctest.Source(t, "ssse3check.c"), "ssse3check", "x86-64", "-s")
+	if !truth(t, bin, "Opteron_G1", "300") {
+		t.Fatal("truth: ssse3check does not run on Opteron_G1")
+	}
+	d := v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}
+	img := image(t, []string{"/app/prog", "300"}, debianBase(t), layer(t, entryTar{name: "app/prog", local: bin}))
+	for _, run := range []bool{false, true} {
+		res, err := Images(context.Background(), []Entry{{Descriptor: d, Image: img}}, WithRun(run))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res[0]
+		if r.Evidence.Code == nil || !slices.Contains(r.Evidence.Code.Beyond, "ssse3") {
+			t.Fatalf("run=%v: code %+v; want the stripped program's SSSE3 counted", run, r.Evidence.Code)
+		}
+		reasons := strings.Join(r.Reasons, "\n")
+		switch {
+		case !run && r.Verdict != Mislabeled:
+			t.Errorf("without runs: %s %v; want mislabeled on the code alone", r.Verdict, r.Reasons)
+		case run && (r.Verdict != OK || r.Evidence.BaselineRun == nil || r.Evidence.BaselineRun.CPU != "Opteron_G1" || !strings.Contains(reasons, "Opteron_G1")):
+			t.Errorf("with runs: %s %v, baseline run %+v; want ok, settled by Opteron_G1", r.Verdict, r.Reasons, r.Evidence.BaselineRun)
+		case run && strings.Contains(r.Needs, "ssse3"):
+			t.Errorf("with runs: needs %q, want no ssse3 recorded", r.Needs)
+		}
 	}
 }

@@ -64,6 +64,10 @@ type Evidence struct {
 	Code *CodeEvidence `json:"code,omitempty"`
 	// Run is the run of the command under the declared CPU.
 	Run *RunEvidence `json:"run,omitempty"`
+	// BaselineRun is a second run on the lowest real x86-64 (Opteron_G1),
+	// made when the code is said to need what the first model had beyond
+	// the declared target.
+	BaselineRun *RunEvidence `json:"baseline_run,omitempty"`
 	// CUDA lists the fat binaries found.
 	CUDA []CUDAEvidence `json:"cuda,omitempty"`
 	// Files and ELF count what the walk saw; BytesRead is the compressed

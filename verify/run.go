@@ -45,12 +45,19 @@ var qemuModels = map[string]string{
 // model's target lacks is one a clean run under the model did without.
 var modelTargets = map[string]string{
 	"Conroe":      "core2",
+	"Opteron_G1":  "x86_64",
 	"Nehalem":     "nehalem",
 	"Westmere":    "westmere",
 	"SandyBridge": "sandybridge",
 	"IvyBridge":   "ivybridge",
 	"Haswell":     "haswell",
 }
+
+// baselineModel is, for a model with more than its targets need (Conroe
+// has SSE3 and SSSE3, which x86_64 and core2's ancestors lack), the real
+// CPU model with nothing beyond x86-64's SSE2 (AMD's first Opteron): a
+// second run there settles what the first could not.
+var baselineModel = map[string]string{"Conroe": "Opteron_G1"}
 
 // qemuBinary is the qemu-user emulator of an OCI architecture.
 func qemuBinary(arch string) string {
