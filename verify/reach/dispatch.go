@@ -125,7 +125,7 @@ const cmpWindow = 6
 // feature variable taints its destination, another write or a call
 // clears it).
 func dispatchEdges(insts []decoded, vars *featureVars, seeds map[int]uint16) (map[int]bool, []uint16) {
-	if vars == nil {
+	if vars == nil && len(seeds) == 0 && !slices.ContainsFunc(insts, func(d decoded) bool { return d.in.CPUID }) {
 		return nil, nil
 	}
 	taint := taintIn(insts, vars, seeds)
@@ -150,7 +150,8 @@ func dispatchEdges(insts []decoded, vars *featureVars, seeds map[int]uint16) (ma
 }
 
 // taintIn computes, for each instruction, the registers that may hold a
-// value loaded from a feature variable when it runs (seeds: what jumps
+// value loaded from a feature variable, or a CPUID (or XGETBV) result,
+// when it runs (seeds: what jumps
 // from other functions bring to its entries; OpenSSL's bn_mul_mont loads
 // OPENSSL_ia32cap_P and jumps into bn_mul4x_mont, which tests it): a
 // forward data flow over the function's own control flow (a load from a feature variable,
@@ -165,7 +166,7 @@ func taintIn(insts []decoded, vars *featureVars, seeds map[int]uint16) []uint16 
 		d := insts[i].in
 		t := in[i]
 		if d.Writes >= 0 {
-			if d.HasRef && vars.has(d.Ref) || d.Base >= 0 && t&(1<<d.Base) != 0 {
+			if d.HasRef && vars.has(d.Ref) || d.Base >= 0 && t&(1<<d.Base) != 0 || d.CopyFrom >= 0 && t&(1<<d.CopyFrom) != 0 {
 				t |= 1 << d.Writes
 			} else {
 				t &^= 1 << d.Writes
@@ -173,6 +174,9 @@ func taintIn(insts []decoded, vars *featureVars, seeds map[int]uint16) []uint16 
 		}
 		if d.Flow == x86isa.FlowCall {
 			t = 0
+		}
+		if d.CPUID {
+			t |= 0xf // rax, rcx, rdx, rbx: what the CPU says of itself
 		}
 		return t
 	}

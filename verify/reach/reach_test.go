@@ -168,3 +168,20 @@ func TestAnalyzeMalformedGo(t *testing.T) {
 		g.Close()
 	}
 }
+
+// TestAnalyzeCPUIDDispatch: a branch on a CPUID result (the general
+// rule, no named variable: PostgreSQL's CRC32C chooser) sets the SSE4.2
+// function apart; truth: the program runs under qemu -cpu Conroe, which
+// has no SSE4.2.
+func TestAnalyzeCPUIDDispatch(t *testing.T) {
+	qemu := tooltest.Path(t, "qemu-x86_64")
+	bin := gcctest.Build(t, gcctest.Source(t, "cpuidcheck.c"), "cpuidcheck", "x86-64", "-O2")
+	if out, err := exec.Command(qemu, "-cpu", "Conroe", bin, "100").CombinedOutput(); err != nil {
+		t.Fatalf("truth: %v\n%s", err, out)
+	}
+	r := analyze(t, bin)
+	// crc_sse42 is called only from behind the check: never reached.
+	if r.Needs&x86isa.SSE42 != 0 || r.Unreached&x86isa.SSE42 == 0 || r.DispatchBranches == 0 {
+		t.Errorf("Needs %v, not reached %v (%d dispatch branches): want SSE4.2 behind the CPUID check", r.Needs, r.Unreached, r.DispatchBranches)
+	}
+}

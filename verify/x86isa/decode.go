@@ -62,6 +62,12 @@ type Inst struct {
 	// Base is the base register of a memory operand (-1: none, or
 	// RIP-relative): a load through a pointer to a feature variable.
 	Base int8
+	// CPUID is true for cpuid and xgetbv: what they write (RAX, RBX, RCX,
+	// RDX) is what the CPU says of itself.
+	CPUID bool
+	// CopyFrom is the source register of a register-to-register mov
+	// (Writes is its destination), -1 for others.
+	CopyFrom int8
 }
 
 // Op is a comparison that sets the flags a Jcc then tests.
@@ -112,7 +118,7 @@ type decoder struct {
 // address); linear decoders skip one byte and go on.
 func Decode(code []byte, pc uint64) (Inst, error) {
 	d := decoder{b: code, pc: pc}
-	d.inst.Cond, d.inst.Writes, d.inst.Base = -1, -1, -1
+	d.inst.Cond, d.inst.Writes, d.inst.Base, d.inst.CopyFrom = -1, -1, -1, -1
 	if err := d.decode(); err != nil {
 		return Inst{}, fmt.Errorf("%w at %#x", err, pc)
 	}

@@ -39,6 +39,17 @@ func (d *decoder) oneByte(op byte) error {
 			return err
 		}
 		d.inst.Writes = d.regX()
+		if op == 0x8b && d.mod() == 3 {
+			d.inst.CopyFrom = d.rmX()
+		}
+		return nil
+	case op == 0x89: // mov r/m, r
+		if err := d.modRM(); err != nil {
+			return err
+		}
+		if d.mod() == 3 {
+			d.inst.Writes, d.inst.CopyFrom = d.rmX(), d.regX()
+		}
 		return nil
 	case op >= 0x86 && op <= 0x8f:
 		return d.modRM()
@@ -206,11 +217,14 @@ func (d *decoder) twoByte() error {
 	case op >= 0x80 && op <= 0x8f:
 		d.inst.Cond = int8(op & 0xf)
 		return d.branch(4, FlowCond)
+	case op == 0xa2: // cpuid
+		d.inst.CPUID = true
+		return nil
 	case op == 0x0e: // femms: 3DNow!
 		d.inst.Needs |= ThreeDNow
 		return nil
 	case op >= 0xc8 && op <= 0xcf, op >= 0x30 && op <= 0x37, op == 0x05, op == 0x06, op == 0x07,
-		op == 0x08, op == 0x09, op == 0x77, op == 0xa0, op == 0xa1, op == 0xa2,
+		op == 0x08, op == 0x09, op == 0x77, op == 0xa0, op == 0xa1,
 		op == 0xa8, op == 0xa9, op == 0xaa:
 		return nil
 	case op == 0x0b:
@@ -229,6 +243,9 @@ func (d *decoder) twoByte() error {
 		return err
 	}
 	d.inst.Needs |= legacy0F(op, d.mandatory(), d.rex, d.modrm)
+	if op == 0x01 && d.modrm == 0xd0 { // xgetbv
+		d.inst.CPUID = true
+	}
 	switch op {
 	case 0xa3: // bt r/m, r
 		d.inst.Op = OpBt
