@@ -9,18 +9,18 @@
 // every ELF file's head is read for its x86 ISA level note, every ELF
 // file and kernel file is read for the GPU code it holds, and the files a check needs (the
 // program the entry runs, the shared libraries a run loads) are copied to
-// a temporary directory. The evidence, combined:
+// a temporary directory. The evidence, strongest first (DESIGN §5a):
 //
-//   - ELF notes: GNU_PROPERTY_X86_ISA_1_NEEDED of the program, of its
-//     dynamic linker and of the libraries it loads (a glibc built for
-//     x86-64-v3, as RHEL 10's, refuses to start below it);
-//   - machine code: the ISA extensions of the code reachable from the
-//     program's entry points (package reach: glibc's IFUNC variants, chosen
-//     at run time, do not count);
-//   - a run of the entry's command under qemu-user with the CPU model of
-//     the declared target (TCG emulates up to AVX2), or natively when this
-//     host's CPU is the declared target: SIGILL or glibc's refusal proves a
-//     lie;
+//   - a crash under the declared CPU: a run of the entry's command under
+//     qemu-user with a real CPU model of the declared target (Conroe,
+//     Nehalem, Haswell, ...; never qemu64; TCG stops at AVX2), or natively
+//     when this host is the declared target; a SIGILL's instruction is
+//     decoded and named (fault.go), so a crash records a known need;
+//   - checks the program or its loader enforce: the ISA level notes
+//     (GNU_PROPERTY_X86_ISA_1_NEEDED) of what ld.so loads, glibc's and the
+//     Go runtime's refusals, a Go build's GOAMD64;
+//   - code that runs unconditionally: the extensions of the reachable code
+//     (package reach), where code behind a CPU-feature check is dispatch;
 //   - CUDA: the sm_XY/compute_XY code the CUDA runtime loads (the
 //     .nv_fatbin of programs and libraries, .fatbin/.cubin/.ptx kernel
 //     files; not __nv_relfatbin, not kernel-less device-link stubs)
@@ -29,8 +29,10 @@
 //     an entry does not declare is a need (verify/cuda.go).
 //
 // The verdict is ok (evidence, and nothing beyond the declaration),
-// mislabeled (it needs more: the evidence names what), or unverified
-// (nothing could be checked: the reason says why). Record writes what
+// mislabeled (strong evidence that it needs more: the reasons name what),
+// or unverified (nothing could be checked, or the run never started: the
+// reason says why). A run that exercised the program wins over the code
+// analysis for the extensions its CPU model lacks. Record writes what
 // each entry really needs into the index (dev.tailor.verified.*
 // annotations), where match, and so resolve, pull, run and serve, honour
 // it.

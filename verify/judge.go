@@ -90,7 +90,16 @@ func minLevel(fs []string) int {
 	return -1
 }
 
-// judge gathers the evidence and decides the verdict.
+// judge gathers the evidence and decides the verdict (DESIGN §5a).
+// Evidence, strongest first: a crash under the declared CPU (the SIGILL's
+// instruction decoded); a check the program or its loader enforces (ld.so
+// and the ISA level notes of what it loads, glibc's and the Go runtime's
+// refusals, the Go build's GOAMD64); code that runs unconditionally (the
+// reachable code's extensions); code behind a CPU-feature check is
+// dispatch and never counts. A run that really exercised the program (it
+// ran to a clean exit) wins over the code analysis for every extension
+// the CPU model it ran on lacks. A run that never started is no evidence,
+// and then nothing weaker makes an entry ok.
 func (s *state) judge(ctx context.Context) {
 	res := &s.res.Evidence
 	d, err := newDeclared(s.reqs, s.arch)
@@ -98,26 +107,37 @@ func (s *state) judge(ctx context.Context) {
 		s.res.Verdict, s.res.Reasons = Unverified, []string{err.Error()}
 		return
 	}
-	var lies, gaps []string
-	checked, explained := false, false
+	var lies, remarks, gaps []string
+	checked := false
 	needs := requirement.Requirements{Source: requirement.SourceShort}
+	level := 0 // the x86-64 level an enforced check demands
 
 	if s.progErr != nil {
 		gaps = append(gaps, "no program to check: "+s.progErr.Error())
 	}
-	// ELF notes.
+	var rep *reach.Report
 	if s.prog != nil {
-		lvl, ls := s.notes(d)
-		lies = append(lies, ls...)
-		explained = len(ls) > 0
+		// ISA level notes: ld.so enforces them for what it loads.
+		lvl, ls, rs := s.notes(d)
+		lies, remarks = append(lies, ls...), append(remarks, rs...)
+		level = max(level, lvl)
 		checked = checked || s.prog.file.elf.IsX86_64()
-		if lvl >= 2 {
-			needs.Target = levelTarget(lvl)
+		// The Go runtime's own floor.
+		if s.prog.file.local != "" && s.prog.file.elf.IsX86_64() {
+			if g, ok := readGoBuild(s.prog.file.local); ok {
+				res.Go = &GoEvidence{Version: g.version, GOAMD64: fmt.Sprintf("v%d", g.level)}
+				checked = true
+				if g.level >= 2 {
+					level = max(level, g.level)
+					if !d.hasLevel(g.level) {
+						lies = append(lies, fmt.Sprintf("%s: a GOAMD64=v%d Go build (%s); its runtime refuses to start below it (\"This program can only be run on AMD64 processors with v%d microarchitecture support.\"), and the declared %s is below it", levelName(g.level), g.level, g.version, g.level, d.target.Name()))
+					}
+				}
+			}
 		}
-	}
-	// Machine code.
-	if s.prog != nil {
-		rep, skip := s.codeReport()
+		// Machine code.
+		var skip string
+		rep, skip = s.codeReport()
 		ce := &CodeEvidence{Report: rep, Skipped: skip}
 		res.Code = ce
 		switch {
@@ -126,6 +146,7 @@ func (s *state) judge(ctx context.Context) {
 		case rep.Caveat != "":
 			ce.Skipped = rep.Caveat + "; not counted"
 			gaps = append(gaps, "code: "+ce.Skipped)
+			rep = nil
 		default:
 			checked = true
 			ce.Needs = rep.Needs.Names()
@@ -138,12 +159,10 @@ func (s *state) judge(ctx context.Context) {
 					ce.Beyond = append(ce.Beyond, f)
 				}
 			}
-			if len(ce.Beyond) > 0 {
-				lies = append(lies, codeLie(ce, rep.Uses, d))
-				explained = true
-			}
-			needs.Features = ce.Needs
 		}
+	}
+	if level >= 2 {
+		needs.Target = levelTarget(level)
 	}
 	// CUDA.
 	cudaLies, cudaNeeds, cudaChecked := s.cuda()
@@ -152,27 +171,103 @@ func (s *state) judge(ctx context.Context) {
 	needs.CUDA = cudaNeeds
 	// A run under the declared CPU.
 	known := true
+	exercised, didNotStart := false, false
+	var faultNeeds []string
+	var (
+		plan runPlan
+		sb   sandbox
+	)
 	if s.prog != nil {
-		run := s.run(ctx, d)
+		var run *RunEvidence
+		run, plan, sb = s.runWith(ctx, d)
 		res.Run = run
+		switch {
+		case run.Outcome == "sigill" && run.Fault != nil && isTrap(run.Fault.Bytes):
+			// ud2 (__builtin_trap, Rust's abort): the program stops itself
+			// with SIGILL on every CPU; no extension is missing.
+			why := fmt.Sprintf("run: it stopped itself with a trap instruction (%s at %#x, SIGILL on any CPU): no evidence of a missing extension", run.Fault.Bytes, run.Fault.Address)
+			gaps, remarks = append(gaps, why), append(remarks, why)
+			run.Outcome = "trapped"
+		}
 		switch run.Outcome {
 		case "sigill":
-			lies = append(lies, fmt.Sprintf("dies with SIGILL under %s, the declared %s", runCPU(run), d.target.Name()))
-			known = explained
+			why, fn := sigillLie(run, d)
+			lies = append(lies, why)
+			faultNeeds = fn
+			known = len(fn) > 0
 		case "refused":
-			lies = append(lies, fmt.Sprintf("glibc refuses to start under %s, the declared %s: %s", runCPU(run), d.target.Name(), firstLine(run.Stderr)))
-			known = explained
-		case "exited", "timeout":
+			lies = append(lies, fmt.Sprintf("%s refuses to start it under %s, the declared %s: %s", run.Detail, runCPU(run), d.target.Name(), firstLineWith(run.Stderr, isaRefusalText(run.Stderr))))
+			if lvl := refusedLevel(run.Stderr); lvl >= 2 && needs.Target == "" {
+				needs.Target = levelTarget(lvl)
+			}
+		case "exited":
+			// Only a clean exit shows the program ran through: one that
+			// stopped on an error (a missing configuration, bad arguments)
+			// may never have reached its main work.
 			checked = true
+			exercised = run.Detail == "" && run.ExitCode == 0
+		case "timeout":
+			gaps = append(gaps, "run: "+run.Detail)
+		case "not-started":
+			didNotStart = true
+			gaps = append(gaps, "run: the program never started, no evidence: "+run.Detail)
 		case "skipped", "failed":
 			gaps = append(gaps, "run: "+run.Detail)
 		}
 	}
+	// The code against the run.
+	if ce := res.Code; rep != nil && ce != nil {
+		kept, refuted := ce.Beyond, []string(nil)
+		if exercised {
+			kept, refuted = s.refutedByRun(ce.Beyond, res.Run)
+		}
+		if exercised && len(kept) > 0 && plan.emulator != "" && baselineModel[plan.model] != "" {
+			// The model of the declared target has what the code is said to
+			// need beyond it (Conroe has SSSE3, x86_64 does not): run again
+			// on the lowest real x86-64, which has nothing beyond SSE2.
+			again := plan
+			again.model = baselineModel[plan.model]
+			ev := s.o.runProgram(ctx, again, sb, s.interp)
+			res.BaselineRun = ev
+			if ev.Outcome == "exited" && ev.Detail == "" && ev.ExitCode == 0 {
+				more, also := s.refutedByRun(kept, ev)
+				kept, refuted = more, append(refuted, also...)
+			}
+		}
+		if len(kept) > 0 {
+			lies = append(lies, codeLie(kept, ce, rep.Uses, d))
+		}
+		if len(refuted) > 0 {
+			under := runCPU(res.Run)
+			if res.BaselineRun != nil && res.BaselineRun.Outcome == "exited" && res.BaselineRun.ExitCode == 0 {
+				under += " and " + runCPU(res.BaselineRun)
+			}
+			remarks = append(remarks, fmt.Sprintf("its code reaches %s without a CPU check the analysis recognises, but a run under %s, which lacks them, ran to a clean exit: the run wins, they are taken for code behind a CPU check", strings.Join(refuted, ", "), under))
+		}
+		needs.Features = slices.DeleteFunc(slices.Clone(ce.Needs), func(f string) bool { return slices.Contains(refuted, f) })
+	}
+	for _, f := range faultNeeds {
+		if !slices.Contains(needs.Features, f) {
+			needs.Features = append(needs.Features, f)
+		}
+	}
+	if !known {
+		// A crash whose instruction could not be named: the entry needs
+		// more than it declares, at least the next level up. Recording
+		// "unknown" would make it fit no host at all.
+		if n := nextLevel(d); n > 0 && minLevel(needs.Features) < n && (needs.Target == "" || !slices.Contains(catalog.MustLookup(needs.Target).Lineage(), levelTarget(n))) {
+			needs.Target = levelTarget(n)
+			lies = append(lies, fmt.Sprintf("recorded as needing %s, the least above the declared %s: the faulting instruction could not be named", levelName(n), d.target.Name()))
+		}
+		known = needs.Target != "" || len(needs.Features) > 0
+	}
 	switch {
 	case len(lies) > 0:
-		s.res.Verdict, s.res.Reasons = Mislabeled, lies
+		s.res.Verdict, s.res.Reasons = Mislabeled, append(lies, remarks...)
+	case didNotStart:
+		s.res.Verdict, s.res.Reasons = Unverified, append(gaps, remarks...)
 	case checked:
-		s.res.Verdict = OK
+		s.res.Verdict, s.res.Reasons = OK, remarks
 	default:
 		s.res.Verdict, s.res.Reasons = Unverified, gaps
 	}
@@ -182,9 +277,110 @@ func (s *state) judge(ctx context.Context) {
 	}
 }
 
+// isTrap reports whether hex-encoded bytes are an instruction that
+// raises SIGILL on every CPU: ud2 (0f 0b), ud1 (0f b9), ud0 (0f ff).
+func isTrap(bytes string) bool {
+	return bytes == "0f0b" || strings.HasPrefix(bytes, "0fb9") || strings.HasPrefix(bytes, "0fff")
+}
+
+// nextLevel is the x86-64 level above the declared target's (0 when
+// there is none).
+func nextLevel(d *declared) int {
+	for n := 2; n <= 4; n++ {
+		if !d.hasLevel(n) {
+			return n
+		}
+	}
+	return 0
+}
+
+// refutedByRun splits beyond into the extensions a run that exited on its
+// own did not refute, and those it did: the ones the CPU it ran on lacks
+// (had the code needed them, it would have died with SIGILL).
+func (s *state) refutedByRun(beyond []string, run *RunEvidence) (kept, refuted []string) {
+	var cpu *profile.Profile
+	switch {
+	case run.Emulator == "" && s.o.host != nil:
+		cpu = s.o.host
+	case modelTargets[run.CPU] != "":
+		cpu, _ = profile.New(modelTargets[run.CPU])
+	}
+	for _, f := range beyond {
+		if cpu != nil && !cpu.HasFeature(f) {
+			refuted = append(refuted, f)
+		} else {
+			kept = append(kept, f)
+		}
+	}
+	return kept, refuted
+}
+
+// sigillLie says what a SIGILL under the declared CPU proves, naming the
+// instruction; it returns the extensions the instruction needs.
+func sigillLie(run *RunEvidence, d *declared) (string, []string) {
+	why := fmt.Sprintf("dies with SIGILL under %s, the declared %s", runCPU(run), d.target.Name())
+	f := run.Fault
+	if f == nil {
+		return why, nil
+	}
+	var beyond []string
+	for _, n := range f.Needs {
+		if !d.has(n) {
+			beyond = append(beyond, n)
+		}
+	}
+	where := fmt.Sprintf("%#x", f.Address)
+	if f.File != "" {
+		where = fmt.Sprintf("%#x of %s", f.Offset, f.File)
+	}
+	switch {
+	case len(beyond) > 0:
+		return fmt.Sprintf("%s: the instruction at %s (%s) needs %s", why, where, f.Bytes, strings.Join(beyond, ", ")), beyond
+	case len(f.Needs) > 0:
+		return fmt.Sprintf("%s: the instruction at %s (%s) needs %s", why, where, f.Bytes, strings.Join(f.Needs, ", ")), f.Needs
+	}
+	return fmt.Sprintf("%s; the faulting instruction: %s", why, f.Detail), nil
+}
+
+// refusedLevel reads the x86-64 level a refusal names ("v3
+// microarchitecture", "x86-64-v3"), 0 when it names none.
+func refusedLevel(stderr string) int {
+	for n := 4; n >= 2; n-- {
+		if strings.Contains(stderr, fmt.Sprintf("x86-64-v%d", n)) || strings.Contains(stderr, fmt.Sprintf("with v%d microarchitecture", n)) {
+			return n
+		}
+	}
+	return 0
+}
+
+// isaRefusalText is the refusal message found in stderr.
+func isaRefusalText(stderr string) string {
+	for _, r := range isaRefusals {
+		if strings.Contains(stderr, r.text) {
+			return r.text
+		}
+	}
+	return ""
+}
+
+// firstLineWith is the line of s holding sub (its first line when sub is
+// empty or absent).
+func firstLineWith(s, sub string) string {
+	if sub != "" {
+		for _, l := range strings.Split(s, "\n") {
+			if strings.Contains(l, sub) {
+				return strings.TrimSpace(l)
+			}
+		}
+	}
+	return firstLine(s)
+}
+
 // notes collects the ISA level notes of the program, its dynamic linker
-// and its libraries; it returns the highest level and the lies.
-func (s *state) notes(d *declared) (int, []string) {
+// and its libraries; it returns the highest level a loader enforces, the
+// lies, and remarks on notes nothing enforces (a static program's: no
+// loader reads it, and the program runs wherever its code does).
+func (s *state) notes(d *declared) (int, []string, []string) {
 	ev := &s.res.Evidence
 	counted := map[string]string{s.prog.path: "program"}
 	if s.interp != "" {
@@ -197,8 +393,9 @@ func (s *state) notes(d *declared) (int, []string) {
 			}
 		}
 	}
+	static := s.prog.file.elf.Interp == ""
 	highest := 0
-	var lies []string
+	var lies, remarks []string
 	paths := make([]string, 0, len(counted))
 	for p := range counted {
 		paths = append(paths, p)
@@ -211,6 +408,12 @@ func (s *state) notes(d *declared) (int, []string) {
 		}
 		n := f.elf.ISANeeded
 		ev.Notes = append(ev.Notes, NoteEvidence{Path: p, Level: levelName(n), Role: counted[p]})
+		if static && counted[p] == "program" {
+			if !d.hasLevel(n) {
+				remarks = append(remarks, fmt.Sprintf("the ISA level note of the static program %s says %s, but no loader checks a static program's note: its code and its run decide", p, levelName(n)))
+			}
+			continue
+		}
 		highest = max(highest, n)
 		if !d.hasLevel(n) {
 			lies = append(lies, fmt.Sprintf("%s: the ISA level note of %s (%s) says so, and ld.so refuses to load it below (\"CPU ISA level is lower than required\"); the declared %s is below it", levelName(n), p, counted[p], d.target.Name()))
@@ -230,19 +433,19 @@ func (s *state) notes(d *declared) (int, []string) {
 		}
 		ev.OtherNotes = append(ev.OtherNotes, NoteEvidence{Path: p, Level: levelName(s.tree.files[p].elf.ISANeeded)})
 	}
-	return highest, lies
+	return highest, lies, remarks
 }
 
 // codeLie says which extensions beyond the declaration the code uses, and
 // where.
-func codeLie(ce *CodeEvidence, uses map[string]reach.Use, d *declared) string {
+func codeLie(beyond []string, ce *CodeEvidence, uses map[string]reach.Use, d *declared) string {
 	var parts []string
-	for _, f := range ce.Beyond {
+	for _, f := range beyond {
 		u := uses[f]
 		parts = append(parts, fmt.Sprintf("%s (%d instructions, first in %s at %#x)", f, u.Count, u.Function, u.Address))
 	}
 	s := "its code uses " + strings.Join(parts, ", ") + ", beyond the declared " + d.target.Name()
-	if ce.Level != "" {
+	if n := minLevel(beyond); n >= 2 && ce.Level != "" {
 		s += "; it needs " + ce.Level
 	}
 	return s
@@ -260,8 +463,9 @@ func firstLine(s string) string {
 	return l
 }
 
-// run runs the program under the declared CPU.
-func (s *state) run(ctx context.Context, d *declared) *RunEvidence {
+// runWith runs the program under the declared CPU, and returns how, for
+// a second run.
+func (s *state) runWith(ctx context.Context, d *declared) (*RunEvidence, runPlan, sandbox) {
 	plan := s.o.planRun(d.target, s.arch)
 	if plan.skip == "" && s.prog.file.local == "" {
 		plan.skip = "the program could not be extracted"
@@ -275,6 +479,13 @@ func (s *state) run(ctx context.Context, d *declared) *RunEvidence {
 	if plan.skip == "" {
 		s.tree.linkTree(s.root)
 	}
-	sb := sandbox{root: s.root, prog: s.prog, env: s.cf.Config.Env, workdir: s.cf.Config.WorkingDir}
-	return s.o.runProgram(ctx, plan, sb, s.interp)
+	sb := sandbox{root: s.root, prog: s.prog, env: s.cf.Config.Env, workdir: s.cf.Config.WorkingDir, interp: s.interp,
+		files: func(p string) (string, string, bool) {
+			rp, f, ok := s.tree.resolve(p)
+			if !ok || f.local == "" {
+				return "", "", false
+			}
+			return rp, f.local, true
+		}}
+	return s.o.runProgram(ctx, plan, sb, s.interp), plan, sb
 }

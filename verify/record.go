@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -145,8 +146,21 @@ func recordLayout(dst string, raw []byte, mt types.MediaType, h v1.Hash) error {
 	}
 	switch {
 	case l.Tag != "":
+		// The entry of that tag is replaced, or a new tag added.
 		d.Annotations = map[string]string{remote.AnnotationRefName: l.Tag}
-		return replaceEntry(l.Path, top, d, func(e v1.Descriptor) bool { return e.Annotations[remote.AnnotationRefName] == l.Tag })
+		tagged := func(e v1.Descriptor) bool { return e.Annotations[remote.AnnotationRefName] == l.Tag }
+		if !slices.ContainsFunc(top.Manifests, tagged) {
+			if slices.ContainsFunc(top.Manifests, func(e v1.Descriptor) bool { return e.MediaType.IsImage() }) {
+				return fmt.Errorf("%w: %s/index.json is itself an index of images: a tag added to it would be one more entry of it; record to oci:%s, or to a layout of tagged indexes", ErrRecord, l.Path, l.Path)
+			}
+			top.Manifests = append(top.Manifests, d)
+			raw, err := json.Marshal(top)
+			if err != nil {
+				return err
+			}
+			return writeIndexJSON(l.Path, raw)
+		}
+		return replaceEntry(l.Path, top, d, tagged)
 	case len(top.Manifests) == 1 && top.Manifests[0].MediaType.IsIndex():
 		d.Annotations = top.Manifests[0].Annotations
 		return replaceEntry(l.Path, top, d, func(v1.Descriptor) bool { return true })

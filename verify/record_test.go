@@ -113,3 +113,50 @@ func TestRecordRefusals(t *testing.T) {
 		t.Error("Corrected of no index: want an error")
 	}
 }
+
+// TestRecordToNewTag: --record-to oci:DIR:NEWTAG adds the tag, leaving
+// the verified one as it was; recording to a tag that exists replaces it.
+func TestRecordToNewTag(t *testing.T) {
+	ctx := context.Background()
+	c := client(t)
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendIndex(gcctest.Matrix(t), layout.WithAnnotations(map[string]string{remote.AnnotationRefName: "1.0"})); err != nil {
+		t.Fatal(err)
+	}
+	src := "oci:" + dir + ":1.0"
+	before, err := c.Get(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Reference(ctx, c, src, WithRun(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := rep.Record(ctx, c, "oci:"+dir+":1.0-verified")
+	if err != nil {
+		t.Fatalf("record to a new tag: %v", err)
+	}
+	got, err := c.Get(ctx, "oci:"+dir+":1.0-verified")
+	if err != nil || got.Digest != h {
+		t.Fatalf("the new tag: %v, %v; want %s", got, err, h)
+	}
+	still, err := c.Get(ctx, src)
+	if err != nil || still.Digest != before.Digest {
+		t.Errorf("the verified tag moved: %v %v, want %s", still, err, before.Digest)
+	}
+	// Again: the tag exists now, and is replaced (same bytes, same digest).
+	if h2, err := rep.Record(ctx, c, "oci:"+dir+":1.0-verified"); err != nil || h2 != h {
+		t.Errorf("recording again: %s %v", h2, err)
+	}
+	flat := t.TempDir()
+	if _, err := layout.Write(flat, gcctest.Matrix(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rep.Record(ctx, c, "oci:"+flat+":new"); err == nil || !strings.Contains(err.Error(), "itself an index of images") {
+		t.Errorf("a new tag in a layout that is the index: %v", err)
+	}
+}

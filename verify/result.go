@@ -58,10 +58,16 @@ type Evidence struct {
 	// OtherNotes counts the other ELF files that need an x86-64 level
 	// beyond the baseline (not counted: the program does not load them).
 	OtherNotes []NoteEvidence `json:"other_elf_notes,omitempty"`
+	// Go is the Go build information of the program, when it is Go.
+	Go *GoEvidence `json:"go,omitempty"`
 	// Code is what the program's reachable code needs.
 	Code *CodeEvidence `json:"code,omitempty"`
 	// Run is the run of the command under the declared CPU.
 	Run *RunEvidence `json:"run,omitempty"`
+	// BaselineRun is a second run on the lowest real x86-64 (Opteron_G1),
+	// made when the code is said to need what the first model had beyond
+	// the declared target.
+	BaselineRun *RunEvidence `json:"baseline_run,omitempty"`
 	// CUDA lists the fat binaries found.
 	CUDA []CUDAEvidence `json:"cuda,omitempty"`
 	// Files and ELF count what the walk saw; BytesRead is the compressed
@@ -83,6 +89,13 @@ type NoteEvidence struct {
 	Level string `json:"level"`
 	// Role is program, interpreter or library.
 	Role string `json:"role,omitempty"`
+}
+
+// GoEvidence is what a Go program's build information says.
+type GoEvidence struct {
+	Version string `json:"version"`
+	// GOAMD64 is the level the runtime enforces (v1: none).
+	GOAMD64 string `json:"goamd64"`
 }
 
 // CodeEvidence is the machine code analysis of the program.
@@ -110,15 +123,39 @@ type RunEvidence struct {
 	CPU string `json:"cpu,omitempty"`
 	// Emulator is the qemu-user binary; empty for a native run.
 	Emulator string `json:"emulator,omitempty"`
-	// Outcome is sigill, refused (glibc's ISA check), exited, timeout,
-	// failed (could not start) or skipped.
+	// Outcome is sigill, refused (an ISA check of ld.so, glibc or the Go
+	// runtime), exited, trapped (a SIGILL at the program's own ud2: no
+	// evidence), timeout, not-started (the program's own code never ran:
+	// not found, a missing library or module), failed (could not be
+	// started at all) or skipped.
 	Outcome string `json:"outcome"`
 	// ExitCode is the exit status (128+signal for a signal).
 	ExitCode int     `json:"exit_code,omitempty"`
 	Seconds  float64 `json:"seconds,omitempty"`
 	// Stderr is the end of what the program printed on stderr.
 	Stderr string `json:"stderr,omitempty"`
-	// Detail says why a run was skipped or failed.
+	// Detail says why a run was skipped, failed or did not start, or who
+	// refused it.
+	Detail string `json:"detail,omitempty"`
+	// Fault is the instruction a SIGILL stopped at, when it was found.
+	Fault *Fault `json:"fault,omitempty"`
+}
+
+// Fault is the instruction a run died on with SIGILL.
+type Fault struct {
+	// Address is where it was in the running process.
+	Address uint64 `json:"address"`
+	// File is the image path of the ELF file holding it, and Offset its
+	// virtual address in that file; empty when the bytes came from the
+	// Go runtime's report.
+	File   string `json:"file,omitempty"`
+	Offset uint64 `json:"vaddr,omitempty"`
+	// Bytes are the instruction's bytes, in hex.
+	Bytes string `json:"bytes,omitempty"`
+	// Needs are the ISA extensions the instruction needs, catalog names;
+	// empty when the decoder does not know them.
+	Needs []string `json:"needs,omitempty"`
+	// Detail says how it was found, or why not.
 	Detail string `json:"detail,omitempty"`
 }
 

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -17,14 +17,16 @@ import (
 )
 
 // qemuModels are the qemu CPU models a declared target runs under: the
-// smallest model whose features, as qemu-user's TCG really provides them,
-// include every feature of the target (TestQemuModels checks this with
-// the CPUID recorded under each model). Targets beyond what TCG emulates
-// (AVX-512, and the newer cores' extras) have none.
+// lowest real CPU model whose features, as qemu-user's TCG really provides
+// them, include every feature of the target (TestQemuModels checks this
+// with the CPUID recorded under each model). Never qemu64: it is no real
+// CPU, and libraries that pick kernels by CPU model (OpenBLAS) take it for
+// an Opteron and run 3DNow! code it lacks. Targets beyond what TCG
+// emulates (AVX-512, and the newer cores' extras) have none.
 var qemuModels = map[string]string{
-	"x86_64":      "qemu64",
-	"nocona":      "Nehalem",
-	"core2":       "Nehalem",
+	"x86_64":      "Conroe",
+	"nocona":      "Conroe",
+	"core2":       "Conroe",
 	"x86_64_v2":   "Nehalem",
 	"nehalem":     "Nehalem",
 	"westmere":    "Westmere",
@@ -37,6 +39,25 @@ var qemuModels = map[string]string{
 	"neoverse_n1": "neoverse-n1",
 	"a64fx":       "a64fx",
 }
+
+// modelTargets are the catalog targets whose features each qemu model
+// has, as TCG provides them (TestQemuModels checks it): a feature the
+// model's target lacks is one a clean run under the model did without.
+var modelTargets = map[string]string{
+	"Conroe":      "core2",
+	"Opteron_G1":  "x86_64",
+	"Nehalem":     "nehalem",
+	"Westmere":    "westmere",
+	"SandyBridge": "sandybridge",
+	"IvyBridge":   "ivybridge",
+	"Haswell":     "haswell",
+}
+
+// baselineModel is, for a model with more than its targets need (Conroe
+// has SSE3 and SSSE3, which x86_64 and core2's ancestors lack), the real
+// CPU model with nothing beyond x86-64's SSE2 (AMD's first Opteron): a
+// second run there settles what the first could not.
+var baselineModel = map[string]string{"Conroe": "Opteron_G1"}
 
 // qemuBinary is the qemu-user emulator of an OCI architecture.
 func qemuBinary(arch string) string {
@@ -68,7 +89,11 @@ func (o *options) planRun(target *catalog.Target, arch string) runPlan {
 	}
 	model, ok := qemuModels[target.Name()]
 	if !ok {
-		return runPlan{skip: fmt.Sprintf("qemu-user emulates no CPU model with all of %s's features (TCG stops at AVX2), and this host is not %s", target.Name(), target.Name())}
+		why := "qemu-user emulates no CPU model with all of its features (TCG stops at AVX2: no AVX-512, AMX or AVX-VNNI)"
+		if slices.Contains(target.Lineage(), "x86_64_v4") {
+			why = "qemu-user's TCG cannot run AVX-512 code"
+		}
+		return runPlan{skip: fmt.Sprintf("no run: the declared %s cannot be emulated (%s), and this host is not %s", target.Name(), why, target.Name())}
 	}
 	bin := qemuBinary(arch)
 	p, err := o.lookPath(bin)
@@ -84,6 +109,11 @@ type sandbox struct {
 	prog    *program
 	env     []string
 	workdir string
+	// interp is the image path of the program's dynamic linker ("" for a
+	// static program); files resolves an image path (links followed) to
+	// the file and where it was extracted.
+	interp string
+	files  func(p string) (imagePath, local string, ok bool)
 }
 
 // maxStderr is how much of a run's stderr is kept (its end).
@@ -129,32 +159,109 @@ func (o *options) runProgram(ctx context.Context, plan runPlan, sb sandbox, inte
 	switch {
 	case ctx.Err() != nil:
 		ev.Outcome = "timeout"
-		ev.Detail = fmt.Sprintf("still running after %s, stopped: no SIGILL so far", o.runTimeout)
+		ev.Detail = fmt.Sprintf("still running after %s, stopped: no SIGILL so far, but a run that did not end shows little", o.runTimeout)
 	case errors.As(err, &ee):
 		ws, _ := ee.Sys().(syscall.WaitStatus)
 		switch {
 		case ws.Signaled() && ws.Signal() == syscall.SIGILL:
 			ev.Outcome, ev.ExitCode = "sigill", 128+int(syscall.SIGILL)
+		case goSIGILL(ev.Stderr):
+			// The Go runtime catches SIGILL, prints the instruction and exits 2.
+			ev.Outcome, ev.ExitCode = "sigill", ws.ExitStatus()
 		case ws.Signaled():
 			ev.Outcome, ev.ExitCode = "exited", 128+int(ws.Signal())
-		case isaRefusal(ev.Stderr):
-			ev.Outcome, ev.ExitCode = "refused", ws.ExitStatus()
+			ev.Detail = "killed by " + ws.Signal().String() + ": it ran, but not to its end"
+		case isaRefusal(ev.Stderr) != "":
+			ev.Outcome, ev.ExitCode, ev.Detail = "refused", ws.ExitStatus(), isaRefusal(ev.Stderr)
 		default:
 			ev.Outcome, ev.ExitCode = "exited", ws.ExitStatus()
+			if why := notStarted(ev.ExitCode, ev.Stderr); why != "" {
+				ev.Outcome, ev.Detail = "not-started", why
+			}
 		}
 	case err != nil:
 		ev.Outcome, ev.Detail = "failed", err.Error()
 	default:
 		ev.Outcome = "exited"
 	}
+	if ev.Outcome == "sigill" {
+		ev.Fault = o.locateFault(ctx, plan, sb, argv, ev.Stderr)
+	}
 	return ev
 }
 
-// isaRefusal reports whether stderr holds glibc's refusal to start on a
-// CPU below the ISA level it, or a library, was built for.
-func isaRefusal(stderr string) bool {
-	return strings.Contains(stderr, "CPU ISA level is lower than required") ||
-		strings.Contains(stderr, "CPU does not support x86-64-v")
+// isaRefusals are the messages of the checks that refuse to start a
+// program on a CPU below the level it was built for, and who enforces each.
+var isaRefusals = []struct{ text, who string }{
+	{"CPU ISA level is lower than required", "ld.so (the ISA level note of a library it loads)"},
+	{"CPU does not support x86-64-v", "glibc (built for a higher x86-64 level)"},
+	{"This program can only be run on AMD64 processors with v", "the Go runtime (its GOAMD64 level)"},
+}
+
+// isaRefusal says who refused to start the program on this CPU, "" when
+// stderr holds no such refusal.
+func isaRefusal(stderr string) string {
+	for _, r := range isaRefusals {
+		if strings.Contains(stderr, r.text) {
+			return r.who
+		}
+	}
+	return ""
+}
+
+// goSIGILL reports whether stderr is the Go runtime's report of a SIGILL.
+func goSIGILL(stderr string) bool {
+	return strings.Contains(stderr, "SIGILL: illegal instruction")
+}
+
+// notStartedSigns are what a run that never reached the program's own
+// code prints: the kernel, qemu, ld.so, an interpreter missing its
+// library. shellSigns count only with the shell's exit codes 126 and 127
+// (a program may print "not found" itself).
+var (
+	notStartedSigns = []string{
+		"error while loading shared libraries",
+		"cannot open shared object file",
+		"Exec format error",
+		"exec format error",
+		"Invalid ELF image",
+		"No module named 'encodings'",
+		"No module named encodings",
+		"init_fs_encoding",
+		"Could not find or load main class",
+	}
+	shellSigns = []string{"not found", "No such file or directory", "no such file or directory", "Permission denied", "Could not open"}
+)
+
+// notStarted says why a run that exited with code never ran the program
+// ("" when it did).
+func notStarted(code int, stderr string) string {
+	if code == 0 {
+		return ""
+	}
+	signs := notStartedSigns
+	if code == 126 || code == 127 {
+		signs = append(slices.Clone(signs), shellSigns...)
+	}
+	for _, s := range signs {
+		if strings.Contains(stderr, s) {
+			return fmt.Sprintf("exit status %d: %s", code, lineWith(stderr, s))
+		}
+	}
+	if code == 126 || code == 127 {
+		return fmt.Sprintf("exit status %d (cannot execute, or not found)", code)
+	}
+	return ""
+}
+
+// lineWith is the first line of s containing sub.
+func lineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return sub
 }
 
 // libraryPath lists the library directories of root for ld.so.
@@ -171,21 +278,40 @@ func isDir(p string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// tail keeps the last maxStderr bytes written to it.
-type tail struct{ b []byte }
+// maxStderrHead is how much of the start of a run's stderr is kept: the
+// Go runtime's SIGILL report comes first, before every goroutine's stack.
+const maxStderrHead = 4096
+
+// tail keeps the first maxStderrHead and the last maxStderr bytes written
+// to it.
+type tail struct {
+	head, b []byte
+	cut     bool
+}
 
 func (t *tail) Write(p []byte) (int, error) {
+	n := len(p)
+	if room := maxStderrHead - len(t.head); room > 0 {
+		k := min(room, len(p))
+		t.head = append(t.head, p[:k]...)
+		p = p[k:]
+	}
 	t.b = append(t.b, p...)
 	if len(t.b) > maxStderr {
-		t.b = t.b[len(t.b)-maxStderr:]
+		t.b, t.cut = t.b[len(t.b)-maxStderr:], true
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // String drops qemu's warnings about features TCG lacks.
 func (t *tail) String() string {
+	all := string(t.head)
+	if t.cut {
+		all += "\n[...]\n"
+	}
+	all += string(t.b)
 	var keep []string
-	for _, l := range strings.Split(string(bytes.TrimSpace(t.b)), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(all), "\n") {
 		if !strings.Contains(l, "TCG doesn't support requested feature") {
 			keep = append(keep, l)
 		}

@@ -60,7 +60,7 @@ func TestMatrix(t *testing.T) {
 		{Mislabeled, []string{"avx512f", "x86-64-v4", "SIGILL"}, "sigill"},
 		{Mislabeled, []string{"avx2", "x86-64-v3", "SIGILL"}, "sigill"},
 		{OK, nil, "skipped"},
-		{Mislabeled, []string{"x86-64-v3", "ISA level note of /forces"}, "exited"},
+		{OK, []string{"x86-64-v3", "no loader checks a static program's note"}, "exited"},
 	}
 	if len(rep.Results) != len(want) {
 		t.Fatalf("%d results, want %d", len(rep.Results), len(want))
@@ -93,8 +93,25 @@ func TestMatrix(t *testing.T) {
 	if n := rep.Results[2].Needs; !strings.Contains(n, "avx512f") {
 		t.Errorf("v4 labelled haswell: needs %q, want avx512f", n)
 	}
-	if n := rep.Results[5].Needs; !strings.HasPrefix(n, "cpu=x86_64_v3") {
-		t.Errorf("-z x86-64-v3: needs %q, want cpu=x86_64_v3", n)
+	if n := rep.Results[5].Needs; strings.Contains(n, "x86_64_v3") {
+		t.Errorf("static -z x86-64-v3: needs %q, want nothing of x86-64-v3 (nothing enforces the note)", n)
+	}
+	for i, model := range []string{"Conroe", "Haswell", "Haswell", "Nehalem"} {
+		if r := rep.Results[i].Evidence.Run; r == nil || r.CPU != model {
+			t.Errorf("%s: run %+v, want under qemu -cpu %s", gcctest.MatrixBuilds[i].Name, r, model)
+		}
+	}
+	if why := rep.Results[4].Evidence.Run.Detail; !strings.Contains(why, "AVX-512") {
+		t.Errorf("v4 labelled skylake_avx512: run skipped because %q, want TCG's lack of AVX-512 named", why)
+	}
+	for _, i := range []int{2, 3} {
+		f := rep.Results[i].Evidence.Run.Fault
+		if f == nil || f.File != "/forces" || f.Bytes == "" || len(f.Needs) == 0 {
+			t.Errorf("%s: fault %+v, want the instruction found in /forces and named", gcctest.MatrixBuilds[i].Name, f)
+		}
+	}
+	if !strings.Contains(strings.Join(rep.Results[2].Reasons, "\n"), "the instruction at") {
+		t.Errorf("v4 labelled haswell: reasons %v do not name the faulting instruction", rep.Results[2].Reasons)
 	}
 	if _, err := json.Marshal(rep); err != nil {
 		t.Fatal(err)

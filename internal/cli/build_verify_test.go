@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,5 +35,53 @@ func TestBuildRefusesLyingMatrix(t *testing.T) {
 	code, _, errs = runCLI(t, "build", "-f", honest, "--dest", "oci:"+filepath.Join(t.TempDir(), "ok")+":1", "-j2")
 	if code != 0 || !strings.Contains(errs, "verified: 3 ok, 0 mislabeled, 0 unverified") {
 		t.Errorf("honest matrix: exit %d\n%s", code, errs)
+	}
+}
+
+// TestBuildGoMatrix: the GOAMD64 matrix the docs promote (x86_64,
+// x86_64_v3 and haswell, one go build each with the GOAMD64 build sets)
+// is verified ok and published: the Go runtime's own AVX2/AVX-512 code
+// runs only after its CPU checks. After verify --record, x86_64 hosts
+// still get the v1 build and haswell hosts a v3 one.
+func TestBuildGoMatrix(t *testing.T) {
+	goTool := tooltest.Path(t, "go")
+	tooltest.Path(t, "qemu-x86_64")
+	src, err := filepath.Abs("../../verify/testdata/src/gocrypto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml := "name: gocrypto\ncontext: " + src + "\nentrypoint: [/app]\ncmd: [\"200\"]\ntargets: [x86_64, x86_64_v3, haswell]\n" +
+		"command: CGO_ENABLED=0 " + goTool + " build -trimpath -o $TAILOR_OUT/app main.go\n"
+	file := filepath.Join(t.TempDir(), "tailor.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errs := runCLI(t, "build", "-f", file, "--dest", "oci:"+dir+":1", "-j2")
+	if code != 0 || !strings.Contains(errs, "verified: 3 ok, 0 mislabeled, 0 unverified") {
+		t.Fatalf("Go matrix: exit %d\n%s", code, errs)
+	}
+	ref := "oci:" + dir + ":1"
+	code, out, errs := runCLI(t, "verify", ref, "--record", "--record-to", "oci:"+dir+":1-verified")
+	if code != 0 || !strings.Contains(out, "3 ok, 0 mislabeled") {
+		t.Fatalf("verify --record: exit %d\n%s\n%s", code, out, errs)
+	}
+	// Entries in target order: 0 x86_64 (GOAMD64=v1), 1 x86_64_v3 and 2
+	// haswell (GOAMD64=v3).
+	for spec, want := range map[string][]string{"cpu=x86_64": {"0"}, "cpu=nehalem": {"0"}, "cpu=haswell": {"1", "2"}, "cpu=zen2": {"1"}} {
+		code, out, errs := runCLI(t, "resolve", "oci:"+dir+":1-verified", "--profile", spec, "--explain")
+		if code != 0 {
+			t.Errorf("%s after --record: exit %d %s", spec, code, errs)
+			continue
+		}
+		chosen := ""
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) > 2 && f[0] == "1" {
+				chosen = f[1]
+			}
+		}
+		if !slices.Contains(want, chosen) {
+			t.Errorf("%s after --record: entry %q, want one of %v\n%s", spec, chosen, want, out)
+		}
 	}
 }

@@ -37,10 +37,13 @@ reference or oci:DIR[:TAG]) and finds what its program really needs:
   - the x86 ISA level notes of the program, its dynamic linker and the
     libraries it loads (a glibc built for x86-64-v3 refuses older CPUs);
   - the ISA extensions of the program's own reachable code (glibc's
-    run-time-selected AVX2/AVX-512 variants do not count);
-  - a run of the entrypoint (or --cmd) under qemu-user with the CPU model of
-    the declared target (qemu emulates up to AVX2), or on this host when it
-    is the declared target;
+    run-time-selected variants, and code behind a CPU-feature check: Go's,
+    __builtin_cpu_supports, OpenSSL's, Rust's, do not count);
+  - a run of the entrypoint (or --cmd) under qemu-user with a real CPU
+    model of the declared target (Conroe for x86_64, Nehalem, Haswell; qemu
+    emulates up to AVX2), or on this host when it is the declared target;
+    a SIGILL's instruction is decoded and named; a run that never started
+    is no evidence;
   - CUDA fat binary architectures against dev.tailor.cuda.arch.
 
 Each entry is ok, mislabeled (it needs more than it declares: the reason

@@ -26,7 +26,12 @@
 // data (C++ vtables, callback tables) is reached through the data's
 // relocations in position-independent code, and through 8-byte words of
 // the data sections that are function starts in fixed-address code.
-// A program that tests the CPU itself (__builtin_cpu_supports) and calls
-// an AVX-512 function directly is counted as needing AVX-512: the
-// verdict's other evidence (a run under the declared CPU model) tells.
+// Code reached only through a branch on a CPU-feature variable is
+// dispatch too (dispatch.go): Go's internal/cpu, __builtin_cpu_supports'
+// __cpu_model, OpenSSL's OPENSSL_ia32cap_P, Rust's std_detect cache,
+// followed through registers, pointers, GOT slots and jumps between
+// functions; by name where the check is out of sight: the Go standard
+// library's assembly, OpenSSL's perlasm routines, tables and vtables of
+// per-extension implementations. Without symbols (a stripped C program)
+// the feature variables are not found: the verdict's run tells.
 package reach

@@ -44,6 +44,12 @@ type Report struct {
 	// Unreached is what the code outside the reachable part uses (the
 	// run-time-selected variants, mostly): reported, never counted.
 	Unreached x86isa.Features `json:"-"`
+	// Dispatched is what code reached only behind a CPU-feature check
+	// uses (a branch on a feature variable: Go's internal/cpu, Rust's
+	// std_detect, __builtin_cpu_supports, OpenSSL's capability vector):
+	// never counted. DispatchBranches counts those branches.
+	Dispatched       x86isa.Features `json:"-"`
+	DispatchBranches int             `json:"dispatch_branches,omitempty"`
 	// Stripped is true when the file had no symbols to bound functions.
 	Stripped bool `json:"stripped,omitempty"`
 	// Caveat says why Needs cannot be trusted, when it cannot: a stripped
@@ -68,6 +74,13 @@ type program struct {
 	text      []segment
 	funcs     []fn // sorted by start
 	resolvers map[uint64]bool
+	vars      *featureVars
+	goProgram bool
+	openssl   bool
+	// tables are the data symbols that hold the code addresses of one
+	// extension's variants (gcExpandersAVX512): dispatch tables, whose
+	// functions are no roots.
+	tables []span
 }
 
 type segment struct {
@@ -80,7 +93,14 @@ type segment struct {
 const maxInstructions = 200 << 20
 
 // Analyze reports what the code reachable from f's entry points needs.
-func Analyze(f *elf.File) (*Report, error) {
+func Analyze(f *elf.File) (r *Report, err error) {
+	// A hostile file must give an error, never a crash: debug/elf and
+	// debug/gosym trust some of what they read.
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("reach: malformed program: %v", p)
+		}
+	}()
 	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 {
 		return nil, fmt.Errorf("%w (%s, %s)", ErrUnsupported, f.Class, f.Machine)
 	}
@@ -89,11 +109,11 @@ func Analyze(f *elf.File) (*Report, error) {
 		return nil, err
 	}
 	w := newWalk(p)
-	for _, r := range p.roots() {
-		w.push(r)
+	for _, root := range p.roots() {
+		w.push(root)
 	}
 	w.run()
-	r := w.report()
+	r = w.report()
 	r.Unreached = p.unreached(w)
 	if r.Stripped && r.Resolvers > 0 {
 		r.Caveat = "stripped, with IFUNC variants (a static libc): code selected at run time cannot be told apart from the program's"
@@ -128,6 +148,15 @@ func (p *program) load() error {
 	if err != nil || len(syms) == 0 {
 		syms, _ = p.f.DynamicSymbols()
 	}
+	// A Go program's pclntab names every function, stripped or not.
+	syms = append(syms, goFuncSymbols(p.f)...)
+	p.goProgram = isGo(p.f, syms)
+	p.vars = loadFeatureVars(p.f, syms)
+	if p.goProgram {
+		p.vars = p.goCPUVars(syms, p.vars)
+	}
+	p.openssl = hasSymbol(syms, "OPENSSL_ia32cap_P")
+	p.tables = dispatchTables(syms)
 	seen := map[uint64]bool{}
 	for _, s := range syms {
 		typ := elf.ST_TYPE(s.Info)
@@ -240,8 +269,8 @@ func (p *program) roots() []uint64 {
 	}
 	// Pointers held in data: from the relocations of position-independent
 	// code, and from the words of fixed-address code's data.
-	p.eachRela(func(_ uint64, typ uint32, addend int64) {
-		if typ == 8 || typ == 1 { // R_X86_64_RELATIVE, R_X86_64_64
+	p.eachRela(func(off uint64, typ uint32, addend int64) {
+		if (typ == 8 || typ == 1) && !inSpans(p.tables, off) && p.plausibleStart(uint64(addend)) { // R_X86_64_RELATIVE, R_X86_64_64
 			out = append(out, uint64(addend))
 		}
 	})
@@ -260,12 +289,36 @@ func (p *program) roots() []uint64 {
 		}
 		for i := 0; i+8 <= len(data); i += 8 {
 			v := binary.LittleEndian.Uint64(data[i:])
+			if inSpans(p.tables, s.Addr+uint64(i)) {
+				continue
+			}
 			if f, ok := p.function(v); ok && f.start == v {
 				out = append(out, v)
 			}
 		}
 	}
 	return slices.DeleteFunc(out, func(a uint64) bool { return p.resolvers[a] || !p.isCode(a) })
+}
+
+// plausibleStart reports whether a code address data holds may be a
+// function: with symbols, a function's start; without, an address
+// compilers start functions at (16-byte aligned, or an endbr64, which
+// every indirectly called function of a CET build begins with). Data
+// holds addresses into the middle of code too (unwind and exception
+// tables, computed labels); decoding from there decodes garbage.
+func (p *program) plausibleStart(addr uint64) bool {
+	if !p.isCode(addr) {
+		return false
+	}
+	if len(p.funcs) > 0 {
+		f, ok := p.function(addr)
+		return !ok || f.start == addr
+	}
+	if addr%16 == 0 {
+		return true
+	}
+	code, _ := p.code(addr)
+	return len(code) >= 4 && code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa
 }
 
 // unreached decodes the functions the walk did not reach, for the report.

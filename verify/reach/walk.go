@@ -1,7 +1,9 @@
 package reach
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/tailor-dev/tailor/verify/x86isa"
 )
@@ -20,10 +22,33 @@ type walk struct {
 	insts   int
 	errs    int
 	symless bool
+	// dispatched: what code behind a CPU check uses; branches: how many
+	// such checks were seen.
+	dispatched x86isa.Features
+	branches   int
+	// parked are the functions with code set apart, kept so that a later
+	// entry into their middle can reach it; entries are the addresses
+	// pushed inside a function before it was decoded.
+	parked  map[uint64]*parkedFn
+	entries map[uint64][]uint64
+	// carried are the feature-variable registers jumps from other
+	// functions carry to an address.
+	carried map[uint64]uint16
+}
+
+// parkedFn is a function, and which of its instructions were set apart
+// and not visited since (its code is decoded again on a later entry:
+// keeping every parked function's instructions would cost gigabytes on a
+// large program).
+// visited since.
+type parkedFn struct {
+	f      fn
+	behind []bool
 }
 
 func newWalk(p *program) *walk {
-	return &walk{p: p, done: map[uint64]bool{}, uses: map[x86isa.Features]*Use{}, symless: len(p.funcs) == 0}
+	return &walk{p: p, done: map[uint64]bool{}, uses: map[x86isa.Features]*Use{}, symless: len(p.funcs) == 0,
+		parked: map[uint64]*parkedFn{}, entries: map[uint64][]uint64{}, carried: map[uint64]uint16{}}
 }
 
 // push queues code at addr unless it is an IFUNC resolver or not code.
@@ -39,10 +64,16 @@ func (w *walk) run() {
 		addr := w.queue[len(w.queue)-1]
 		w.queue = w.queue[:len(w.queue)-1]
 		if f, ok := w.p.function(addr); ok {
-			if !w.done[f.start] {
+			switch {
+			case !w.done[f.start]:
+				if addr != f.start {
+					w.entries[f.start] = append(w.entries[f.start], addr)
+				}
 				w.done[f.start] = true
 				w.funcs++
 				w.function(f)
+			case addr != f.start && w.parked[f.start] != nil:
+				w.enter(w.parked[f.start], addr)
 			}
 			continue
 		}
@@ -53,19 +84,110 @@ func (w *walk) run() {
 	}
 }
 
-// function decodes f whole, start to end.
+// function decodes f whole, start to end; the code it runs only behind a
+// CPU-feature check is set apart (dispatch.go).
 func (w *walk) function(f fn) {
+	insts := w.decodeFn(f)
+	var entries []int
+	seeds := map[int]uint16{}
+	for _, a := range append([]uint64{f.start}, w.entries[f.start]...) {
+		if i, ok := slices.BinarySearchFunc(insts, a, func(d decoded, a uint64) int { return cmp.Compare(d.addr, a) }); ok {
+			if a != f.start {
+				entries = append(entries, i)
+			}
+			if t := w.carried[a]; t != 0 {
+				seeds[i] |= t
+			}
+		}
+	}
+	edges, taint := dispatchEdges(insts, w.p.vars, seeds)
+	for i, d := range insts {
+		if taint != nil && taint[i] != 0 && d.in.HasTarget && (d.in.Flow == x86isa.FlowJump || d.in.Flow == x86isa.FlowCond) &&
+			(d.in.Target < f.start || d.in.Target >= f.end) {
+			w.carried[d.in.Target] |= taint[i]
+		}
+	}
+	behind := split(insts, edges, entries)
+	if behind != nil {
+		w.branches += len(edges)
+		w.parked[f.start] = &parkedFn{f: f, behind: behind}
+	}
+	named := x86isa.Features(0)
+	switch {
+	case w.p.goProgram && (isGoStd(f.name) || goExtensionFuncRE.MatchString(f.name)):
+		named = ^x86isa.Features(0)
+	case w.p.goProgram:
+		named = goNamed[f.name]
+	case w.p.openssl && opensslAsmRE.MatchString(f.name):
+		named = ^x86isa.Features(0)
+	}
+	for i, d := range insts {
+		if behind != nil && behind[i] {
+			w.insts++
+			w.dispatched |= d.in.Needs
+			continue
+		}
+		if d.in.Needs&named != 0 {
+			w.dispatched |= d.in.Needs & named
+			d.in.Needs &^= named
+		}
+		if present, ok := edges[i]; ok && present && d.in.HasTarget {
+			// A feature-present edge into another function (OpenSSL's
+			// "je .Lmulx4x_enter"): what it reaches runs behind the check.
+			d.in.HasTarget = false
+		}
+		w.visitIn(d.in, f, d.addr)
+	}
+}
+
+// visitIn visits an instruction of function f: its jumps inside f are
+// f's own control flow, which split followed.
+func (w *walk) visitIn(in x86isa.Inst, f fn, addr uint64) {
+	if in.HasTarget && in.Flow != x86isa.FlowCall && in.Target >= f.start && in.Target < f.end {
+		in.HasTarget = false
+	}
+	w.visit(in, f.name, addr)
+}
+
+// decodeFn decodes f whole, start to end (linearly: bytes that decode to
+// nothing are skipped one at a time, counted as errors the first time).
+func (w *walk) decodeFn(f fn) []decoded {
 	code, _ := w.p.code(f.start)
 	end := min(int(f.end-f.start), len(code))
+	insts := make([]decoded, 0, end/4)
 	for i := 0; i < end; {
 		in, err := x86isa.Decode(code[i:end], f.start+uint64(i))
 		if err != nil {
-			w.errs++
+			if !w.done[f.start] || w.parked[f.start] == nil {
+				w.errs++
+			}
 			i++
 			continue
 		}
-		w.visit(in, f.name, f.start+uint64(i))
+		insts = append(insts, decoded{f.start + uint64(i), in})
 		i += in.Len
+	}
+	return insts
+}
+
+// enter visits the code of a parked function that an entry at addr, into
+// its middle, reaches without a CPU check.
+func (w *walk) enter(pf *parkedFn, addr uint64) {
+	insts := w.decodeFn(pf.f)
+	if len(insts) != len(pf.behind) {
+		return
+	}
+	i, ok := slices.BinarySearchFunc(insts, addr, func(d decoded, a uint64) int { return cmp.Compare(d.addr, a) })
+	if !ok || !pf.behind[i] {
+		return
+	}
+	edges, _ := dispatchEdges(insts, w.p.vars, map[int]uint16{i: w.carried[addr]})
+	again := split(insts, edges, []int{i})
+	for k, d := range insts {
+		if pf.behind[k] && (again == nil || !again[k]) {
+			pf.behind[k] = false
+			w.visitIn(d.in, pf.f, d.addr)
+		}
 	}
 }
 
@@ -119,7 +241,7 @@ func (w *walk) visit(in x86isa.Inst, where string, addr uint64) {
 		w.push(in.Target)
 	}
 	if in.HasRef {
-		if f, ok := w.p.function(in.Ref); ok && f.start == in.Ref || w.symless && w.p.isCode(in.Ref) {
+		if f, ok := w.p.function(in.Ref); ok && f.start == in.Ref || w.symless && w.p.plausibleStart(in.Ref) {
 			w.push(in.Ref)
 		}
 	}
@@ -127,14 +249,16 @@ func (w *walk) visit(in x86isa.Inst, where string, addr uint64) {
 
 func (w *walk) report() *Report {
 	r := &Report{
-		Needs:        w.needs,
-		Functions:    w.funcs,
-		Total:        len(w.p.funcs),
-		Other:        w.other,
-		Resolvers:    len(w.p.resolvers),
-		Stripped:     w.symless,
-		Instructions: w.insts,
-		Errors:       w.errs,
+		Needs:            w.needs,
+		Functions:        w.funcs,
+		Total:            len(w.p.funcs),
+		Other:            w.other,
+		Resolvers:        len(w.p.resolvers),
+		Stripped:         w.symless,
+		Dispatched:       w.dispatched,
+		DispatchBranches: w.branches,
+		Instructions:     w.insts,
+		Errors:           w.errs,
 	}
 	if len(w.uses) > 0 {
 		r.Uses = map[string]Use{}

@@ -45,7 +45,43 @@ type Inst struct {
 	HasRef bool
 	// Needs are the ISA extensions the instruction needs.
 	Needs Features
+	// Cond is the condition of a Jcc (0 to 15, as in the opcode: 2 jb, 3
+	// jae, 4 je, 5 jne, ...); -1 for any other instruction.
+	Cond int8
+	// Op says which flag-setting comparison the instruction is, for the
+	// dispatch analysis (OpNone for all others), and Imm its immediate
+	// (HasImm).
+	Op     Op
+	Imm    int64
+	HasImm bool
+	// Reads are the general registers a comparison reads (bit n: register
+	// n, RAX=0 ... R15=15); Writes is the register a plain load or move
+	// writes (mov, movzx, movsx, lea, mov $imm, xor r,r), -1 for others.
+	Reads  uint16
+	Writes int8
+	// Base is the base register of a memory operand (-1: none, or
+	// RIP-relative): a load through a pointer to a feature variable.
+	Base int8
+	// CPUID is true for cpuid and xgetbv: what they write (RAX, RBX, RCX,
+	// RDX) is what the CPU says of itself.
+	CPUID bool
+	// CopyFrom is the source register of a register-to-register mov
+	// (Writes is its destination), -1 for others.
+	CopyFrom int8
 }
+
+// Op is a comparison that sets the flags a Jcc then tests.
+type Op uint8
+
+// Comparisons told apart.
+const (
+	OpNone  Op = iota
+	OpCmp      // cmp
+	OpTest     // test
+	OpBt       // bt
+	OpAnd      // and
+	OpOther    // another ALU operation: it sets the flags too
+)
 
 // Encoding maps of VEX, EVEX and XOP (the m-mmmm field).
 const (
@@ -82,6 +118,7 @@ type decoder struct {
 // address); linear decoders skip one byte and go on.
 func Decode(code []byte, pc uint64) (Inst, error) {
 	d := decoder{b: code, pc: pc}
+	d.inst.Cond, d.inst.Writes, d.inst.Base, d.inst.CopyFrom = -1, -1, -1, -1
 	if err := d.decode(); err != nil {
 		return Inst{}, fmt.Errorf("%w at %#x", err, pc)
 	}
@@ -206,6 +243,9 @@ func (d *decoder) modRM() error {
 		if mod == 0 && sib&7 == 5 {
 			return d.skip(4)
 		}
+		d.inst.Base = int8(sib&7 | d.rex&1<<3)
+	} else if !(mod == 0 && rm == 5) {
+		d.inst.Base = int8(rm | d.rex&1<<3)
 	}
 	switch {
 	case mod == 0 && rm == 5:
@@ -221,6 +261,35 @@ func (d *decoder) modRM() error {
 }
 
 func (d *decoder) reg() byte { return d.modrm >> 3 & 7 }
+
+// regX is the ModRM reg field extended by REX.R; rmX the rm field
+// extended by REX.B, -1 unless it names a register (mod 3).
+func (d *decoder) regX() int8 { return int8(d.reg() | d.rex>>2&1<<3) }
+func (d *decoder) rmX() int8 {
+	if d.mod() != 3 {
+		return -1
+	}
+	return int8(d.modrm&7 | d.rex&1<<3)
+}
+
+// reads sets the registers a comparison reads: its ModRM reg field when
+// withReg, its rm field when that is a register. Without a REX prefix, a
+// byte operation's registers 4 to 7 are AH, CH, DH and BH: parts of
+// registers 0 to 3.
+func (d *decoder) reads(withReg, byteOp bool) {
+	high := func(r int8) int8 {
+		if byteOp && d.rex == 0 && r >= 4 && r < 8 {
+			return r - 4
+		}
+		return r
+	}
+	if withReg {
+		d.inst.Reads |= 1 << high(d.regX())
+	}
+	if r := d.rmX(); r >= 0 {
+		d.inst.Reads |= 1 << high(r)
+	}
+}
 func (d *decoder) mod() byte { return d.modrm >> 6 }
 
 // immZ is the size of a z-sized immediate: 2 with 66, else 4.
@@ -238,6 +307,16 @@ func (d *decoder) branch(n int, flow Flow) error {
 		return err
 	}
 	d.inst.Flow, d.inst.Target, d.inst.HasTarget = flow, uint64(int64(d.pc)+int64(d.i)+v), true
+	return nil
+}
+
+// imm reads an n-byte immediate operand of a comparison.
+func (d *decoder) imm(n int, op Op) error {
+	v, err := d.le(n)
+	if err != nil {
+		return err
+	}
+	d.inst.Op, d.inst.Imm, d.inst.HasImm = op, v, true
 	return nil
 }
 

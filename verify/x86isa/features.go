@@ -47,6 +47,21 @@ const (
 	FMA4
 	TBM
 	ThreeDNow
+	AVX512CD
+	AVX512BW
+	AVX512DQ
+	AVX512VL
+	AVX512IFMA
+	AVX512VBMI
+	AVX512VBMI2
+	AVX512VNNI
+	AVX512BITALG
+	AVX512VPOPCNTDQ
+	AVX512BF16
+	AVX512FP16
+	AVX512VP2INTERSECT
+	AMXBF16
+	AMXINT8
 	numFeatures = iota
 )
 
@@ -57,6 +72,9 @@ var featureNames = [numFeatures]string{
 	"aes", "pclmulqdq", "vaes", "vpclmulqdq", "sha_ni", "gfni", "adx",
 	"rdrand", "rdseed", "rdpid", "clflushopt", "clwb", "movdiri", "movdir64b",
 	"avx_vnni", "amx_tile", "sse4a", "xop", "fma4", "tbm", "3dnow",
+	"avx512cd", "avx512bw", "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi",
+	"avx512_vbmi2", "avx512_vnni", "avx512_bitalg", "avx512_vpopcntdq", "avx512_bf16",
+	"avx512_fp16", "avx512_vp2intersect", "amx_bf16", "amx_int8",
 }
 
 // Names returns the names of the set, in bit order (roughly: oldest first).
@@ -197,21 +215,21 @@ func legacy0F3A(op byte, pp int) Features {
 func vexNeeds(mmap int, op byte, pp int, l, w bool, modrm byte) Features {
 	switch mmap {
 	case map0F:
-		return vexMap1(op, pp, l)
+		return vexMap1(op, pp, l, w)
 	case map0F38:
 		return vexMap2(op, pp, l, w, modrm)
 	case map0F3A:
-		return vexMap3(op, pp, l)
+		return vexMap3(op, pp, l, w)
 	}
 	return AVX
 }
 
 // vexMap1: opmask instructions are AVX-512; 256-bit forms of the SSE2
 // integer instructions are AVX2; everything else is AVX.
-func vexMap1(op byte, pp int, l bool) Features {
+func vexMap1(op byte, pp int, l, w bool) Features {
 	switch {
 	case op >= 0x41 && op <= 0x4b, op >= 0x90 && op <= 0x93, op == 0x98, op == 0x99:
-		return AVX512F // kand, kmov, kortest, ...
+		return opmask(op, pp, w) // kand, kmov, kortest, ...
 	case !l:
 		return AVX
 	case op == 0x70 && pp != ppNone: // vpshufd/hw/lw
@@ -240,8 +258,13 @@ func vexMap2(op byte, pp int, l, w bool, modrm byte) Features {
 		}
 		return BMI2
 	}
-	if op == 0x49 || op == 0x4b || op == 0x5c || op == 0x5e {
-		return AMXTile // ldtilecfg, tileloadd, tdpbf16ps, tdpbssd, ...
+	switch op {
+	case 0x49, 0x4b:
+		return AMXTile // ldtilecfg, sttilecfg, tilerelease, tilezero, tileloadd, tilestored
+	case 0x5c:
+		return AMXTile | AMXBF16 // tdpbf16ps
+	case 0x5e:
+		return AMXTile | AMXINT8 // tdpbssd, tdpbsud, tdpbusd, tdpbuud
 	}
 	if pp == ppF3 || pp == ppF2 {
 		return AVX // vcvtneps2bf16 and the like: AVX at least
@@ -272,8 +295,16 @@ func vexMap2(op byte, pp int, l, w bool, modrm byte) Features {
 	return AVX
 }
 
-func vexMap3(op byte, pp int, l bool) Features {
+func vexMap3(op byte, pp int, l, w bool) Features {
 	switch {
+	case op >= 0x30 && op <= 0x33: // kshiftr, kshiftl
+		if op&1 == 0 && !w {
+			return AVX512F | AVX512DQ // kshiftrb, kshiftlb
+		}
+		if op&1 == 0 {
+			return AVX512F // kshiftrw, kshiftlw
+		}
+		return AVX512F | AVX512BW // d, q
 	case op == 0xf0 && pp == ppF2: // rorx
 		return BMI2
 	case op == 0x1d:
@@ -295,4 +326,26 @@ func vexMap3(op byte, pp int, l bool) Features {
 		return FMA4
 	}
 	return AVX
+}
+
+// opmask classifies the VEX-encoded opmask instructions (0F 41-4B, 90-93,
+// 98, 99) by their operand size: the word forms are AVX512F, the byte
+// forms AVX512DQ, the doubleword and quadword forms AVX512BW.
+func opmask(op byte, pp int, w bool) Features {
+	switch {
+	case op == 0x4b: // kunpckbw (66 W0), kunpckwd (W0), kunpckdq (W1)
+		if pp == pp66 {
+			return AVX512F
+		}
+		return AVX512F | AVX512BW
+	case (op == 0x92 || op == 0x93) && pp == ppF2: // kmovd, kmovq with a GPR
+		return AVX512F | AVX512BW
+	case pp == pp66 && !w: // byte
+		return AVX512F | AVX512DQ
+	case w: // doubleword (66 W1), quadword (W1)
+		return AVX512F | AVX512BW
+	case op == 0x4a || op == 0x99: // kaddw, ktestw
+		return AVX512F | AVX512DQ
+	}
+	return AVX512F // word
 }

@@ -45,13 +45,19 @@ func hasImm8Map1(op byte) bool {
 	return op >= 0x70 && op <= 0x73 || op == 0xc2 || op >= 0xc4 && op <= 0xc6
 }
 
-// evex decodes an EVEX-encoded instruction: AVX-512 (and AVX10).
+// evex decodes an EVEX-encoded instruction: AVX-512 (and AVX10), its
+// subset told apart (evex.go).
 func (d *decoder) evex() error {
 	p0, err := d.byte()
 	if err != nil {
 		return err
 	}
-	if err := d.skip(2); err != nil {
+	p1, err := d.byte()
+	if err != nil {
+		return err
+	}
+	p2, err := d.byte()
+	if err != nil {
 		return err
 	}
 	op, err := d.byte()
@@ -65,7 +71,8 @@ func (d *decoder) evex() error {
 	if err := d.modRM(); err != nil {
 		return err
 	}
-	d.inst.Needs |= AVX512F
+	e := evexFields{mmap: mmap, op: op, pp: int(p1 & 3), w: p1&0x80 != 0, ll: p2 >> 5 & 3, b: p2&0x10 != 0, mod: d.mod(), reg: d.reg()}
+	d.inst.Needs |= e.needs()
 	if mmap == map0F3A || mmap == map0F && hasImm8Map1(op) {
 		return d.skip(1)
 	}
