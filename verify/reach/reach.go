@@ -80,7 +80,12 @@ type segment struct {
 const maxInstructions = 200 << 20
 
 // Analyze reports what the code reachable from f's entry points needs.
-func Analyze(f *elf.File) (*Report, error) {
+func Analyze(f *elf.File) (*Report, error) { return AnalyzeFrom(f, nil) }
+
+// AnalyzeFrom is Analyze with the functions f defines under the dynamic
+// symbols names as entry points too: a shared library is entered through
+// the symbols the objects loading it import.
+func AnalyzeFrom(f *elf.File, names []string) (*Report, error) {
 	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 {
 		return nil, fmt.Errorf("%w (%s, %s)", ErrUnsupported, f.Class, f.Machine)
 	}
@@ -91,6 +96,18 @@ func Analyze(f *elf.File) (*Report, error) {
 	w := newWalk(p)
 	for _, r := range p.roots() {
 		w.push(r)
+	}
+	if len(names) > 0 {
+		want := map[string]bool{}
+		for _, n := range names {
+			want[n] = true
+		}
+		dyn, _ := f.DynamicSymbols()
+		for _, s := range dyn {
+			if want[s.Name] && elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Section != elf.SHN_UNDEF && s.Value != 0 && !p.resolvers[s.Value] && p.isCode(s.Value) {
+				w.push(s.Value)
+			}
+		}
 	}
 	w.run()
 	r := w.report()
