@@ -158,6 +158,11 @@ func (s *state) walk(ctx context.Context) error {
 			return err
 		}
 	}
+	if s.prog != nil {
+		if err := s.programReadable(); err != nil {
+			s.prog, s.progErr = nil, err
+		}
+	}
 	t := s.tree
 	ev := &s.res.Evidence
 	ev.Files, ev.Layers = len(t.files), t.layers
@@ -170,6 +175,29 @@ func (s *state) walk(ctx context.Context) error {
 	if s.prog != nil {
 		ev.Program = s.prog.path
 		ev.Command = s.prog.argv
+	}
+	return nil
+}
+
+// programReadable checks that the program was extracted and that its
+// headers stay within it: nothing can be checked of one that is not
+// (the entry is unverified, with this reason).
+func (s *state) programReadable() error {
+	f := s.prog.file
+	if f.local == "" {
+		why := f.extractErr
+		if why == "" {
+			why = "not extracted"
+		}
+		return fmt.Errorf("%s: %s", s.prog.path, why)
+	}
+	ef, err := elf.Open(f.local)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.prog.path, err)
+	}
+	defer ef.Close()
+	if err := elfBounds(ef, f.size); err != nil {
+		return fmt.Errorf("%s: %w", s.prog.path, err)
 	}
 	return nil
 }
