@@ -93,7 +93,15 @@ func (c *dynCapture) reset(head []byte, size int64) bool {
 	if c.dynSize == 0 {
 		return false
 	}
+	// The string table is in the first loaded segment (with the
+	// headers, before the code, as linkers lay files out): keep only it.
 	c.headKeep = min(uint64(size), dynHeadLen)
+	for _, p := range ph {
+		if p.typ == ptLoad && p.off == 0 {
+			c.headKeep = min(c.headKeep, p.filesz)
+			break
+		}
+	}
 	if c.buf == nil {
 		c.buf = make([]byte, 0, dynHeadLen)
 	}

@@ -288,6 +288,16 @@ func (s *state) missing() map[string]bool {
 // fetch extracts missing files in a second pass over only the layers
 // that hold them, each read up to the last of them.
 func (s *state) fetch(ctx context.Context, missing map[string]bool) error {
+	for p := range missing {
+		if data, ok := s.wants.spec[p]; ok {
+			s.fromMemory(p, data)
+			delete(missing, p)
+		}
+	}
+	s.wants.spec = nil
+	if len(missing) == 0 {
+		return nil
+	}
 	w := newWants(s.root, s.wants.budget, false, "", "")
 	w.left = map[int]int{}
 	for p := range missing {
@@ -311,6 +321,24 @@ func (s *state) fetch(ctx context.Context, missing map[string]bool) error {
 	s.tree.uncompressed += again.uncompressed
 	s.tree.extracted += again.extracted
 	return nil
+}
+
+// fromMemory writes a library the walk kept in memory to disk.
+func (s *state) fromMemory(p string, data []byte) {
+	f := s.tree.files[p]
+	out, err := s.tree.extractTo(s.wants, p, int64(len(data)))
+	if err != nil {
+		f.extractErr = err.Error()
+		return
+	}
+	out.Write(data)
+	local, err := out.finish()
+	if err != nil {
+		f.extractErr = err.Error()
+		return
+	}
+	f.local = local
+	s.tree.extracted += int64(len(data))
 }
 
 // codeReport analyses the reachable code of the program and of the

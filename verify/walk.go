@@ -14,6 +14,9 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/tailor-dev/tailor/verify/elfnote"
 	"github.com/tailor-dev/tailor/verify/fatbin"
 )
@@ -171,7 +174,7 @@ func (s *shadow) endLayer() {
 
 func walkLayer(ctx context.Context, l v1.Layer, index int, t *tree, w *wants, sh *shadow) error {
 	size, _ := l.Size()
-	rc, err := l.Uncompressed()
+	rc, err := uncompressed(l)
 	if err != nil {
 		return err
 	}
@@ -278,6 +281,11 @@ func (t *tree) readFile(br *bufio.Reader, p string, size int64, w *wants) (*file
 			r = teeTo{r: r, w: out}
 		}
 	}
+	var spec *bytes.Buffer
+	if out == nil && w.speculate(p, f) {
+		spec = bytes.NewBuffer(make([]byte, 0, size))
+		r = teeTo{r: r, w: spec}
+	}
 	capture := f.elf != nil && w.capture.reset(head, size)
 	if capture {
 		r = teeTo{r: r, w: &w.capture}
@@ -312,6 +320,10 @@ func (t *tree) readFile(br *bufio.Reader, p string, size int64, w *wants) (*file
 	}
 	if keep != nil {
 		t.ldCache = keep.Bytes()
+	}
+	if spec != nil && int64(spec.Len()) == size {
+		w.spec[p] = spec.Bytes()
+		w.specBudget -= size
 	}
 	return f, nil
 }
@@ -414,3 +426,48 @@ func (t *tree) resolveDirs(p string) (string, bool) {
 	}
 	return "", false
 }
+
+// uncompressed opens a layer's tar stream: gzip through
+// klauspost/compress (on a Debian root it costs about 0.8 of the CPU of
+// the standard library's, which go-containerregistry's Uncompressed
+// uses), zstd through klauspost/compress too, an uncompressed tar as is.
+func uncompressed(l v1.Layer) (io.ReadCloser, error) {
+	if mt, err := l.MediaType(); err == nil && isUncompressedTar(mt) {
+		return l.Uncompressed()
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(rc, 256<<10)
+	magic, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := kgzip.NewReader(br)
+		if err != nil {
+			rc.Close()
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return &layerReader{Reader: zr, close: func() error { zr.Close(); return rc.Close() }}, nil
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			rc.Close()
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return &layerReader{Reader: zr, close: func() error { zr.Close(); return rc.Close() }}, nil
+	}
+	return &layerReader{Reader: br, close: rc.Close}, nil
+}
+
+func isUncompressedTar(mt types.MediaType) bool {
+	return mt == types.OCIUncompressedLayer || mt == types.OCIUncompressedRestrictedLayer || mt == types.DockerUncompressedLayer
+}
+
+// layerReader is a decompressed layer that closes its source.
+type layerReader struct {
+	io.Reader
+	close func() error
+}
+
+func (l *layerReader) Close() error { return l.close() }

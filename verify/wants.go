@@ -34,6 +34,12 @@ type wants struct {
 
 	scriptBytes int64
 	capture     dynCapture
+	// spec holds, in memory, libraries seen before anything wanted them
+	// (a layer read before the program's, a library before the program
+	// in its layer), within specBudget bytes: those the program turns out
+	// to load are written from here rather than read again.
+	spec       map[string][]byte
+	specBudget int64
 	// only, when set, limits the walk to the layers it names (a later
 	// pass); left counts the wanted files of each not seen yet.
 	left map[int]int
@@ -41,7 +47,20 @@ type wants struct {
 
 func newWants(dir string, budget int64, run bool, pathEnv, workdir string) *wants {
 	return &wants{dir: dir, paths: map[string]bool{}, names: map[string]bool{}, modules: map[string]bool{}, prefixes: map[string]bool{},
-		run: run, budget: budget, pathEnv: pathEnv, workdir: workdir}
+		run: run, budget: budget, pathEnv: pathEnv, workdir: workdir, spec: map[string][]byte{}, specBudget: specBudget}
+}
+
+// specBudget bounds the memory of libraries kept in case they are
+// needed (a Debian base's /lib/x86_64-linux-gnu is about 30 MB).
+const specBudget = 64 << 20
+
+// speculate reports whether a library at p of size bytes, not wanted
+// (yet), is kept in memory in case it is.
+func (w *wants) speculate(p string, f *file) bool {
+	if w == nil || w.dir == "" || w.left != nil || f.elf == nil || f.size > w.specBudget || !strings.Contains(path.Base(p), ".so") {
+		return false
+	}
+	return strings.Contains(p, "/lib/") || strings.Contains(p, "/lib64/") || strings.Contains(p, "/lib32/") || strings.HasPrefix(p, "/lib")
 }
 
 // done reports whether a later pass has every file it came for from
