@@ -71,16 +71,16 @@ for v in v1 v3 v4; do
 	(cd "$src/go" && GOAMD64=$v CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod \
 		go build -trimpath -o "$bin/go-$v" main.go)
 done
-single go-v1 "$bin/go-v1" x86_64 x86_64_v2 x86_64_v3 haswell
+single go-v1 "$bin/go-v1" x86_64 x86_64_v2 x86_64_v3 haswell nehalem
 single go-v3 "$bin/go-v3" x86_64_v3 haswell x86_64 x86_64_v2 nehalem
-single go-v4 "$bin/go-v4" x86_64_v4 x86_64_v3 haswell x86_64
+single go-v4 "$bin/go-v4" x86_64_v4 x86_64_v3 haswell x86_64 x86_64_v2
 
 # Rust (Debian's rustc, std only).
 "$rustc" -O -o "$bin/rust-plain" "$src/rust/plain.rs"
 "$rustc" -O -C target-cpu=haswell -o "$bin/rust-haswell" "$src/rust/plain.rs"
 "$rustc" -O -o "$bin/rust-detect" "$src/rust/detect.rs"
-single rust-plain "$bin/rust-plain" x86_64 x86_64_v2 haswell
-single rust-haswell "$bin/rust-haswell" haswell x86_64_v3 x86_64 x86_64_v2
+single rust-plain "$bin/rust-plain" x86_64 x86_64_v2 x86_64_v3 haswell
+single rust-haswell "$bin/rust-haswell" haswell x86_64_v3 x86_64 x86_64_v2 nehalem
 single rust-detect "$bin/rust-detect" x86_64 x86_64_v2 haswell
 
 # C and C++: -march variants, static, stripped, target_clones,
@@ -94,22 +94,26 @@ cc -march=haswell -static -o "$bin/c-vec-haswell-static" "$src/c/vec.c"
 cc -march=x86-64 -static -s -o "$bin/c-vec-v1-static-stripped" "$src/c/vec.c"
 cc -march=haswell -s -o "$bin/c-vec-haswell-stripped" "$src/c/vec.c"
 cc -march=x86-64 -static -Wl,-z,x86-64-v3 -o "$bin/c-static-v3note" "$src/c/hello.c"
+cc -march=x86-64-v4 -static -o "$bin/c-vec-v4-static" "$src/c/vec.c"
+cc -march=x86-64-v3 -static -s -o "$bin/c-vec-v3-static-stripped" "$src/c/vec.c"
 cc -o "$bin/c-clones" "$src/c/clones.c"
 cc -o "$bin/c-cpusup" "$src/c/cpusup.c"
 g++ -O3 -o "$bin/cxx-vt" "$src/c/vt.cpp"
 g++ -O3 -march=haswell -o "$bin/cxx-vt-haswell" "$src/c/vt.cpp"
-single c-vec-v1 "$bin/c-vec-v1" x86_64 x86_64_v3
+single c-vec-v1 "$bin/c-vec-v1" x86_64 x86_64_v2 x86_64_v3 haswell
 single c-vec-v2 "$bin/c-vec-v2" x86_64_v2 haswell x86_64
-single c-vec-v3 "$bin/c-vec-v3" x86_64_v3 x86_64 x86_64_v2
-single c-vec-haswell "$bin/c-vec-haswell" haswell x86_64 x86_64_v2
-single c-vec-haswell-static "$bin/c-vec-haswell-static" haswell x86_64
+single c-vec-v3 "$bin/c-vec-v3" x86_64_v3 haswell x86_64 x86_64_v2 nehalem
+single c-vec-haswell "$bin/c-vec-haswell" haswell x86_64_v3 x86_64 x86_64_v2 nehalem
+single c-vec-haswell-static "$bin/c-vec-haswell-static" haswell x86_64 x86_64_v2
 single c-vec-v1-static-stripped "$bin/c-vec-v1-static-stripped" x86_64 haswell
-single c-vec-haswell-stripped "$bin/c-vec-haswell-stripped" haswell x86_64_v2
+single c-vec-haswell-stripped "$bin/c-vec-haswell-stripped" haswell x86_64_v2 x86_64
 single c-static-v3note "$bin/c-static-v3note" x86_64 haswell
+single c-vec-v4-static "$bin/c-vec-v4-static" x86_64_v4 haswell x86_64_v3
+single c-vec-v3-static-stripped "$bin/c-vec-v3-static-stripped" x86_64_v3 x86_64 x86_64_v2
 single c-clones "$bin/c-clones" x86_64 x86_64_v2 haswell
 single c-cpusup "$bin/c-cpusup" x86_64 x86_64_v2 haswell
-single cxx-vt "$bin/cxx-vt" x86_64 haswell
-single cxx-vt-haswell "$bin/cxx-vt-haswell" haswell x86_64
+single cxx-vt "$bin/cxx-vt" x86_64 x86_64_v2 haswell
+single cxx-vt-haswell "$bin/cxx-vt-haswell" haswell x86_64 x86_64_v2
 
 # The start path: a #!/bin/sh entrypoint and sh -c, each exec'ing a build.
 for b in c-vec-haswell c-vec-v1; do
@@ -118,7 +122,7 @@ for b in c-vec-haswell c-vec-v1; do
 	put "$r" "$bin/$b" "/app/$b"
 	printf '#!/bin/sh\nset -e\nexec /app/%s "$@"\n' "$b" >"$out/roots/$r/app/start.sh"
 	chmod 755 "$out/roots/$r/app/start.sh"
-	for t in x86_64 haswell; do
+	for t in x86_64 x86_64_v2 haswell; do
 		addcase "$r@$t" "$r" "$t" '["/app/start.sh"]' "[\"/app/$b\"]"
 		addcase "shc-$b@$t" "$r" "$t" "[\"/bin/sh\",\"-c\",\"exec /app/$b\"]" "[\"/app/$b\"]"
 	done
@@ -140,8 +144,8 @@ for v in plain v3note haswell; do
 	put "$r" "$bin/$r/main" /opt/work/bin/main
 	put "$r" "$bin/$r/libwork.so" /opt/work/lib/libwork.so
 	case $v in
-	plain) targets=(x86_64 haswell) ;;
-	*) targets=(haswell x86_64_v3 x86_64 x86_64_v2) ;;
+	plain) targets=(x86_64 x86_64_v2 haswell) ;;
+	*) targets=(haswell x86_64_v3 x86_64 x86_64_v2 nehalem) ;;
 	esac
 	for t in "${targets[@]}"; do addcase "$r@$t" "$r" "$t" '["/opt/work/bin/main"]'; done
 done
@@ -167,7 +171,7 @@ open(p, "wb").write(bytes(b))
 PY
 readelf -n "$libc" | grep -q 'x86-64-v3' || { echo "build.sh: libc note not raised" >&2; exit 1; }
 put rhel10-libc "$bin/hello" /app/hello
-for t in x86_64_v3 haswell x86_64 x86_64_v2; do addcase "rhel10-libc@$t" rhel10-libc "$t" '["/app/hello"]'; done
+for t in x86_64_v3 haswell x86_64 x86_64_v2 nehalem; do addcase "rhel10-libc@$t" rhel10-libc "$t" '["/app/hello"]'; done
 
 # Python: Debian's interpreter, with an extension module beside it built
 # plain and for haswell.
@@ -186,7 +190,7 @@ for v in plain haswell; do
 	r=python-ext-$v
 	newroot "$r" "$pyroot"
 	put "$r" "$bin/vecmod-$v.so" /usr/lib/python3/dist-packages/vecmod.cpython-311-x86_64-linux-gnu.so
-	case $v in plain) targets=(x86_64 haswell) ;; haswell) targets=(haswell x86_64 x86_64_v2) ;; esac
+	case $v in plain) targets=(x86_64 x86_64_v2 haswell) ;; haswell) targets=(haswell x86_64_v3 x86_64 x86_64_v2 nehalem) ;; esac
 	for t in "${targets[@]}"; do
 		addcase "$r@$t" "$r" "$t" '["/usr/bin/python3","-c","import vecmod; print(vecmod.run())"]'
 	done
