@@ -229,3 +229,37 @@ func TestStartPathLibraries(t *testing.T) {
 		t.Errorf("read %d bytes of %d layers", r.BytesRead, r.Layers)
 	}
 }
+
+// TestSecondPassNarrow: a library the tar holds before the program that
+// loads it, outside the library directories, is learnt too late for the
+// one pass; the second reads only its layer, up to it (not the 4 MiB
+// after it), and its code is judged.
+func TestSecondPassNarrow(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kern.c"), gcctest.Source(t, "kern.c"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gcctest.Run(t, dir, "-O3", "-shared", "-fPIC", "-march=haswell", "-o", "libkern.so", "kern.c")
+	gcctest.Run(t, dir, "-O3", "-DMAIN", "-o", "run", "kern.c", "-L.", "-lkern", "-lm", "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../deps")
+	filler := writeTemp(t, "filler", strings.Repeat("tailor ", 4<<20/7))
+	img := image(t, []string{"/opt/app/bin/run"}, debianBase(t), layer(t,
+		entryTar{name: "opt/app/deps/libkern.so", local: filepath.Join(dir, "libkern.so")},
+		entryTar{name: "opt/app/bin/run", local: filepath.Join(dir, "run")},
+		entryTar{name: "opt/app/share/filler", local: filler},
+	))
+	res, err := Images(context.Background(), []Entry{{Descriptor: amd64, Image: img}}, WithRun(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if r.Verdict != Mislabeled || !strings.Contains(strings.Join(r.Reasons, " "), "libkern.so:") {
+		t.Errorf("%s %q, want the library's code judged", r.Verdict, r.Reasons)
+	}
+	tr := newTree()
+	if err := walkLayers(context.Background(), img, tr, nil); err != nil {
+		t.Fatal(err)
+	}
+	if once := tr.uncompressed; r.Evidence.Uncompressed >= once+(4<<20) {
+		t.Errorf("read %d bytes of tar, one pass is %d: the second pass read past the library", r.Evidence.Uncompressed, once)
+	}
+}

@@ -248,6 +248,9 @@ func walkLayer(ctx context.Context, l v1.Layer, index int, t *tree, w *wants, sh
 			t.files[p] = f
 			inLayer[p] = f
 			w.learn(p, f)
+			if w.left != nil && w.paths[p] {
+				w.left[index]--
+			}
 		}
 	}
 }
