@@ -167,8 +167,8 @@ func (w *wants) link(t *tree, p, target string) {
 }
 
 // learn takes what a file on the start path says it needs: its dynamic
-// linker, its libraries, an interpreter's library, a script's
-// interpreter and the program it execs.
+// linker, its libraries, an interpreter's library (CPython's, Debian
+// node's builtins), a script's interpreter and the program it execs.
 func (w *wants) learn(p string, f *file) {
 	if w == nil || w.dir == "" {
 		return
@@ -188,6 +188,12 @@ func (w *wants) learn(p string, f *file) {
 		if v := pythonVersion(path.Base(p)); v != "" && w.paths[p] {
 			for _, d := range []string{"/usr/lib/", "/usr/local/lib/", path.Dir(path.Dir(p)) + "/lib/"} {
 				w.prefixes[clean(d+v)] = true
+			}
+		}
+		if b := path.Base(p); (b == "node" || b == "nodejs") && w.paths[p] {
+			// Debian's node loads its builtins from these at start.
+			for _, d := range []string{"/usr/share/nodejs", "/usr/lib/nodejs"} {
+				w.prefixes[d] = true
 			}
 		}
 		return

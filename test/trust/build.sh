@@ -18,7 +18,9 @@ debs=${TAILOR_TRUST_DEBS:-/var/cache/tailor-trust/debs}
 rustc=${RUSTC:-/usr/bin/rustc}
 pkgs=(libc6 libgcc-s1 libstdc++6 dash python3.11-minimal libpython3.11-minimal
 	libpython3.11-stdlib libexpat1 zlib1g libffi8 openssl libssl3
-	libopenblas0-pthread libgfortran5 libquadmath0)
+	libopenblas0-pthread libgfortran5 libquadmath0
+	nodejs/bookworm libnode108/bookworm libbrotli1 libc-ares2 libicu72 libnghttp2-14 libuv1
+	node-cjs-module-lexer node-acorn node-undici)
 
 for tool in go gcc g++ "$rustc" dpkg-deb apt-get python3.11-config readelf; do
 	command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing" >&2; exit 1; }
@@ -27,7 +29,7 @@ done
 mkdir -p "$debs"
 missing=()
 for p in "${pkgs[@]}"; do
-	ls "$debs/${p}_"*.deb >/dev/null 2>&1 || missing+=("$p")
+	ls "$debs/${p%%/*}_"*.deb >/dev/null 2>&1 || missing+=("$p")
 done
 if ((${#missing[@]})); then
 	(cd "$debs" && apt-get download "${missing[@]}")
@@ -220,5 +222,16 @@ put openblas "$bin/blas" /app/blas
 # dies of SIGILL (its detection misreads TCG's CPUID), which no real
 # Core 2 or Nehalem does: its truth is only established for haswell.
 for t in x86_64_v3 haswell; do addcase "openblas@$t" openblas "$t" '["/app/blas"]'; done
+
+# Debian's node (18, not a vendor's build: V8, OpenSSL and simdutf pick
+# their code by CPU).
+newroot node
+for p in nodejs libnode108 libbrotli1 libc-ares2 libicu72 libnghttp2-14 libuv1 libssl3 zlib1g node-cjs-module-lexer node-acorn node-undici; do
+	dpkg-deb -x "$(deb $p)" "$out/roots/node"
+done
+rm -rf "$out/roots/node/usr/share/doc" "$out/roots/node/usr/share/man" "$out/roots/node/usr/share/lintian"
+for t in x86_64 x86_64_v2 haswell; do
+	addcase "node@$t" node "$t" '["/usr/bin/node","-e","console.log(require(\"crypto\").createHash(\"sha256\").update(\"x\").digest(\"hex\"))"]'
+done
 
 echo "build.sh: $(wc -l <"$cases") cases in $out"
