@@ -19,8 +19,9 @@ type dynInfo struct {
 
 // dynHeadLen is how much of an ELF file's start is kept while it streams,
 // for its dynamic string table (which linkers place in the first
-// segment, well before the dynamic section).
-const dynHeadLen = 4 << 20
+// segment, well before the dynamic section). A file whose table lies
+// beyond is read again from its extracted copy, when it has one.
+var dynHeadLen uint64 = 4 << 20
 
 // maxDynamic bounds the dynamic section kept (a real one is a few
 // hundred entries).
@@ -103,7 +104,7 @@ func (c *dynCapture) reset(head []byte, size int64) bool {
 		}
 	}
 	if c.buf == nil {
-		c.buf = make([]byte, 0, dynHeadLen)
+		c.buf = make([]byte, 0, min(dynHeadLen, 64<<10))
 	}
 	c.buf = c.buf[:0]
 	return true

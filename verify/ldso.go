@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"path"
@@ -79,6 +80,13 @@ func (l *ldso) load(progPath string, prog *file, interp string, modules []string
 	var problems []string
 	for i := 0; i < len(objs) && len(objs) < maxObjects; i++ {
 		o := objs[i]
+		if o.file.dyn == nil && o.file.dynErr != "" && o.file.local != "" {
+			// Its string table was beyond what the walk keeps of a file
+			// (a C++ library's is tens of MB): read it from the copy.
+			if d, err := dynFromFile(o.file.local); err == nil {
+				o.file.dyn, o.file.dynErr = d, ""
+			}
+		}
 		if o.file.dyn == nil {
 			if o.file.dynErr != "" {
 				problems = append(problems, fmt.Sprintf("the libraries %s needs are unknown: %s", o.path, o.file.dynErr))
@@ -252,3 +260,29 @@ func parseLdCache(data []byte) map[string][]string {
 	}
 	return out
 }
+
+// dynFromFile reads the dynamic section of an extracted ELF file.
+func dynFromFile(local string) (*dynInfo, error) {
+	f, err := elf.Open(local)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	d := &dynInfo{}
+	if d.needed, err = f.DynString(elf.DT_NEEDED); err != nil {
+		return nil, err
+	}
+	if s, _ := f.DynString(elf.DT_SONAME); len(s) > 0 {
+		d.soname = s[0]
+	}
+	for _, s := range orNone(f.DynString(elf.DT_RPATH)) {
+		d.rpath = append(d.rpath, splitPath(s)...)
+	}
+	for _, s := range orNone(f.DynString(elf.DT_RUNPATH)) {
+		d.runpath = append(d.runpath, splitPath(s)...)
+	}
+	return d, nil
+}
+
+// orNone is the strings of a tag the file may not have.
+func orNone(s []string, _ error) []string { return s }

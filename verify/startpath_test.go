@@ -263,3 +263,29 @@ func TestSecondPassNarrow(t *testing.T) {
 		t.Errorf("read %d bytes of tar, one pass is %d: the second pass read past the library", r.Evidence.Uncompressed, once)
 	}
 }
+
+// TestDynamicBeyondHead: when the dynamic string tables are beyond what
+// the walk keeps (a C++ library's are tens of MB; here the bound is made
+// tiny), the libraries are still found, from the extracted copies, and
+// judged.
+func TestDynamicBeyondHead(t *testing.T) {
+	defer func(n uint64) { dynHeadLen = n }(dynHeadLen)
+	dynHeadLen = 64
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kern.c"), gcctest.Source(t, "kern.c"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gcctest.Run(t, dir, "-O3", "-shared", "-fPIC", "-march=haswell", "-o", "libkern.so", "kern.c")
+	gcctest.Run(t, dir, "-O3", "-DMAIN", "-o", "run", "kern.c", "-L.", "-lkern", "-lm", "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib")
+	img := image(t, []string{"/app/bin/run"}, debianBase(t), layer(t,
+		entryTar{name: "app/bin/run", local: filepath.Join(dir, "run")},
+		entryTar{name: "app/lib/libkern.so", local: filepath.Join(dir, "libkern.so")},
+	))
+	res, err := Images(context.Background(), []Entry{{Descriptor: amd64, Image: img}}, WithRun(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[0]; r.Verdict != Mislabeled || !strings.Contains(strings.Join(r.Reasons, " "), "libkern.so:") {
+		t.Errorf("%s %q, want the library's code judged", r.Verdict, r.Reasons)
+	}
+}
