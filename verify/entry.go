@@ -158,6 +158,7 @@ func (s *state) walk(ctx context.Context) error {
 			return err
 		}
 	}
+	s.wants.spec = nil // what was not needed is dropped before the checks
 	if s.prog != nil {
 		if err := s.programReadable(); err != nil {
 			s.prog, s.progErr = nil, err
