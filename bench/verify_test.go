@@ -192,3 +192,191 @@ func writeFile(t *testing.T, tw *tar.Writer, name string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestVerifyDebianRoot times `tailor verify` on a real Debian root (about
+// 150 packages unpacked with dpkg -x by debian-root.sh: 9,000 files, 1,000
+// of them ELF) packed as three gzip layers at the default level (as
+// docker and ggcr write them): /usr/lib, the program directories, the
+// rest. The entry runs /usr/bin/python3.11. Beside it, in the same run,
+// the floors of decompressing the layers once: GNU `gzip -dc`, and Go's
+// standard library and klauspost/compress gzip (bench/gunzip). CPU is
+// user+sys from each process' rusage. TAILOR_BENCH_LAYOUT keeps the layout
+// in that directory (to profile on). TAILOR_BENCH_BASELINE names another
+// tailor binary (an earlier build) to time beside it. It runs only with
+// TAILOR_BENCH_VERIFY=1 (TAILOR_BENCH_ROOT: an unpacked root to use):
+//
+//	TAILOR_BENCH_VERIFY=1 go test -run VerifyDebianRoot -v -timeout 30m ./bench/
+func TestVerifyDebianRoot(t *testing.T) {
+	if os.Getenv("TAILOR_BENCH_VERIFY") == "" {
+		t.Skip("set TAILOR_BENCH_VERIFY=1 to run")
+	}
+	root := os.Getenv("TAILOR_BENCH_ROOT")
+	if root == "" {
+		root = filepath.Join(t.TempDir(), "root")
+		if out, err := exec.Command("./debian-root.sh", root).CombinedOutput(); err != nil {
+			t.Fatalf("debian-root.sh: %v\n%s", err, out)
+		}
+	}
+	bin := t.TempDir()
+	tailor, gunzip := filepath.Join(bin, "tailor"), filepath.Join(bin, "gunzip")
+	for out, pkg := range map[string]string{tailor: "../cmd/tailor", gunzip: "./gunzip"} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if msg, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, msg)
+		}
+	}
+	dir := os.Getenv("TAILOR_BENCH_LAYOUT") // kept, to profile on
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	blobs := rootLayout(t, dir, root)
+	ref := "oci:" + dir + ":1"
+	var rows []string
+	for i := 0; i < runs(3); i++ {
+		gz := timeRun(t, exec.Command("sh", "-c", "for b in "+strings.Join(blobs, " ")+"; do gzip -dc $b >/dev/null; done"))
+		std := timeRun(t, exec.Command(gunzip, append([]string{"-lib", "stdlib"}, blobs...)...))
+		kp := timeRun(t, exec.Command(gunzip, append([]string{"-lib", "klauspost"}, blobs...)...))
+		norun := timeRun(t, exec.Command(tailor, "verify", ref, "--run=false", "-o", "json"))
+		run := timeRun(t, exec.Command(tailor, "verify", ref, "-o", "json"))
+		base := "-"
+		if b := os.Getenv("TAILOR_BENCH_BASELINE"); b != "" {
+			x := timeRun(t, exec.Command(b, "verify", ref, "--run=false", "-o", "json"))
+			base = fmt.Sprintf("%.2f s / %.2f s (%.2f of gzip -dc)", x.wall.Seconds(), x.cpu.Seconds(), x.cpu.Seconds()/gz.cpu.Seconds())
+		}
+		var results []struct {
+			Verdict  string   `json:"verdict"`
+			Reasons  []string `json:"reasons"`
+			Evidence struct {
+				BytesRead    int64 `json:"bytes_read"`
+				Uncompressed int64 `json:"bytes_uncompressed"`
+				Extracted    int64 `json:"bytes_extracted"`
+				Files        int   `json:"files"`
+				ELF          int   `json:"elf_files"`
+			} `json:"evidence"`
+		}
+		if err := json.Unmarshal(norun.stdout, &results); err != nil || len(results) != 1 {
+			t.Fatalf("verify -o json: %v\n%s", err, norun.stdout)
+		}
+		r := results[0]
+		c := func(x timed) string { return fmt.Sprintf("%.2f s / %.2f s", x.wall.Seconds(), x.cpu.Seconds()) }
+		rows = append(rows, fmt.Sprintf("| %d | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %s: %d MB read, %d MB uncompressed, %.1f MB written, %d files (%d ELF) |",
+			i+1, c(norun), c(run), c(gz), c(std), c(kp),
+			base,
+			norun.cpu.Seconds()/gz.cpu.Seconds(), norun.cpu.Seconds()/std.cpu.Seconds(), norun.cpu.Seconds()/kp.cpu.Seconds(),
+			r.Verdict, r.Evidence.BytesRead>>20, r.Evidence.Uncompressed>>20, float64(r.Evidence.Extracted)/(1<<20), r.Evidence.Files, r.Evidence.ELF))
+	}
+	t.Logf("\n| run | verify --run=false wall / CPU | verify (with a run) wall / CPU | gzip -dc | Go stdlib gunzip | klauspost gunzip | baseline verify --run=false | CPU ÷ gzip -dc | CPU ÷ stdlib | CPU ÷ klauspost | verify --run=false |\n|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|\n%s", strings.Join(rows, "\n"))
+}
+
+// rootLayout packs root as three layers (usr/lib; bin, sbin, usr/bin,
+// usr/sbin, usr/libexec; the rest) of an image running python3.11, in an
+// OCI layout at dir, and returns the layer blobs' paths.
+func rootLayout(t *testing.T, dir, root string) []string {
+	t.Helper()
+	part := func(rel string) int {
+		switch {
+		case rel == "usr/lib" || strings.HasPrefix(rel, "usr/lib/"):
+			return 0
+		case strings.HasPrefix(rel, "usr/bin") || strings.HasPrefix(rel, "usr/sbin") || strings.HasPrefix(rel, "usr/libexec") ||
+			rel == "bin" || rel == "sbin" || strings.HasPrefix(rel, "bin/") || strings.HasPrefix(rel, "sbin/"):
+			return 1
+		}
+		return 2
+	}
+	var layers []v1.Layer
+	for k := 0; k < 3; k++ {
+		f, err := os.CreateTemp(t.TempDir(), "layer-*.tar")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tw := tar.NewWriter(f)
+		err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || p == root {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			if part(filepath.ToSlash(rel)) != k {
+				return nil
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			link := ""
+			if fi.Mode()&os.ModeSymlink != 0 {
+				if link, err = os.Readlink(p); err != nil {
+					return err
+				}
+			}
+			h, err := tar.FileInfoHeader(fi, link)
+			if err != nil {
+				return err
+			}
+			h.Name, h.Uname, h.Gname = filepath.ToSlash(rel), "", ""
+			if err := tw.WriteHeader(h); err != nil {
+				return err
+			}
+			if fi.Mode().IsRegular() {
+				src, err := os.Open(p)
+				if err != nil {
+					return err
+				}
+				defer src.Close()
+				_, err = io.Copy(tw, src)
+				return err
+			}
+			return nil
+		})
+		if err == nil {
+			err = tw.Close()
+		}
+		if err == nil {
+			err = f.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := tarball.LayerFromFile(f.Name(), tarball.WithCompressionLevel(gzip.DefaultCompression))
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, l)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	cf.Config.Entrypoint = []string{"/usr/bin/python3.11", "-c", "import json, zlib; print(json.dumps([zlib.crc32(b'tailor')]))"}
+	cf.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+		Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}})
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "1"})); err != nil {
+		t.Fatal(err)
+	}
+	var blobs []string
+	for _, l := range layers {
+		d, _ := l.Digest()
+		blobs = append(blobs, filepath.Join(dir, "blobs", d.Algorithm, d.Hex))
+	}
+	return blobs
+}
+
+// runs is TAILOR_BENCH_RUNS, or n.
+func runs(n int) int {
+	var k int
+	if _, err := fmt.Sscan(os.Getenv("TAILOR_BENCH_RUNS"), &k); err == nil && k >= 0 {
+		return k
+	}
+	return n
+}

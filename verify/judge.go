@@ -473,8 +473,8 @@ func (s *state) runWith(ctx context.Context, d *declared) (*RunEvidence, runPlan
 	if plan.skip == "" && s.prog.file.elf.Interp != "" && s.interp == "" {
 		plan.skip = "its dynamic linker " + s.prog.file.elf.Interp + " is not in the image"
 	}
-	if plan.skip == "" && s.prog.file.elf.Interp != "" && s.tree.extracted >= s.o.extractLimit {
-		plan.skip = fmt.Sprintf("its libraries exceed the extraction limit of %d bytes", s.o.extractLimit)
+	if plan.skip == "" && len(s.wants.short) > 0 {
+		plan.skip = fmt.Sprintf("the files it loads exceed the extraction limit of %d bytes (%s)", s.o.extractLimit, s.wants.short[0])
 	}
 	if plan.skip == "" {
 		s.tree.linkTree(s.root)

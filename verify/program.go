@@ -62,19 +62,24 @@ type program struct {
 	// argv is the command as the kernel runs it (a script's interpreter
 	// first).
 	argv []string
+	// via are the scripts and shells passed on the way, each followed to
+	// the program it execs.
+	via []string
 }
 
 // maxScripts bounds the #! chain followed (env, then the interpreter).
 const maxScripts = 4
 
 // findProgram finds the ELF program argv runs in t: argv[0] looked up on
-// pathEnv, links followed, #! scripts replaced by their interpreter.
-// wanted lists the paths to extract when the program is not yet.
+// pathEnv, links followed, #! scripts replaced by their interpreter, and
+// shell scripts and `sh -c` strings followed to the program they exec
+// where that is statically plain (a literal exec line).
 func (t *tree) findProgram(argv []string, pathEnv, workdir string) (*program, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("the image has no entrypoint or command (give one to run)")
 	}
-	for hop := 0; hop <= maxScripts; hop++ {
+	var via []string
+	for hop := 0; hop <= 2*maxScripts; hop++ {
 		var (
 			p  string
 			f  *file
@@ -89,7 +94,12 @@ func (t *tree) findProgram(argv []string, pathEnv, workdir string) (*program, er
 			return nil, fmt.Errorf("%q is not in the image (looked on PATH %s)", argv[0], pathEnv)
 		}
 		if f.elf != nil {
-			return &program{path: p, file: f, argv: argv}, nil
+			if next, ok := shellC(argv); ok && (isShell(p) || isShell(argv[0])) {
+				via = append(via, p+" -c")
+				argv = next
+				continue
+			}
+			return &program{path: p, file: f, argv: argv, via: via}, nil
 		}
 		interp, args, ok := shebang(f.head)
 		if !ok {
@@ -97,6 +107,13 @@ func (t *tree) findProgram(argv []string, pathEnv, workdir string) (*program, er
 		}
 		if path.Base(interp) == "env" && len(args) > 0 {
 			interp, args = args[0], args[1:]
+		}
+		via = append(via, p)
+		if isShell(interp) {
+			if next, ok := shellExec(string(f.head), argv[1:]); ok {
+				argv = next
+				continue
+			}
 		}
 		argv = append(append(append([]string{interp}, args...), p), argv[1:]...)
 	}

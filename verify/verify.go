@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -74,12 +75,22 @@ func Reference(ctx context.Context, c *remote.Client, ref string, opts ...Option
 		}
 		descs = im.Manifests
 	} else {
-		cf, err := c.Config(ctx, m)
+		// The config's platform, read within verify's bound (an entry
+		// over it is unverified by verifyEntry).
+		d := m.Descriptor()
+		img, err := c.Image(ctx, m, m.Digest)
 		if err != nil {
 			return nil, err
 		}
-		d := m.Descriptor()
-		d.Platform = cf.Platform()
+		cf, err := readConfig(img)
+		var big *configTooLarge
+		switch {
+		case errors.As(err, &big):
+		case err != nil:
+			return nil, err
+		default:
+			d.Platform = cf.Platform()
+		}
 		descs = []v1.Descriptor{d}
 	}
 	var entries []Entry

@@ -93,7 +93,12 @@ type segment struct {
 const maxInstructions = 200 << 20
 
 // Analyze reports what the code reachable from f's entry points needs.
-func Analyze(f *elf.File) (r *Report, err error) {
+func Analyze(f *elf.File) (*Report, error) { return AnalyzeFrom(f, nil) }
+
+// AnalyzeFrom is Analyze with the functions f defines under the dynamic
+// symbols names as entry points too: a shared library is entered through
+// the symbols the objects loading it import.
+func AnalyzeFrom(f *elf.File, names []string) (r *Report, err error) {
 	// A hostile file must give an error, never a crash: debug/elf and
 	// debug/gosym trust some of what they read.
 	defer func() {
@@ -111,6 +116,18 @@ func Analyze(f *elf.File) (r *Report, err error) {
 	w := newWalk(p)
 	for _, root := range p.roots() {
 		w.push(root)
+	}
+	if len(names) > 0 {
+		want := map[string]bool{}
+		for _, n := range names {
+			want[n] = true
+		}
+		dyn, _ := f.DynamicSymbols()
+		for _, s := range dyn {
+			if want[s.Name] && elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Section != elf.SHN_UNDEF && s.Value != 0 && !p.resolvers[s.Value] && p.isCode(s.Value) {
+				w.push(s.Value)
+			}
+		}
 	}
 	w.run()
 	r = w.report()
