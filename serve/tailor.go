@@ -100,9 +100,10 @@ func answer(src *source, chosen int, target string) (*tailored, error) {
 	return &tailored{manifest: t, selected: src.idx.Manifests[chosen], target: target}, nil
 }
 
-// rewrite keeps, of the entries of the chosen entry's os/arch, only the
-// chosen one (platform reduced to os/arch, selection annotated), at the
-// place of the first of them; other entries stay as they are.
+// rewrite keeps, of the entries of the chosen entry's os/arch, the chosen
+// one (platform reduced to os/arch, selection annotated) at the place of
+// the first of them, followed by levelEntries; other entries stay as they
+// are.
 func rewrite(idx *v1.IndexManifest, chosen int, target string, source digest.Digest) *v1.IndexManifest {
 	sel := idx.Manifests[chosen]
 	group := match.PlatformKey(sel.Platform)
@@ -136,6 +137,12 @@ func rewrite(idx *v1.IndexManifest, chosen int, target string, source digest.Dig
 		e.Annotations[AnnotationSelectedFrom] = sel.Digest.String()
 		e.Annotations[AnnotationSelectedTarget] = target
 		out.Manifests = append(out.Manifests, e)
+		for _, l := range levelEntries(idx, chosen, target) {
+			if l.Digest == sel.Digest {
+				l.Annotations = e.Annotations
+			}
+			out.Manifests = append(out.Manifests, l)
+		}
 	}
 	return out
 }
