@@ -289,7 +289,7 @@ lock_type = "file"
 [network]
 network_config_dir = %q
 `, filepath.Join(pd, "tmp"), filepath.Join(pd, "net")),
-		"storage.conf": fmt.Sprintf("[storage]\ndriver = \"overlay\"\ngraphroot = %q\nrunroot = %q\n", filepath.Join(pd, "graph"), filepath.Join(pd, "run")),
+		"storage.conf":    fmt.Sprintf("[storage]\ndriver = \"overlay\"\ngraphroot = %q\nrunroot = %q\n", filepath.Join(pd, "graph"), filepath.Join(pd, "run")),
 		"registries.conf": "unqualified-search-registries = []\n",
 		"auth.json":       "{}\n",
 	}
