@@ -132,7 +132,10 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 	switch {
 	case o.emitBake:
 		printSkipped(errw, p.Skipped)
-		return buildError(build.EmitBake(cmd.OutOrStdout(), cfg, p, cfg.Image))
+		if remote.IsLayout(dest) {
+			return usageError(fmt.Errorf("--emit-bake --dest %s: bake pushes its images to a registry; give a registry reference (REPO:TAG)", dest))
+		}
+		return buildError(build.EmitBake(cmd.OutOrStdout(), cfg, p, dest))
 	case o.plan:
 		return writeOutput(cmd.OutOrStdout(), o.output, p, p.WriteText)
 	}

@@ -299,4 +299,17 @@ func TestBuildCommandEmitBake(t *testing.T) {
 	if strings.Contains(generic, "annotations") || strings.Contains(generic, requirement.AnnotationCPUTarget) {
 		t.Errorf("the generic target has annotations, which the index does not give it:\n%s", generic)
 	}
+	// Every image OCI, the generic one too (no annotations: BuildKit's
+	// default would be Docker schema 2).
+	if n, want := strings.Count(out, `output = ["type=image,oci-mediatypes=true"]`), strings.Count(out, "\ntarget "); n != want || n == 0 {
+		t.Errorf("%d targets have the OCI output, want all %d:\n%s", n, want, out)
+	}
+	// --dest names where the images and the index go.
+	code, out, errs = runCLI(t, "build", "-f", forcesFile, "--emit-bake", "--dest", "reg.example:5000/forces:2")
+	if code != 0 || !strings.Contains(out, `tags = ["reg.example:5000/forces:2-x86_64_v3"]`) || !strings.Contains(out, "tailor index create reg.example:5000/forces:2 ") || strings.Contains(out, "localhost:5000") {
+		t.Errorf("build --emit-bake --dest reg.example:5000/forces:2: exit %d %s\n%s", code, errs, out)
+	}
+	if code, _, errs = runCLI(t, "build", "-f", forcesFile, "--emit-bake", "--dest", "oci:"+t.TempDir()); code != exitUsage || !strings.Contains(errs, "bake pushes its images to a registry") {
+		t.Errorf("build --emit-bake --dest oci:DIR: exit %d %s, want a usage error", code, errs)
+	}
 }
