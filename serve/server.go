@@ -74,7 +74,7 @@ var _ http.Handler = (*Server)(nil)
 func New(opts ...Option) (*Server, error) {
 	o, err := newOptions(opts)
 	if err != nil {
-		return nil, err
+		return nil, inputError{err}
 	}
 	s := &Server{o: o, remotes: map[string]*upstreamBackend{}, logins: newLoginLimiter()}
 	s.specs, _ = lru.New[string, *profile.Profile](maxSpecs)
@@ -108,7 +108,7 @@ func New(opts ...Option) (*Server, error) {
 	for _, up := range o.upstreams {
 		r, err := newRemote(up, o, s.m, s.cache)
 		if err != nil {
-			return nil, err
+			return nil, inputError{err}
 		}
 		s.remotes[up.Name] = r
 		if s.defaultRemote == nil {

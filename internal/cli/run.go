@@ -69,7 +69,7 @@ func runRun(cmd *cobra.Command, ref string, args []string, o *runOptions) error 
 	if err != nil {
 		return err
 	}
-	p, c, err := o.matchFlags.setup(cmd, &o.registry)
+	p, c, err := o.matchFlags.setup(cmd, &o.registry, ref)
 	if err != nil {
 		return err
 	}
