@@ -121,7 +121,7 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	if o.ui {
-		s.viewLog = ui.NewLog(0)
+		s.viewLog = ui.OpenLog(filepath.Join(o.storage, "ui", "answers.json"), 0, o.logger)
 		if s.view, err = ui.New(viewSource{s}, s.viewLog, ui.WithLogger(o.logger)); err != nil {
 			return nil, err
 		}
@@ -140,6 +140,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/metrics":
 		s.metricsH.ServeHTTP(w, r)
 		return
+	case "/":
+		if s.view != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			http.Redirect(w, r, ui.DefaultPrefix, http.StatusFound)
+			return
+		}
 	}
 	if s.view != nil && strings.HasPrefix(r.URL.Path, ui.DefaultPrefix) {
 		s.view.ServeHTTP(w, r)
