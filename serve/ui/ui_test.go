@@ -112,7 +112,7 @@ func TestIndexPage(t *testing.T) {
 		if e.Digest == pushed.Digests["zen4"] {
 			handed = "1"
 		}
-		row := fmt.Sprintf("<tr><td>%d</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td>", e.Index, short(e.Digest), plat(e.Platform), e.Requirements, handed)
+		row := fmt.Sprintf("<tr><td>%d</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td class=\"nw\">", e.Index, short(e.Digest), plat(e.Platform), e.Requirements, handed)
 		if !strings.Contains(body, row) {
 			t.Errorf("entries table lacks %s", row)
 		}
