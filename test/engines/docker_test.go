@@ -82,3 +82,26 @@ func TestTailorRunDocker(t *testing.T) {
 		t.Errorf("tailor run --dry-run: %v\n%s", err, out)
 	}
 }
+
+// indexDigest is the digest of the probe's index as published (asked for
+// untailored).
+func indexDigest(t *testing.T, ref string) string {
+	t.Helper()
+	out := run(t, nil, tailor, "inspect", ref, "-o", "json")
+	i := strings.Index(out, `"digest": "sha256:`)
+	if i < 0 {
+		t.Fatalf("tailor inspect -o json %s: no digest\n%s", ref, out)
+	}
+	return out[i+len(`"digest": "`) : i+len(`"digest": "`)+71]
+}
+
+// TestDockerPullByIndexDigest: a pull by the index's digest passes through
+// serve untouched (README, "Pinned digests"): dockerd 20.10 takes the
+// plain linux/amd64 entry, the generic one.
+func TestDockerPullByIndexDigest(t *testing.T) {
+	need(t)
+	ref := plain + "/probe@" + indexDigest(t, plain+"/probe:1")
+	if got := dockerPullRun(t, ref); got != "x86_64" {
+		t.Errorf("docker 20.10 pull by index digest ran %q, want the generic x86_64", got)
+	}
+}

@@ -97,3 +97,13 @@ func TestTailorRunPodman(t *testing.T) {
 		}
 	}
 }
+
+// TestPodmanPullByIndexDigest: podman 4.3 takes the first linux/amd64
+// entry of the untouched index, the generic one.
+func TestPodmanPullByIndexDigest(t *testing.T) {
+	need(t)
+	ref := plain + "/probe@" + indexDigest(t, plain+"/probe:1")
+	if got := podmanPullRun(t, nil, ref, "--tls-verify=false"); got != "x86_64" {
+		t.Errorf("podman pull by index digest ran %q, want the generic x86_64", got)
+	}
+}
