@@ -292,6 +292,9 @@ func startupHints(a net.Addr, f *serveFlags, proxy bool) []string {
 		hints = append(hints, "push to it: tailor build --dest "+host+"/APP:TAG, or docker/skopeo/crane push "+host+"/APP:TAG; who may push: "+who)
 	}
 	hints = append(hints, "each client gets the build for --profile ("+f.profile+"); another profile per client: the header Tailor-Profile, the path prefix /v2/_p/PROFILE/, or with --login a docker login as it (docker login -u cpu=zen3 "+host+")")
+	if !f.login {
+		hints = append(hints, "without --login, docker login and podman login to this server say they succeeded and change nothing (they send credentials only when challenged): start it with --login for profiles by login")
+	}
 	return hints
 }
 

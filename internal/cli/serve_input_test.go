@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"context"
+	"time"
+
+	"github.com/tailor-dev/tailor/internal/logtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,5 +44,30 @@ func TestServeChecksInputFirst(t *testing.T) {
 	code, _, errs := runCLI(t, "serve", "--storage", filepath.Join(file, "storage"), "--listen", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(errs, "storage") {
 		t.Errorf("serve with a storage under a file: exit %d %s, want 1", code, errs)
+	}
+}
+
+// TestServeSaysLoginWithoutLogin: a server without --login says at start
+// that docker login changes nothing there; with --login it does not.
+func TestServeSaysLoginWithoutLogin(t *testing.T) {
+	for _, login := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errb logtest.Buffer
+		done := make(chan int, 1)
+		args := []string{"serve", "--listen", "127.0.0.1:0", "--storage", t.TempDir(), "--profile", "none"}
+		if login {
+			args = append(args, "--login")
+		}
+		go func() { done <- Execute(ctx, args, &out, &errb) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(errb.String(), "profile per client") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		said := strings.Contains(errb.String(), "docker login and podman login to this server say they succeeded and change nothing")
+		if said == login {
+			t.Errorf("--login=%v: the startup log says docker login changes nothing: %v\n%s", login, said, errb.String())
+		}
 	}
 }
