@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"time"
-
-	"github.com/tailor-dev/tailor/internal/logtest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tailor-dev/tailor/internal/logtest"
 )
 
 // TestServeChecksInputFirst: a bad --listen or a missing TLS file is a
