@@ -14,8 +14,8 @@ func TestUnknownFieldLine(t *testing.T) {
 	}
 	for data, want := range map[string]string{
 		"listen: :5000\nupstreams:\n  - name: a\n    urll: x\n": `unknown field "urll" on line 4`,
-		"listen: :5000\nlisen: x\n":                              `unknown field "lisen" on line 2`,
-		"{\"listen\": \":5000\",\n \"bogus\": 1}":                  `unknown field "bogus" on line 2`,
+		"listen: :5000\nlisen: x\n":                             `unknown field "lisen" on line 2`,
+		"{\"listen\": \":5000\",\n \"bogus\": 1}":               `unknown field "bogus" on line 2`,
 	} {
 		err := Unmarshal([]byte(data), &v)
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/tailor-dev/tailor/internal/english"
 	"github.com/tailor-dev/tailor/resolve"
 )
 
@@ -204,14 +205,6 @@ func Bytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// plural is "1 entry", "2 entries".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 var funcs = template.FuncMap{
 	"short": func(h v1.Hash) string {
 		if h.Hex == "" {
@@ -240,7 +233,7 @@ var funcs = template.FuncMap{
 		return a.Target
 	},
 	"bytes":  Bytes,
-	"plural": plural,
+	"plural": english.Count,
 	"join":   strings.Join,
 	"size": func(img *Image) string {
 		if img == nil {
