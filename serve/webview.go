@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -116,36 +115,44 @@ const (
 
 // get answers a GET of path by the server's own handler, untailored.
 func (v viewSource) get(ctx context.Context, path string, limit int64, accept string) ([]byte, error) {
-	req := httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
 	req.Header.Set(ProfileHeader, ProfileNone)
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
 	req.RemoteAddr = "127.0.0.1:0"
-	rec := &boundedRecorder{ResponseRecorder: httptest.NewRecorder(), limit: limit}
-	v.s.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %d", path, rec.Code)
+	w := &bufferWriter{header: http.Header{}, code: http.StatusOK, limit: limit}
+	v.s.ServeHTTP(w, req)
+	if w.code != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %d", path, w.code)
 	}
-	if rec.over {
+	if w.over {
 		return nil, fmt.Errorf("GET %s: more than %d bytes", path, limit)
 	}
-	return rec.Body.Bytes(), nil
+	return w.body.Bytes(), nil
 }
 
-// boundedRecorder keeps at most limit bytes of a body.
-type boundedRecorder struct {
-	*httptest.ResponseRecorder
-	limit int64
-	over  bool
+// bufferWriter is the ResponseWriter of an in-process request: it keeps at
+// most limit bytes of the body.
+type bufferWriter struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+	limit  int64
+	over   bool
 }
 
-func (b *boundedRecorder) Write(p []byte) (int, error) {
-	if int64(b.Body.Len()+len(p)) > b.limit {
+func (b *bufferWriter) Header() http.Header  { return b.header }
+func (b *bufferWriter) WriteHeader(code int) { b.code = code }
+func (b *bufferWriter) Write(p []byte) (int, error) {
+	if int64(b.body.Len()+len(p)) > b.limit {
 		b.over = true
 		return 0, errors.New("too large")
 	}
-	return b.ResponseRecorder.Write(p)
+	return b.body.Write(p)
 }
 
 // Settings are the server's settings the view shows.
