@@ -4,8 +4,12 @@
 # data, config under one temporary directory; test/engines starts and stops
 # them by PID). Pulls through serve, --platform, login profiles, mirror
 # mode as `tailor mirror-config` writes it, `tailor run --engine
-# docker|podman`. Counts passes and failures; any failure, skip or missing
-# tool fails the step. Ports: TAILOR_ENGINES_PORT (default 16100) to +2.
+# docker|podman`, pulls by index digest. Counts passes and failures; any
+# failure, skip or missing tool fails the step. Ports: TAILOR_ENGINES_PORT
+# (default 16100) to +2. Warm: about 35-50 s on 2 busy cores.
+# Not here yet: Docker 28 (classic and containerd store) and the buildx
+# bake path, which need dockerd 28 and buildx built from their modules
+# (cached under /var/cache/tailor-engines) and a local gcc builder image.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/local/go/bin"
