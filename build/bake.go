@@ -77,6 +77,10 @@ func writeBakeTarget(b *strings.Builder, c *Config, name string, e stack.Entry, 
 	}
 	fmt.Fprintf(b, "  }\n")
 	fmt.Fprintf(b, "  attest = [\"type=provenance,disabled=true\", \"type=sbom,disabled=true\"]\n")
+	// OCI media types for every image: BuildKit writes Docker schema 2
+	// for an image without annotations (the generic entry) otherwise.
+	// `bake --push` sets push=true on this output.
+	fmt.Fprintf(b, "  output = [\"type=image,oci-mediatypes=true\"]\n")
 	if len(e.Annotations) > 0 {
 		var list []string
 		for _, k := range sortedKeys(e.Annotations) {

@@ -8,8 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/tailor-dev/tailor/internal/lazyre"
-	"sigs.k8s.io/yaml"
+	"github.com/tailor-dev/tailor/internal/yamlstrict"
 )
 
 // ErrConfig is returned (wrapped) for a tailor.yaml that cannot be used.
@@ -160,33 +159,17 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-var unknownField = lazyre.New(`unknown field "([^"]+)"`)
-
 // Parse reads a build file whose relative paths are relative to dir.
 // Unknown fields are errors, with the line they are on.
 func Parse(data []byte, dir string) (*Config, error) {
 	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		msg := err.Error()
-		if m := unknownField.FindStringSubmatch(msg); m != nil {
-			return nil, fmt.Errorf("%w: unknown field %q%s", ErrConfig, m[1], lineOf(data, m[1]))
-		}
-		return nil, fmt.Errorf("%w: %s", ErrConfig, msg)
+	if err := yamlstrict.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if err := c.setDefaults(dir); err != nil {
 		return nil, err
 	}
 	return &c, nil
-}
-
-func lineOf(data []byte, field string) string {
-	for i, line := range strings.Split(string(data), "\n") {
-		trimmed := strings.TrimLeft(strings.TrimSpace(line), "- {")
-		if strings.HasPrefix(trimmed, field+":") || strings.Contains(line, " "+field+":") || strings.Contains(line, "{"+field+":") {
-			return fmt.Sprintf(" on line %d", i+1)
-		}
-	}
-	return ""
 }
 
 func (c *Config) setDefaults(dir string) error {

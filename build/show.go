@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tailor-dev/tailor/internal/english"
 	"github.com/tailor-dev/tailor/stack"
 )
 
@@ -98,8 +99,8 @@ func platformString(e stack.Entry) string {
 // excluded and pruned.
 func (p *Plan) WriteText(w io.Writer) error {
 	m := p.Matrix
-	fmt.Fprintf(w, "%s: %d entries × %d components: %d builds, %d layers without sharing\n\n",
-		p.Name, len(m.Entries), len(p.Components), len(m.Builds), m.Naive())
+	fmt.Fprintf(w, "%s: %s × %s: %s, %s without sharing\n\n", p.Name, english.Count(len(m.Entries), "entry", "entries"),
+		english.Count(len(p.Components), "component", "components"), english.Count(len(m.Builds), "build", "builds"), english.Count(m.Naive(), "layer", "layers"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := []string{"ENTRY", "PLATFORM", "REQUIRES"}
 	for _, c := range p.Components {
@@ -160,8 +161,8 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.StoredBytes > 0 {
 		ratio = float64(r.NaiveBytes) / float64(r.StoredBytes)
 	}
-	_, err := fmt.Fprintf(w, "%d entries, %d layers in all, %d distinct; %s stored, %s as separate images (%.1fx)\n",
-		len(r.Entries), r.Layers, r.UniqueLayers, bytesString(r.StoredBytes), bytesString(r.NaiveBytes), ratio)
+	_, err := fmt.Fprintf(w, "%s, %s in all, %d distinct; %s stored, %s as separate images (%.1fx)\n",
+		english.Count(len(r.Entries), "entry", "entries"), english.Count(r.Layers, "layer", "layers"), r.UniqueLayers, bytesString(r.StoredBytes), bytesString(r.NaiveBytes), ratio)
 	return err
 }
 

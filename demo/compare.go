@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/tailor-dev/tailor/internal/english"
 )
 
 // compare runs the binaries side by side, prints their times and results
 // and the speedup of the tailored build: CPU time first (it holds still
 // when other work shares the machine), wall time beside it.
 func compare(ctx context.Context, w io.Writer, ts []*Timing, o Options, rep *Report) error {
-	fmt.Fprintf(w, "running    forces %d %d, %d runs each, alternating (medians; CPU = user+sys, rusage)\n", o.Size, o.Steps, o.Runs)
+	fmt.Fprintf(w, "running    forces %d %d, %s each, alternating (medians; CPU = user+sys, rusage)\n", o.Size, o.Steps, english.Count(o.Runs, "run", "runs"))
 	if err := measure(ctx, ts, o); err != nil {
 		return err
 	}

@@ -104,10 +104,13 @@ func tailoredEntry(m *remote.Manifest, platform string) (pick, error) {
 	if err != nil {
 		return pick{}, fmt.Errorf("reading the tailored index of %s: %w", m.Source, err)
 	}
+	// A stock client that names no variant takes the entry of plain
+	// os/arch; the chosen entry may come again with its level's variant,
+	// and lower level entries after it, for clients that ask for a variant.
 	key := platformKey(platform)
 	var found []v1.Descriptor
 	for _, d := range idx.Manifests {
-		if match.PlatformKey(d.Platform) == key {
+		if match.PlatformKey(d.Platform) == key && d.Platform.Variant == "" {
 			found = append(found, d)
 		}
 	}

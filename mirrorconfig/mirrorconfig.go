@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/tailor-dev/tailor/profile"
 )
 
 // Clients whose configuration Render writes.
@@ -39,6 +41,9 @@ func Render(client string, o Options) (string, error) {
 	}
 	if o.Profile != "" && client != "containerd" {
 		return "", fmt.Errorf("--profile by path prefix works with containerd only; give %s a server started with that --profile", client)
+	}
+	if err := checkProfile(o.Profile); err != nil {
+		return "", err
 	}
 	switch client {
 	case "containerd":
@@ -131,16 +136,48 @@ func docker(u *url.URL, o Options) (string, error) {
 func registriesConf(u *url.URL, o Options) (string, error) {
 	var b strings.Builder
 	b.WriteString("# /etc/containers/registries.conf (or ~/.config/containers/registries.conf)\n")
-	for _, entry := range o.Registries {
+	b.WriteString("# The first registry is the server's default: its first --upstream, or what a server\n# without upstreams holds itself; the others are picked by a path prefix.\n")
+	base := u.Host + strings.TrimSuffix(u.Path, "/")
+	for i, entry := range o.Registries {
 		reg, _, err := checkEntry(entry)
 		if err != nil {
 			return "", err
 		}
+		loc := base
+		if i > 0 {
+			loc += "/" + PathElement(reg)
+		}
 		fmt.Fprintf(&b, "\n[[registry]]\nprefix = %s\nlocation = %s\n\n[[registry.mirror]]\nlocation = %s\n",
-			tomlString(reg), tomlString(reg), tomlString(u.Host+"/"+reg))
+			tomlString(reg), tomlString(reg), tomlString(loc))
 		if u.Scheme == "http" {
 			b.WriteString("insecure = true\n")
 		}
 	}
 	return b.String(), nil
+}
+
+// PathElement is how a registry is named as the first path element of a
+// repository at the server (podman's and skopeo's mirror locations, which
+// are image references): its name, with a port's ':' written '_'
+// (reg.local:5443 is reg.local_5443), since a repository path holds no ':'.
+// tailor serve reads it back.
+func PathElement(registry string) string {
+	return strings.Replace(registry, ":", "_", 1)
+}
+
+// checkProfile refuses a profile spec that does not parse, before it is
+// written into a client's configuration where a typo would fail silently
+// (containerd falls back to the upstream). A bare name is a profile of the
+// server's config, which only the server knows.
+func checkProfile(p string) error {
+	if p == "" || !strings.Contains(p, "=") {
+		if strings.ContainsAny(p, "/?#% ") {
+			return fmt.Errorf("--profile %q: want a profile name of the server's config or a spec (cpu=zen3)", p)
+		}
+		return nil
+	}
+	if _, err := profile.ParseSpec(p); err != nil {
+		return fmt.Errorf("--profile %q: %w", p, err)
+	}
+	return nil
 }

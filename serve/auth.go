@@ -57,9 +57,16 @@ func (s *Server) clientProfile(r *http.Request, prefix string, c *auth.Claims) (
 		return p, nil
 	}
 	user, pass, hasAuth := r.BasicAuth()
+	if hasAuth && user == "" && pass == "" {
+		hasAuth = false // podman's empty credentials when it has none: anonymous
+	}
 	if hasAuth {
 		if p, err := s.namedProfile(user); err == nil {
 			return p, nil
+		}
+		if s.o.htpasswd == nil && s.o.login {
+			// No users to hide: say what the name should have been.
+			return nil, newError(http.StatusUnauthorized, codeUnauthorized, notAProfile(user), nil)
 		}
 		if e := s.checkLogin(r, user, pass); e != nil {
 			return nil, e

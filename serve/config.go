@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"sigs.k8s.io/yaml"
+	"github.com/tailor-dev/tailor/internal/yamlstrict"
 )
 
 // Config is the `tailor serve --config` file (YAML or JSON). Command-line
@@ -53,7 +53,7 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("serve config: %w", err)
 	}
 	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+	if err := yamlstrict.Unmarshal(data, &c); err != nil {
 		return nil, fmt.Errorf("serve config %s: %w", path, err)
 	}
 	for i, u := range c.Upstreams {

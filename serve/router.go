@@ -182,6 +182,9 @@ func (s *Server) pickBackend(r *http.Request, name string) (backend, string, *re
 		if u, ok := s.remotes[first]; ok {
 			return u, repoAt(u, rest), nil
 		}
+		if u, ok := s.remotes[registryOfPath(first)]; ok {
+			return u, repoAt(u, rest), nil
+		}
 	}
 	if s.defaultRemote != nil {
 		return s.defaultRemote, repoAt(s.defaultRemote, name), nil

@@ -55,16 +55,26 @@ func TestProxyTailorsIndex(t *testing.T) {
 			}
 			_ = im2
 			p := mustProfile(t, spec)
+			// The selected entry comes first, as plain os/arch; it may
+			// come again with its level's variant (levelEntries).
 			var arch string
+			var sel v1.Descriptor
 			for _, e := range im.Manifests {
-				if e.Annotations[AnnotationSelectedFrom] != "" {
-					arch = e.Platform.Architecture
+				if e.Annotations[AnnotationSelectedFrom] == "" {
+					continue
+				}
+				if e.Annotations[AnnotationSelectedTarget] == "" {
+					t.Errorf("selected entry without %s", AnnotationSelectedTarget)
+				}
+				if arch == "" {
+					arch, sel = e.Platform.Architecture, e
 					if e.Platform.Variant != "" || len(e.Platform.Features) > 0 {
 						t.Errorf("selected platform %+v, want plain os/arch", e.Platform)
 					}
-					if e.Annotations[AnnotationSelectedTarget] == "" {
-						t.Errorf("selected entry without %s", AnnotationSelectedTarget)
-					}
+					continue
+				}
+				if e.Digest != sel.Digest || e.Platform.Variant == "" {
+					t.Errorf("second selected entry %s %+v, want %s again with its level's variant", e.Digest, e.Platform, sel.Digest)
 				}
 			}
 			if arch != p.Architecture {

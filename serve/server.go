@@ -79,7 +79,7 @@ var _ http.Handler = (*Server)(nil)
 func New(opts ...Option) (*Server, error) {
 	o, err := newOptions(opts)
 	if err != nil {
-		return nil, err
+		return nil, inputError{err}
 	}
 	s := &Server{o: o, remotes: map[string]*upstreamBackend{}, logins: auth.NewThrottle(nil)}
 	s.specs, _ = lru.New[string, *profile.Profile](maxSpecs)
@@ -119,7 +119,7 @@ func New(opts ...Option) (*Server, error) {
 	for _, up := range o.upstreams {
 		r, err := newRemote(up, o, s.m, s.cache)
 		if err != nil {
-			return nil, err
+			return nil, inputError{err}
 		}
 		s.remotes[up.Name] = r
 		if s.defaultRemote == nil {
@@ -132,7 +132,7 @@ func New(opts ...Option) (*Server, error) {
 		}
 	}
 	if o.ui {
-		s.viewLog = ui.NewLog(0)
+		s.viewLog = ui.OpenLog(filepath.Join(o.storage, "ui", "answers.json"), 0, o.logger)
 		if s.view, err = ui.New(viewSource{s}, s.viewLog, ui.WithLogger(o.logger)); err != nil {
 			return nil, err
 		}
@@ -151,6 +151,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/metrics":
 		s.metricsH.ServeHTTP(w, r)
 		return
+	case "/":
+		if s.view != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			http.Redirect(w, r, ui.DefaultPrefix, http.StatusFound)
+			return
+		}
 	}
 	if s.view != nil && strings.HasPrefix(r.URL.Path, ui.DefaultPrefix) {
 		s.view.ServeHTTP(w, r)

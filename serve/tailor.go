@@ -101,13 +101,13 @@ func answer(src *source, chosen int, target string, needs requirement.Requiremen
 	return &tailored{manifest: t, selected: src.idx.Manifests[chosen], target: target}, nil
 }
 
-// rewrite keeps, of the entries of the chosen entry's os/arch, only the
-// chosen one (platform reduced to os/arch, selection annotated), at the
-// place of the first of them; other entries stay as they are. The chosen
-// entry carries its needs as dev.tailor.* annotations, whatever encoding
-// the source used (a variant, MetaHub features): its platform no longer
-// says them, and a copy of the answer must still match only hosts that
-// run it (DESIGN.md §4).
+// rewrite keeps, of the entries of the chosen entry's os/arch, the chosen
+// one (platform reduced to os/arch, selection annotated) at the place of
+// the first of them, followed by levelEntries; other entries stay as they
+// are. The chosen entry carries its needs as dev.tailor.* annotations,
+// whatever encoding the source used (a variant, MetaHub features): its
+// platform no longer says them, and a copy of the answer must still match
+// only hosts that run it (DESIGN.md §4).
 func rewrite(idx *v1.IndexManifest, chosen int, target string, needs requirement.Requirements, source digest.Digest) *v1.IndexManifest {
 	sel := idx.Manifests[chosen]
 	group := match.PlatformKey(sel.Platform)
@@ -142,6 +142,12 @@ func rewrite(idx *v1.IndexManifest, chosen int, target string, needs requirement
 		e.Annotations[AnnotationSelectedFrom] = sel.Digest.String()
 		e.Annotations[AnnotationSelectedTarget] = target
 		out.Manifests = append(out.Manifests, e)
+		for _, l := range levelEntries(idx, chosen, target) {
+			if l.Digest == sel.Digest {
+				l.Annotations = e.Annotations
+			}
+			out.Manifests = append(out.Manifests, l)
+		}
 	}
 	return out
 }

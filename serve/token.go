@@ -144,6 +144,10 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if hasAuth && user == "" && pass == "" {
+		// podman sends empty Basic credentials when it has none: anonymous.
+		hasAuth = false
+	}
 	c := &auth.Claims{}
 	mayPush := false
 	switch {

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,8 +49,9 @@ its environment (CC, AR, CFLAGS, CXXFLAGS, GOAMD64 or GOARM64,
 TAILOR_TARGET; CUDA_ARCH, CUDA_GENCODE, CUDA_VERSION, NVCC; ROCM_ARCH, HIPCC;
 TAILOR_<AXIS> for a label axis; TAILOR_OUT, TAILOR_ROOT, SOURCE_DATE_EPOCH).
 Layers are reproducible: the same inputs give the same digests, dated at
-$SOURCE_DATE_EPOCH (default 0), so a rebuild pushes nothing that did not
-change. The images and their index are pushed to --dest (default: the
+$SOURCE_DATE_EPOCH, by default the time of the last git commit of the build
+file's directory (else the build file's modification time), so a rebuild
+pushes nothing that did not change. The images and their index are pushed to --dest (default: the
 file's image:) or written to an OCI layout (--dest oci:DIR[:TAG], the index
 listed under TAG, replacing an entry of that name). Nothing is pushed
 unless every build succeeded. Optional values whose toolchain is missing
@@ -132,7 +136,10 @@ func runBuild(cmd *cobra.Command, o *buildOptions) error {
 	switch {
 	case o.emitBake:
 		printSkipped(errw, p.Skipped)
-		return buildError(build.EmitBake(cmd.OutOrStdout(), cfg, p, cfg.Image))
+		if remote.IsLayout(dest) && !cfg.IsStack() {
+			return usageError(fmt.Errorf("--emit-bake --dest %s: bake pushes its images to a registry; give a registry reference (REPO:TAG)", dest))
+		}
+		return buildError(build.EmitBake(cmd.OutOrStdout(), cfg, p, dest))
 	case o.plan:
 		return writeOutput(cmd.OutOrStdout(), o.output, p, p.WriteText)
 	}
@@ -188,6 +195,9 @@ func (o *buildOptions) buildOptions(cmd *cobra.Command) ([]build.Option, error) 
 			return nil, usageError(fmt.Errorf("SOURCE_DATE_EPOCH=%q: want seconds since 1970 (a whole number)", s))
 		}
 		opts = append(opts, build.WithSourceDateEpoch(time.Unix(sec, 0)))
+	} else if t, from := defaultEpoch(cmd.Context(), o.file); !t.IsZero() {
+		slog.Debug("images dated", "time", t.UTC(), "from", from)
+		opts = append(opts, build.WithSourceDateEpoch(t))
 	}
 	if o.profiles != "" {
 		hosts, err := readFleet(o.profiles)
@@ -284,4 +294,24 @@ func buildError(err error) error {
 		return usageError(err)
 	}
 	return registryError(publishError(err))
+}
+
+// defaultEpoch is the date of the images when SOURCE_DATE_EPOCH is not
+// set: the time of the last git commit of the build file's directory (the
+// same on every checkout of that commit, as reproducible builds date
+// things), else the build file's modification time (the same for every
+// rebuild here), else zero (1970). from says which.
+func defaultEpoch(ctx context.Context, file string) (time.Time, string) {
+	dir := filepath.Dir(file)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "git", "-C", dir, "log", "-1", "--format=%ct", "--", ".").Output(); err == nil {
+		if sec, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil && sec > 0 {
+			return time.Unix(sec, 0), "the last git commit of " + dir
+		}
+	}
+	if fi, err := os.Stat(file); err == nil {
+		return fi.ModTime().Truncate(time.Second), "the modification time of " + file
+	}
+	return time.Time{}, ""
 }

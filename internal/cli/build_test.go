@@ -10,8 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -306,5 +308,55 @@ func TestBuildCommandEmitBake(t *testing.T) {
 	generic = generic[:strings.Index(generic, "\n}\n")]
 	if strings.Contains(generic, "annotations") || strings.Contains(generic, requirement.AnnotationCPUTarget) {
 		t.Errorf("the generic target has annotations, which the index does not give it:\n%s", generic)
+	}
+	// Every image OCI, the generic one too (no annotations: BuildKit's
+	// default would be Docker schema 2).
+	if n, want := strings.Count(out, `output = ["type=image,oci-mediatypes=true"]`), strings.Count(out, "\ntarget "); n != want || n == 0 {
+		t.Errorf("%d targets have the OCI output, want all %d:\n%s", n, want, out)
+	}
+	// --dest names where the images and the index go.
+	code, out, errs = runCLI(t, "build", "-f", forcesFile, "--emit-bake", "--dest", "reg.example:5000/forces:2")
+	if code != 0 || !strings.Contains(out, `tags = ["reg.example:5000/forces:2-x86_64_v3"]`) || !strings.Contains(out, "tailor index create reg.example:5000/forces:2 ") || strings.Contains(out, "localhost:5000") {
+		t.Errorf("build --emit-bake --dest reg.example:5000/forces:2: exit %d %s\n%s", code, errs, out)
+	}
+	if code, _, errs = runCLI(t, "build", "-f", forcesFile, "--emit-bake", "--dest", "oci:"+t.TempDir()); code != exitUsage || !strings.Contains(errs, "bake pushes its images to a registry") {
+		t.Errorf("build --emit-bake --dest oci:DIR: exit %d %s, want a usage error", code, errs)
+	}
+}
+
+// TestBuildDatesImages: without SOURCE_DATE_EPOCH, images are dated by the
+// last git commit of the build file's directory (here, the checkout's
+// examples/forces), not 1970; SOURCE_DATE_EPOCH still decides when set.
+func TestBuildDatesImages(t *testing.T) {
+	needCC(t)
+	out, err := exec.Command("git", "-C", filepath.Dir(forcesFile), "log", "-1", "--format=%ct", "--", ".").Output()
+	if err != nil || strings.TrimSpace(string(out)) == "" {
+		t.Skipf("the checkout has no git history here: %v", err)
+	}
+	want, _ := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	for _, tc := range []struct {
+		env  string
+		want int64
+	}{{"", want}, {"86400", 86400}} {
+		if tc.env != "" {
+			t.Setenv("SOURCE_DATE_EPOCH", tc.env)
+		}
+		dir := filepath.Join(t.TempDir(), "l")
+		if code, _, errs := runCLI(t, "build", "-f", forcesFile, "--dest", "oci:"+dir+":1", "--verify=false"); code != 0 {
+			t.Fatalf("build: exit %d\n%s", code, errs)
+		}
+		lp, _ := layout.FromPath(dir)
+		top, _ := lp.ImageIndex()
+		tm, _ := top.IndexManifest()
+		idx, _ := top.ImageIndex(tm.Manifests[0].Digest)
+		im, _ := idx.IndexManifest()
+		img, _ := idx.Image(im.Manifests[0].Digest)
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cf.Created.Unix(); got != tc.want {
+			t.Errorf("SOURCE_DATE_EPOCH=%q: image created %s, want %s", tc.env, cf.Created.UTC(), time.Unix(tc.want, 0).UTC())
+		}
 	}
 }

@@ -31,12 +31,14 @@ type indexCreateOptions struct {
 func newIndexCreateCommand() *cobra.Command {
 	o := &indexCreateOptions{}
 	cmd := &cobra.Command{
-		Use:   "create REF --entry IMAGE[=REQS] ...",
+		Use:   "create REF|oci:DIR[:TAG] --entry IMAGE[=REQS] ...",
 		Short: "Build an index of images with their requirements and push it to REF",
 		Long: `Build a spec-valid OCI index from images, generic entry first, each entry's
 platform taken from its image config and its requirements written as
 dev.tailor.* annotations, and push it to REF. Images in other repositories
-are copied into REF's repository first.
+are copied into REF's repository first. REF may be an OCI layout,
+oci:DIR[:TAG]: the images are written into it and the index listed in its
+index.json under TAG (latest by default).
 
 REQS is the short form: cpu=skylake_avx512,features=avx512vnni,
 cuda=sm_80+sm_90,cuda-version=12.4,rocm=gfx90a,requires=mpi=openmpi.
@@ -119,11 +121,11 @@ func buildAndPush(cmd *cobra.Command, ref string, sources []publish.Source, dryR
 		_, err := cmd.OutOrStdout().Write(raw)
 		return err
 	}
-	d, err := publish.Push(cmd.Context(), ref, idx, sources, popts...)
+	d, err := publish.PushTo(cmd.Context(), ref, idx, sources, popts...)
 	if err != nil {
-		return err
+		return registryError(err)
 	}
-	fmt.Fprintln(cmd.OutOrStdout(), d.String())
+	fmt.Fprintln(cmd.OutOrStdout(), d)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 	"github.com/tailor-dev/tailor/publish"
+	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/requirement"
 )
 
@@ -19,7 +20,7 @@ type indexAnnotateOptions struct {
 func newIndexAnnotateCommand() *cobra.Command {
 	o := &indexAnnotateOptions{}
 	cmd := &cobra.Command{
-		Use:   "annotate REF --entry DIGEST REQS",
+		Use:   "annotate REF|oci:DIR[:TAG] --entry DIGEST REQS",
 		Short: "Set the requirements of one entry of an existing index",
 		Long: `Fetch the index at REF, replace the requirements of the entry whose digest
 starts with DIGEST by REQS (short form; "generic" for none), and push the
@@ -43,18 +44,9 @@ func runIndexAnnotate(cmd *cobra.Command, ref, reqs string, o *indexAnnotateOpti
 	if err != nil {
 		return usageError(err)
 	}
-	parsed, err := name.ParseReference(ref)
+	dst, err := annotateDest(ref, o.tag, o.dryRun)
 	if err != nil {
-		return usageError(fmt.Errorf("parsing reference %q: %w", ref, err))
-	}
-	dst := ref
-	switch {
-	case o.tag != "":
-		dst = parsed.Context().Tag(o.tag).String()
-	case !o.dryRun:
-		if _, byDigest := parsed.(name.Digest); byDigest {
-			return usageError(fmt.Errorf("%q names the index by digest: give --tag to push the corrected one to", ref))
-		}
+		return usageError(err)
 	}
 	popts, err := publishOptions(cmd, &o.registry)
 	if err != nil {
@@ -73,10 +65,46 @@ func runIndexAnnotate(cmd *cobra.Command, ref, reqs string, o *indexAnnotateOpti
 		_, err := cmd.OutOrStdout().Write(raw)
 		return err
 	}
-	d, err := publish.Push(cmd.Context(), dst, idx, nil, popts...)
+	d, err := publish.PushTo(cmd.Context(), dst, idx, nil, popts...)
 	if err != nil {
-		return err
+		return registryError(err)
 	}
-	fmt.Fprintln(cmd.OutOrStdout(), d.String())
+	fmt.Fprintln(cmd.OutOrStdout(), d)
 	return nil
+}
+
+// annotateDest is where the corrected index of ref goes: ref's tag, or tag
+// in ref's repository (or layout). An index named by digest needs a tag.
+func annotateDest(ref, tag string, dryRun bool) (string, error) {
+	var repo string
+	byDigest := false
+	if remote.IsLayout(ref) {
+		l, err := remote.ParseLayoutRef(ref)
+		if err != nil {
+			return "", err
+		}
+		repo, byDigest = l.Repository(), l.Digest != nil
+		if tag != "" && !remote.ValidTag(tag) {
+			return "", fmt.Errorf("--tag %q is not a valid tag", tag)
+		}
+	} else {
+		parsed, err := name.ParseReference(ref)
+		if err != nil {
+			return "", fmt.Errorf("parsing reference %q: %w", ref, err)
+		}
+		_, byDigest = parsed.(name.Digest)
+		repo = parsed.Context().String()
+		if tag != "" {
+			if _, err := name.NewTag(repo + ":" + tag); err != nil {
+				return "", fmt.Errorf("--tag %q: %w", tag, err)
+			}
+		}
+	}
+	switch {
+	case tag != "":
+		return repo + ":" + tag, nil
+	case byDigest && !dryRun:
+		return "", fmt.Errorf("%q names the index by digest: give --tag to push the corrected one to", ref)
+	}
+	return ref, nil
 }

@@ -126,4 +126,27 @@ func TestIndexCreateFromLayout(t *testing.T) {
 	if code, _, errs := runCLI(t, "pull", host+"/forces:1", "--profile", "cpu=x86_64", "--dest", "oci:"+t.TempDir()); code != 0 {
 		t.Errorf("pull of the copied generic entry: exit %d\n%s", code, errs)
 	}
+
+	// Into a layout: a new one (the images copied in), then annotated there.
+	out2 := filepath.Join(t.TempDir(), "out")
+	code, out, errs = runCLI(t, "index", "create", "oci:"+out2+":2",
+		"--entry", "oci:"+dir+"@"+generic, "--entry", "oci:"+dir+"@"+v3+"=cpu=x86_64_v3")
+	if code != 0 || !strings.HasPrefix(out, "oci:"+out2+"@sha256:") {
+		t.Fatalf("index create oci:DIR:TAG: exit %d %q\n%s", code, out, errs)
+	}
+	if code, out, errs = runCLI(t, "resolve", "oci:"+out2+":2", "--profile", "cpu=zen2"); code != 0 || strings.TrimSpace(out) != "oci:"+out2+"@"+v3 {
+		t.Errorf("resolve of the index written to a layout: exit %d %q %s; want the v3 entry %s", code, out, errs, v3)
+	}
+	code, out, errs = runCLI(t, "index", "annotate", "oci:"+out2+":2", "--entry", v3, "cpu=haswell", "--tag", "3")
+	if code != 0 || !strings.HasPrefix(out, "oci:"+out2+"@sha256:") {
+		t.Fatalf("index annotate oci:DIR:TAG: exit %d %q\n%s", code, out, errs)
+	}
+	for profile, want := range map[string]string{"cpu=haswell": v3, "cpu=zen2": generic} {
+		if code, out, errs = runCLI(t, "resolve", "oci:"+out2+":3", "--profile", profile); code != 0 || strings.TrimSpace(out) != "oci:"+out2+"@"+want {
+			t.Errorf("resolve --profile %s of the annotated index: exit %d %q %s; want %s", profile, code, out, errs, want)
+		}
+	}
+	if code, _, errs = runCLI(t, "index", "annotate", "oci:"+out2+"@"+v3, "--entry", v3, "cpu=haswell"); code != exitUsage {
+		t.Errorf("index annotate of a layout by digest without --tag: exit %d, want %d\n%s", code, exitUsage, errs)
+	}
 }

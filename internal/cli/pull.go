@@ -58,7 +58,7 @@ func runPull(cmd *cobra.Command, ref string, o *pullOptions) error {
 	if _, err := resolve.ParseDest(o.dest); err != nil {
 		return usageError(fmt.Errorf("--dest: %w", err))
 	}
-	p, c, err := o.matchFlags.setup(cmd, &o.registry)
+	p, c, err := o.matchFlags.setup(cmd, &o.registry, ref)
 	if err != nil {
 		return err
 	}

@@ -32,21 +32,36 @@ func (m *matchFlags) add(f *pflag.FlagSet) {
 	f.StringSliceVar(&m.avoid, "avoid", nil, "rank builds for these targets or CPU features last (e.g. avx512f)")
 }
 
-// setup loads the profile of --profile and the registry client of r: what
-// every command that resolves a reference needs first.
-func (m *matchFlags) setup(cmd *cobra.Command, r *registryFlags) (*profile.Profile, *remote.Client, error) {
+// setup checks ref and the flags, then loads the profile of --profile and
+// the registry client of r: what every command that resolves a reference
+// needs first. Input is checked before the host is detected, so bad input
+// is one line, whatever detection has to say.
+func (m *matchFlags) setup(cmd *cobra.Command, r *registryFlags, ref string) (*profile.Profile, *remote.Client, error) {
 	if err := match.CheckOptions(match.WithPrefer(m.prefer...), match.WithAvoid(m.avoid...)); err != nil {
+		return nil, nil, usageError(err)
+	}
+	c, err := r.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkRef(c, ref); err != nil {
 		return nil, nil, usageError(err)
 	}
 	p, err := loadProfile(cmd.Context(), m.profile)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := r.client()
-	if err != nil {
-		return nil, nil, err
-	}
 	return p, c, nil
+}
+
+// checkRef parses ref as an image reference or an OCI layout reference.
+func checkRef(c *remote.Client, ref string) error {
+	if remote.IsLayout(ref) {
+		_, err := remote.ParseLayoutRef(ref)
+		return err
+	}
+	_, err := c.ParseReference(ref)
+	return err
 }
 
 func (m *matchFlags) options() []resolve.Option {
@@ -92,7 +107,7 @@ func runResolve(cmd *cobra.Command, ref string, o *resolveOptions) error {
 	if o.output != "text" && o.output != "json" {
 		return usageError(fmt.Errorf("-o %q: want text or json", o.output))
 	}
-	p, c, err := o.matchFlags.setup(cmd, &o.registry)
+	p, c, err := o.matchFlags.setup(cmd, &o.registry, ref)
 	if err != nil {
 		return err
 	}

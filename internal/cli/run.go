@@ -69,7 +69,7 @@ func runRun(cmd *cobra.Command, ref string, args []string, o *runOptions) error 
 	if err != nil {
 		return err
 	}
-	p, c, err := o.matchFlags.setup(cmd, &o.registry)
+	p, c, err := o.matchFlags.setup(cmd, &o.registry, ref)
 	if err != nil {
 		return err
 	}
@@ -81,6 +81,9 @@ func runRun(cmd *cobra.Command, ref string, args []string, o *runOptions) error 
 	if !o.keep {
 		argv = append(argv, "--rm")
 	}
+	if ref, err := c.ParseReference(res.Reference); err == nil && ref.Context().Registry.Scheme() == "http" {
+		argv = append(argv, plainHTTPArgs(engine)...)
+	}
 	if !o.noGPUs {
 		argv = append(argv, gpuArgs(engine, res.Chosen.Reqs, o.runArgs)...)
 	}
@@ -90,6 +93,20 @@ func runRun(cmd *cobra.Command, ref string, args []string, o *runOptions) error 
 		return err
 	}
 	return execEngine(cmd, path, argv)
+}
+
+// plainHTTPArgs tell engine that the registry tailor reached over plain
+// HTTP (loopback, a private address, --insecure-registry) is to be pulled
+// from so too: podman and nerdctl insist on HTTPS otherwise. dockerd
+// decides by its own insecure-registries (127.0.0.0/8 is in by default).
+func plainHTTPArgs(engine string) []string {
+	switch engine {
+	case "podman":
+		return []string{"--tls-verify=false"}
+	case "nerdctl":
+		return []string{"--insecure-registry"}
+	}
+	return nil
 }
 
 // gpuArgs are the engine options that give a GPU build the host's GPUs,

@@ -67,11 +67,14 @@ func TestRunEngine(t *testing.T) {
 		variant         string
 		gpuArgs         []string
 		exit            string
+		// plainArgs let the engine pull from the loopback registry over
+		// plain HTTP, as tailor did (dockerd trusts loopback itself).
+		plainArgs []string
 	}{
-		{"docker", "cpu=zen4", "zen4", nil, "0"},
-		{"docker", "cpu=sapphirerapids,gpu=9.0,driver=550.54.14", "cuda_sm90", []string{"--gpus", "all"}, "0"},
-		{"podman", "cpu=sapphirerapids,gpu=9.0,driver=550.54.14", "cuda_sm90", []string{"--device", "nvidia.com/gpu=all"}, "3"},
-		{"nerdctl", "cpu=haswell", "x86_64_v3", nil, "0"},
+		{"docker", "cpu=zen4", "zen4", nil, "0", nil},
+		{"docker", "cpu=sapphirerapids,gpu=9.0,driver=550.54.14", "cuda_sm90", []string{"--gpus", "all"}, "0", nil},
+		{"podman", "cpu=sapphirerapids,gpu=9.0,driver=550.54.14", "cuda_sm90", []string{"--device", "nvidia.com/gpu=all"}, "3", []string{"--tls-verify=false"}},
+		{"nerdctl", "cpu=haswell", "x86_64_v3", nil, "0", []string{"--insecure-registry"}},
 	} {
 		argsFile := fakeEngine(t, tc.engine)
 		t.Setenv("FAKE_ENGINE_EXIT", tc.exit)
@@ -87,7 +90,7 @@ func TestRunEngine(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the engine did not run: %v", err)
 		}
-		want := append(append([]string{"run", "--rm"}, tc.gpuArgs...), "-e=A=1", host+"/app@"+pushed.Digests[tc.variant].String(), "--threads", "8")
+		want := append(append(append([]string{"run", "--rm"}, tc.plainArgs...), tc.gpuArgs...), "-e=A=1", host+"/app@"+pushed.Digests[tc.variant].String(), "--threads", "8")
 		if got := strings.Split(strings.TrimSpace(string(b)), "\n"); !slices.Equal(got, want) {
 			t.Errorf("%s %s got argv %q, want %q", tc.engine, tc.profile, got, want)
 		}

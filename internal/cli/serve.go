@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -144,6 +146,13 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	// Input first, before anything is created or listened on.
+	if err := checkListen(f.listen); err != nil {
+		return usageError(err)
+	}
+	if err := checkTLSFiles(f.tlsCert, f.tlsKey); err != nil {
+		return usageError(err)
+	}
 	opts := []serve.Option{serve.WithStorage(f.storage), serve.WithLogger(logger), serve.WithLogin(f.login),
 		serve.WithUpstreamTimeout(f.upstreamTimeout), serve.WithTLS(f.tlsCert, f.tlsKey), serve.WithTagTTL(f.tagTTL), serve.WithUI(f.ui)}
 	size, err := serve.ParseSize(f.cacheSize)
@@ -185,12 +194,12 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	s, err := serve.New(opts...)
 	if err != nil {
-		return usageError(err)
+		if errors.Is(err, serve.ErrBadInput) {
+			return usageError(err)
+		}
+		return fmt.Errorf("starting the server (storage %s): %w", f.storage, err) // a failure, exit 1
 	}
 	defer s.Close()
-	if err := checkListen(f.listen); err != nil {
-		return usageError(err)
-	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
@@ -243,6 +252,21 @@ func serveLogger(cmd *cobra.Command, format string) (*slog.Logger, error) {
 
 // viewURL is the web view's address on a listener, for the startup line
 // (an unspecified address is shown as 127.0.0.1).
+// checkTLSFiles loads the TLS certificate and key, when given, so that a
+// missing or bad file is reported before the server says it listens.
+func checkTLSFiles(cert, key string) error {
+	if cert == "" && key == "" {
+		return nil
+	}
+	if cert == "" || key == "" {
+		return fmt.Errorf("--tls-cert and --tls-key go together (got only one)")
+	}
+	if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+		return fmt.Errorf("--tls-cert %s --tls-key %s: %w", cert, key, err)
+	}
+	return nil
+}
+
 // checkListen rejects a --listen that is no host:port before anything
 // starts: bad input, not a failure to listen.
 func checkListen(addr string) error {
@@ -272,6 +296,9 @@ func startupHints(a net.Addr, f *serveFlags, proxy bool) []string {
 		hints = append(hints, "push to it: tailor build --dest "+host+"/APP:TAG, or docker/skopeo/crane push "+host+"/APP:TAG; who may push: "+who)
 	}
 	hints = append(hints, "each client gets the build for --profile ("+f.profile+"); another profile per client: the header Tailor-Profile, the path prefix /v2/_p/PROFILE/, or with --login a docker login as it (docker login -u cpu=zen3 "+host+")")
+	if !f.login {
+		hints = append(hints, "without --login, docker login and podman login to this server say they succeeded and change nothing (they send credentials only when challenged): start it with --login for profiles by login")
+	}
 	return hints
 }
 

@@ -95,6 +95,11 @@ func (p planJSON) axis(name string) []string {
 
 // buildStack runs tailor build -o json and returns the printed reference
 // and report.
+// noVerify leaves out tailor verify's runs of every entry under qemu in
+// the tests whose subject is not verification (TestStackExample and the
+// verify tests keep them): half of a stack build's time.
+const noVerify = "--verify=false"
+
 func buildStack(t *testing.T, file, dest string, extra ...string) (string, reportJSON) {
 	t.Helper()
 	code, out, errs := runCLI(t, append([]string{"build", "-f", file, "--dest", dest, "-j2", "-o", "json"}, extra...)...)
@@ -222,25 +227,25 @@ func TestStackDiff(t *testing.T) {
 	host := registrytest.New(t, "")
 	file := copyStack(t)
 	dir := filepath.Dir(file)
-	buildStack(t, file, host+"/numstack:1")
+	buildStack(t, file, host+"/numstack:1", noVerify)
 	p := plan(t, "-f", file)
 	layoutDir := filepath.Join(t.TempDir(), "layout")
-	buildStack(t, file, "oci:"+layoutDir+":1")
+	buildStack(t, file, "oci:"+layoutDir+":1", noVerify)
 
 	// The ucx configuration: only the ucx entries, only conf.
 	conf := filepath.Join(dir, "conf/ucx/etc/numstack/fabric.conf")
 	if err := os.WriteFile(conf, []byte("transport=ucx\nUCX_TLS=dc,sm,self\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	buildStack(t, file, host+"/numstack:2")
-	buildStack(t, file, "oci:"+layoutDir+":2")
+	buildStack(t, file, host+"/numstack:2", noVerify)
+	buildStack(t, file, "oci:"+layoutDir+":2", noVerify)
 	// The library: every entry, num and the application linked with it.
 	lib := filepath.Join(dir, "num/num.c")
 	src, _ := os.ReadFile(lib)
 	if err := os.WriteFile(lib, append(src, []byte("\nint num_version(void) { return 2; }\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	buildStack(t, file, host+"/numstack:3")
+	buildStack(t, file, host+"/numstack:3", noVerify)
 
 	var ucx, all []string
 	for _, e := range p.Entries {
@@ -494,12 +499,12 @@ func TestBuildLogs(t *testing.T) {
 		m, _ := filepath.Glob(filepath.Join(tmp, "tailor-build*"))
 		return m
 	}
-	buildStack(t, stackFile, "oci:"+filepath.Join(t.TempDir(), "ok"))
+	buildStack(t, stackFile, "oci:"+filepath.Join(t.TempDir(), "ok"), noVerify)
 	if l := leftovers(); len(l) != 0 {
 		t.Errorf("a successful build left %v", l)
 	}
 	keep := filepath.Join(t.TempDir(), "logs")
-	buildStack(t, stackFile, "oci:"+filepath.Join(t.TempDir(), "ok2"), "--log-dir", keep)
+	buildStack(t, stackFile, "oci:"+filepath.Join(t.TempDir(), "ok2"), "--log-dir", keep, noVerify)
 	commands := 0
 	for _, b := range plan(t, "-f", stackFile).Builds {
 		if b.Kind == "command" {

@@ -2,6 +2,12 @@ package ui
 
 import (
 	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -38,6 +44,11 @@ type Log struct {
 	max int
 	m   map[answerKey]*Answer
 	now func() time.Time
+	// file, when set, keeps the answers across restarts (OpenLog);
+	// saving is pending while a save is scheduled.
+	file   string
+	saving bool
+	logger *slog.Logger
 }
 
 // NewLog returns a Log of at most size answers (DefaultLogSize when size
@@ -68,6 +79,10 @@ func (l *Log) Record(repo, tag, profile string, entry v1.Hash, target string) {
 	}
 	a.Count++
 	a.Last = l.now()
+	if l.file != "" && !l.saving {
+		l.saving = true
+		time.AfterFunc(saveDelay, l.save)
+	}
 }
 
 // evict drops the answer seen least recently; l.mu is held.
@@ -119,4 +134,91 @@ func (l *Log) Images() []Repository {
 	}
 	slices.SortFunc(out, func(a, b Repository) int { return cmp.Compare(a.Name, b.Name) })
 	return out
+}
+
+// saveDelay is how long after a change a Log with a file writes it: the
+// counts of at most that long are lost when the server stops.
+const saveDelay = time.Second
+
+// maxLogFile bounds the file OpenLog reads.
+const maxLogFile = 8 << 20
+
+// OpenLog returns a Log of at most size answers kept in file across
+// restarts: what the file holds is loaded (a missing file is an empty
+// log; an unreadable one is reported to logger and replaced), and the
+// answers are written back within saveDelay of a change.
+func OpenLog(file string, size int, logger *slog.Logger) *Log {
+	l := NewLog(size)
+	l.file, l.logger = file, logger
+	if l.logger == nil {
+		l.logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		l.logger.Warn("ui: the answers handed out cannot be kept across restarts", "file", file, "err", err)
+	}
+	if err := l.load(); err != nil && !os.IsNotExist(err) {
+		l.logger.Warn("ui: the answers handed out before could not be read; counting from zero", "file", file, "err", err)
+	}
+	return l
+}
+
+func (l *Log) load() error {
+	f, err := os.Open(l.file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxLogFile+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > maxLogFile {
+		return fmt.Errorf("more than %d bytes", maxLogFile)
+	}
+	var as []Answer
+	if err := json.Unmarshal(data, &as); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, a := range as {
+		if len(l.m) >= l.max {
+			break
+		}
+		a := a
+		l.m[answerKey{a.Repository, a.Tag, a.Profile, a.Target, a.Entry}] = &a
+	}
+	return nil
+}
+
+// save writes the answers to the file (a temporary file renamed over it).
+func (l *Log) save() {
+	l.mu.Lock()
+	l.saving = false
+	l.mu.Unlock()
+	data, err := json.Marshal(l.Answers())
+	if err == nil {
+		err = writeFileAtomic(l.file, data)
+	}
+	if err != nil {
+		l.logger.Warn("ui: saving the answers handed out", "file", l.file, "err", err)
+	}
+}
+
+// writeFileAtomic writes path by a rename; its directory must exist
+// (OpenLog makes it: a save never recreates a storage removed meanwhile).
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".answers-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

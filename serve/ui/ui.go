@@ -11,6 +11,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/tailor-dev/tailor/internal/lazyre"
 	"github.com/tailor-dev/tailor/remote"
@@ -75,9 +76,32 @@ type Handler struct {
 	src Source
 	log *Log
 	o   options
+	// pages caches what an index page reads and computes (the matrix, the
+	// entries' images) by the index's digest: an index is immutable.
+	pages *lru.Cache[v1.Hash, *indexParts]
+	// builds bounds the index pages computed at once.
+	builds chan struct{}
 }
 
 var _ http.Handler = (*Handler)(nil)
+
+// Bounds of one page's work and size: an index of 12,000 entries costs
+// what one of maxEntryRows costs, once per digest.
+const (
+	// maxEntryRows bounds the entries listed (and matched: the matrix is
+	// computed on them).
+	maxEntryRows = 200
+	// maxMatrixColumns bounds the entries drawn as matrix columns.
+	maxMatrixColumns = 24
+	// maxDetailed bounds the entries whose image (size, date, layers) is read.
+	maxDetailed = 32
+	// maxAnswerRows bounds the handed-out rows shown.
+	maxAnswerRows = 200
+	// cachedPages is how many indexes' parts are kept.
+	cachedPages = 64
+	// concurrentBuilds bounds the index pages computed at once.
+	concurrentBuilds = 2
+)
 
 // New returns the view of src and log (log may be nil: nothing handed out
 // is shown).
@@ -91,7 +115,8 @@ func New(src Source, log *Log, opts ...Option) (*Handler, error) {
 	if src == nil {
 		return nil, errors.New("ui: no source")
 	}
-	return &Handler{src: src, log: log, o: o}, nil
+	pages, _ := lru.New[v1.Hash, *indexParts](cachedPages)
+	return &Handler{src: src, log: log, o: o, pages: pages, builds: make(chan struct{}, concurrentBuilds)}, nil
 }
 
 // Repository and tag syntax of the distribution spec, bounded.
@@ -111,47 +136,88 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	switch strings.TrimPrefix(r.URL.Path, h.o.prefix) {
 	case "":
-		h.home(ctx, w)
+		q := r.URL.Query().Get("q")
+		if len(q) > 128 {
+			q = q[:128]
+		}
+		h.home(ctx, w, r.Host, q)
 	case "index":
 		repo, tag := r.URL.Query().Get("repo"), r.URL.Query().Get("tag")
 		if len(repo) > 255 || !repoName.MatchString(repo) || !remote.ValidTag(tag) {
 			h.fail(w, http.StatusBadRequest, "bad repository or tag", fmt.Sprintf("%.80q:%.80q is not a repository:tag", repo, tag))
 			return
 		}
-		h.index(ctx, w, repo, tag)
+		h.index(ctx, w, r.Host, repo, tag)
 	default:
 		h.fail(w, http.StatusNotFound, "not found", r.URL.Path)
 	}
 }
 
-func (h *Handler) home(ctx context.Context, w http.ResponseWriter) {
-	d := homeData{Title: h.o.title, Prefix: h.o.prefix, Answers: h.log.Answers()}
+func (h *Handler) home(ctx context.Context, w http.ResponseWriter, host, q string) {
+	d := homeData{Title: h.o.title, Prefix: h.o.prefix, Query: q, Host: host}
+	d.Answers, d.MoreAnswers = capAnswers(h.log.Answers())
+	if ss, ok := h.src.(SettingsSource); ok {
+		d.Settings = ss.Settings()
+	}
 	repos, err := h.src.Repositories(ctx)
 	if err != nil {
 		h.o.logger.Warn("ui: listing repositories", "err", err)
 		d.Error = err.Error()
 	}
-	d.Repositories = repos
 	if len(repos) == 0 {
-		d.Repositories, d.Recent = h.log.Images(), true
+		repos, d.Recent = h.log.Images(), true
 	}
+	d.Total = len(repos)
+	d.Repositories = search(repos, q)
 	h.render(w, http.StatusOK, homeTemplate(), d)
 }
 
-func (h *Handler) index(ctx context.Context, w http.ResponseWriter, repo, tag string) {
+// search keeps the repositories whose name, or one of whose tags,
+// contains q (all of them for an empty q).
+func search(repos []Repository, q string) []Repository {
+	if q == "" {
+		return repos
+	}
+	q = strings.ToLower(q)
+	var out []Repository
+	for _, r := range repos {
+		if strings.Contains(strings.ToLower(r.Name), q) {
+			out = append(out, r)
+			continue
+		}
+		var tags []string
+		for _, t := range r.Tags {
+			if strings.Contains(strings.ToLower(t), q) {
+				tags = append(tags, t)
+			}
+		}
+		if len(tags) > 0 {
+			out = append(out, Repository{Name: r.Name, Tags: tags})
+		}
+	}
+	return out
+}
+
+func capAnswers(as []Answer) ([]Answer, int) {
+	if len(as) > maxAnswerRows {
+		return as[:maxAnswerRows], len(as) - maxAnswerRows
+	}
+	return as, 0
+}
+
+func (h *Handler) index(ctx context.Context, w http.ResponseWriter, host, repo, tag string) {
 	idx, err := h.src.Index(ctx, repo, tag)
 	if err != nil {
 		status := http.StatusBadGateway
-		if errors.Is(err, ErrNotIndex) {
-			status = http.StatusUnprocessableEntity
+		what := repo + ":" + tag
+		switch {
+		case errors.Is(err, ErrNotFound):
+			status, what = http.StatusNotFound, repo+":"+tag+" not found"
+		case errors.Is(err, ErrNotIndex):
+			status = http.StatusOK
 		}
 		h.o.logger.Warn("ui: reading index", "repo", repo, "tag", tag, "err", err)
-		h.fail(w, status, repo+":"+tag, err.Error())
-		return
-	}
-	mx, err := resolve.MatrixOf(repo+":"+tag, idx.Digest, idx.MediaType, idx.Manifests, h.o.targets)
-	if err != nil {
-		h.fail(w, http.StatusInternalServerError, repo+":"+tag, err.Error())
+		h.fail(w, status, what, err.Error())
 		return
 	}
 	var answers []Answer
@@ -160,7 +226,79 @@ func (h *Handler) index(ctx context.Context, w http.ResponseWriter, repo, tag st
 			answers = append(answers, a)
 		}
 	}
-	h.render(w, http.StatusOK, indexTemplate(), newIndexData(h.o, repo, tag, mx, answers))
+	answers, more := capAnswers(answers)
+	if idx.IsImage() {
+		var img *Image
+		if ir, ok := h.src.(ImageReader); ok {
+			img, _ = ir.Image(ctx, repo, idx.Digest)
+		}
+		if img == nil {
+			img = &Image{Manifest: idx.Image}
+		}
+		h.render(w, http.StatusOK, imageTemplate(), newImageData(h.o, host, repo, tag, idx, img, answers, more))
+		return
+	}
+	parts, err := h.parts(ctx, repo, tag, idx)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			status = http.StatusServiceUnavailable
+		}
+		h.fail(w, status, repo+":"+tag, err.Error())
+		return
+	}
+	h.render(w, http.StatusOK, indexTemplate(), newIndexData(h.o, host, repo, tag, idx, parts, answers, more))
+}
+
+// indexParts is what an index page computes once per index digest.
+type indexParts struct {
+	matrix *resolve.Matrix
+	// total is the index's number of entries (the matrix has at most
+	// maxEntryRows of them).
+	total  int
+	images []*Image // per matrix entry; nil where not read
+}
+
+// parts returns the matrix and entry images of idx, from the cache or
+// computed (at most concurrentBuilds at once).
+func (h *Handler) parts(ctx context.Context, repo, tag string, idx *Index) (*indexParts, error) {
+	if p, ok := h.pages.Get(idx.Digest); ok {
+		return p, nil
+	}
+	select {
+	case h.builds <- struct{}{}:
+		defer func() { <-h.builds }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("the view is busy computing other pages: %w", ctx.Err())
+	}
+	if p, ok := h.pages.Get(idx.Digest); ok {
+		return p, nil
+	}
+	manifests := idx.Manifests
+	if len(manifests) > maxEntryRows {
+		manifests = manifests[:maxEntryRows]
+	}
+	mx, err := resolve.MatrixOf(repo+":"+tag, idx.Digest, idx.MediaType, manifests, h.o.targets)
+	if err != nil {
+		return nil, err
+	}
+	p := &indexParts{matrix: mx, total: len(idx.Manifests), images: make([]*Image, len(mx.Entries))}
+	if ir, ok := h.src.(ImageReader); ok {
+		for i, e := range mx.Entries {
+			if i >= maxDetailed || ctx.Err() != nil {
+				break
+			}
+			if img, err := ir.Image(ctx, repo, e.Digest); err == nil {
+				p.images[i] = img
+			} else {
+				h.o.logger.Debug("ui: reading an entry", "repo", repo, "digest", e.Digest, "err", err)
+			}
+		}
+	}
+	if ctx.Err() == nil {
+		h.pages.Add(idx.Digest, p)
+	}
+	return p, nil
 }
 
 // render writes template t of data; it renders before the status line,
@@ -173,7 +311,7 @@ func (h *Handler) render(w http.ResponseWriter, status int, t *template.Template
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(b.String()))

@@ -104,7 +104,7 @@ func TestIndexPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(body, `<code id="digest">`+pushed.Index.String()+"</code>") || !strings.Contains(body, "OCI image index of 6 entries") {
+	if !strings.Contains(body, `<code id="digest" class="copy">`+pushed.Index.String()+"</code>") || !strings.Contains(body, "OCI image index of 6 entries") {
 		t.Errorf("no index digest or kind:\n%s", body)
 	}
 	for _, e := range mx.Entries {
@@ -112,7 +112,7 @@ func TestIndexPage(t *testing.T) {
 		if e.Digest == pushed.Digests["zen4"] {
 			handed = "1"
 		}
-		row := fmt.Sprintf("<tr><td>%d</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>", e.Index, short(e.Digest), plat(e.Platform), e.Requirements, handed)
+		row := fmt.Sprintf("<tr><td>%d</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td class=\"nw\">", e.Index, short(e.Digest), plat(e.Platform), e.Requirements, handed)
 		if !strings.Contains(body, row) {
 			t.Errorf("entries table lacks %s", row)
 		}
@@ -140,7 +140,7 @@ func TestIndexPage(t *testing.T) {
 func TestBadRequests(t *testing.T) {
 	srv, _, _ := testView(t, nil)
 	for path, want := range map[string]int{
-		"/ui/index?repo=team/app&tag=nope":                        http.StatusBadGateway,
+		"/ui/index?repo=team/app&tag=nope":                        http.StatusNotFound,
 		"/ui/index?repo=..%2Fetc&tag=1":                           http.StatusBadRequest,
 		"/ui/index?repo=team/app&tag=" + strings.Repeat("x", 200): http.StatusBadRequest,
 		"/ui/index?repo=team/app&tag=%3Cscript%3E":                http.StatusBadRequest,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailor-dev/tailor/internal/longtest"
 	"github.com/tailor-dev/tailor/internal/tooltest"
 	"github.com/tailor-dev/tailor/profile"
 )
@@ -78,6 +79,7 @@ func TestDetectUnderQemu(t *testing.T) {
 // host's /proc/cpuinfo is another architecture's text there, so the
 // kernel's HWCAP (as qemu gives it) and MIDR_EL1 decide alone.
 func TestDetectUnderQemuAArch64(t *testing.T) {
+	longtest.Need(t, "cross-compiles tailor for arm64")
 	qemu := tooltest.Path(t, "qemu-aarch64")
 	// tailor is dynamically linked (purego's dlopen of NVML): qemu needs an
 	// arm64 dynamic linker and libc (Debian: libc6-arm64-cross).
