@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcr "github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/tailor-dev/tailor/internal/cli"
+	"github.com/tailor-dev/tailor/cmd/tailor/cli"
 	"github.com/tailor-dev/tailor/profile"
 	"github.com/tailor-dev/tailor/remote"
 	"github.com/tailor-dev/tailor/serve"

@@ -21,7 +21,7 @@ export TAILOR_REQUIRE_TOOLS=qemu-x86_64,gcc,objdump,as,go,rustc,libgcc-s1
 
 echo "== verify engine: dispatch, verdict rules, subsets, --record (counted)"
 out=$(go test -count=1 -v -run 'TestGoMatrix|TestGoRecordSteersSelection|TestCPUCheckDispatch|TestRustDispatch|TestAVX512Subsets|TestRunsThatProveNothing|TestBaselineRun|TestRecordToNewTag|TestParseQemuLog|TestGoFault|TestMatrix|TestDecodeSubsetsAgainstObjdump|TestAnalyze|TestBuildGoMatrix|TestQemuModels' \
-  ./verify/... ./internal/cli/... 2>&1) || { echo "$out" | tail -80; exit 1; }
+  ./verify/... ./cmd/tailor/cli/... 2>&1) || { echo "$out" | tail -80; exit 1; }
 passes=$(echo "$out" | grep -c '^--- PASS' || true)
 skips=$(echo "$out" | grep -c -- '--- SKIP' || true)
 echo "$out" | grep -E 'false mislabeled|instructions, [0-9]+ EVEX' || true

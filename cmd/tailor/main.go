@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/tailor-dev/tailor/internal/cli"
+	"github.com/tailor-dev/tailor/cmd/tailor/cli"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import (
 func init() { register(newVersionCommand) }
 
 // version is set at link time by release builds
-// (-ldflags "-X github.com/tailor-dev/tailor/internal/cli.version=v1.2.3");
+// (-ldflags "-X github.com/tailor-dev/tailor/cmd/tailor/cli.version=v1.2.3");
 // otherwise the module version `go install` records is used.
 var version = ""
 
