@@ -144,10 +144,16 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, u *upstreamBa
 	case whole:
 		// The client has its blob; a failed store only costs the cache.
 		s.m.cache.WithLabelValues("miss").Inc()
-		if err != nil {
+		switch {
+		case err != nil && r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+			// The client went once it had every byte, before the commit
+			// it had no need to wait for: the fill runs on in its own
+			// context (content.Fill) and stores the blob. No store error.
+			s.o.logger.Debug("blob served; the client left before it was stored", "digest", d.String())
+		case err != nil:
 			s.m.storeErrors.Inc()
 			s.o.logger.Warn("blob served but not cached", "digest", d.String(), "err", err)
-		} else {
+		default:
 			b.Close()
 		}
 	case begun && !sent:

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/tailor-dev/tailor/internal/registrytest"
 )
 
@@ -209,5 +210,64 @@ func TestCacheBound(t *testing.T) {
 	fetch(hugeDigest, huge)
 	if count, _ := s.cache.store.Usage(); count > 2 {
 		t.Errorf("cache holds %d blobs after a blob larger than it", count)
+	}
+}
+
+// TestCacheClientLeavesBeforeCommit: a client that closes its connection
+// as soon as it has the last byte (curl, a pull that moves on) leaves
+// before the fill's commit. The blob is stored all the same (the fill
+// runs in its own context), and that is no store error: before, every
+// such first fetch logged "blob served but not cached ... context
+// canceled" and counted one.
+func TestCacheClientLeavesBeforeCommit(t *testing.T) {
+	up := registrytest.New(t, "")
+	f, front := newCountingFront(t, up)
+	s, srv := newTestServer(t, WithUpstreams(Upstream{Name: "up", URL: front}))
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	const blobs = 8
+	data := make([][]byte, blobs)
+	dgs := make([]string, blobs)
+	for i := range blobs {
+		data[i] = append(randomBlob(1<<20), byte(i))
+		dgs[i] = pushRawBlob(t, up, "app", data[i]).String()
+	}
+	get := func(i int) {
+		t.Helper()
+		resp, err := client.Get("http://" + srv + "/v2/app/blobs/" + dgs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close() // no keep-alive: the connection closes now
+		if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(body, data[i]) {
+			t.Fatalf("blob %d: %s, %d bytes, %v", i, resp.Status, len(body), err)
+		}
+	}
+	for i := range blobs {
+		get(i)
+	}
+	for i := range blobs { // stored, whenever the commits end
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			b, err := s.cache.store.Open(t.Context(), digest.Digest(dgs[i]))
+			if err == nil {
+				b.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("blob %d never stored: %v", i, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if n := s.m.storeErrors.Value(); n != 0 {
+		t.Errorf("%v store errors counted for blobs that were stored", n)
+	}
+	fetched := f.blobs.Load()
+	for i := range blobs {
+		get(i)
+	}
+	if f.blobs.Load() != fetched {
+		t.Errorf("cached blobs fetched again: %d more upstream GETs", f.blobs.Load()-fetched)
 	}
 }
