@@ -24,7 +24,7 @@ import (
 	"github.com/tailor-dev/tailor/requirement"
 )
 
-const forcesFile = "../../examples/forces/tailor.yaml"
+const forcesFile = "../../../examples/forces/tailor.yaml"
 
 func needCC(t *testing.T) {
 	t.Helper()
@@ -42,7 +42,7 @@ func needCC(t *testing.T) {
 func buildFile(t *testing.T, fields string) string {
 	t.Helper()
 	dir := t.TempDir()
-	source, err := os.ReadFile("../../examples/forces/src/forces.c")
+	source, err := os.ReadFile("../../../examples/forces/src/forces.c")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestBuildCommandEmitBake(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build --emit-bake: exit %d: %s", code, errs)
 	}
-	for _, want := range []string{`context   = "../../examples/forces/src"`, `platforms = ["linux/amd64/v3"]`, `"localhost:5000/forces:1.0-x86_64_v3"`,
+	for _, want := range []string{`context   = "../../../examples/forces/src"`, `platforms = ["linux/amd64/v3"]`, `"localhost:5000/forces:1.0-x86_64_v3"`,
 		`annotations = ["manifest-descriptor:dev.tailor.cpu.target=x86_64_v4"]`, "--entry localhost:5000/forces:1.0-x86_64 \\"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bake file lacks %q:\n%s", want, out)

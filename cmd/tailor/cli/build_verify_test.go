@@ -46,13 +46,22 @@ func TestBuildRefusesLyingMatrix(t *testing.T) {
 func TestBuildGoMatrix(t *testing.T) {
 	goTool := tooltest.Path(t, "go")
 	tooltest.Path(t, "qemu-x86_64")
-	src, err := filepath.Abs("../../verify/testdata/src/gocrypto")
+	// The source beside the build file: a context outside its directory
+	// is refused.
+	source, err := os.ReadFile("../../../verify/testdata/src/gocrypto/main.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	yaml := "name: gocrypto\ncontext: " + src + "\nentrypoint: [/app]\ncmd: [\"200\"]\ntargets: [x86_64, x86_64_v3, haswell]\n" +
+	top := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(top, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(top, "src", "main.go"), source, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "name: gocrypto\ncontext: src\nentrypoint: [/app]\ncmd: [\"200\"]\ntargets: [x86_64, x86_64_v3, haswell]\n" +
 		"command: CGO_ENABLED=0 " + goTool + " build -trimpath -o $TAILOR_OUT/app main.go\n"
-	file := filepath.Join(t.TempDir(), "tailor.yaml")
+	file := filepath.Join(top, "tailor.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -21,18 +21,18 @@ import (
 	"github.com/tailor-dev/tailor/stack"
 )
 
-const stackFile = "../../examples/stack/tailor.yaml"
+const stackFile = "../../../examples/stack/tailor.yaml"
 
 // copyStack copies examples/stack into a temporary directory, for tests
 // that change a component.
 func copyStack(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "stack")
-	err := filepath.WalkDir("../../examples/stack", func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir("../../../examples/stack", func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel("../../examples/stack", p)
+		rel, _ := filepath.Rel("../../../examples/stack", p)
 		if d.IsDir() {
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
