@@ -190,22 +190,8 @@ else
 fi
 
 ctd=$work/ctd
-mkdir -p "$ctd/root" "$ctd/state" "$work/hosts/example.test"
-cat >"$ctd/config.toml" <<TOML
-version = 2
-root = "$ctd/root"
-state = "$ctd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$ctd/containerd.sock"
-[ttrpc]
-  address = "$ctd/containerd.sock.ttrpc"
-[debug]
-  address = ""
-TOML
-containerd --config "$ctd/config.toml" >"$ctd/log" 2>&1 &
-CTR_PID=$!
-for _ in $(seq 1 100); do [ -S "$ctd/containerd.sock" ] && break; sleep 0.1; done
+mkdir -p "$work/hosts/example.test"
+start_containerd "$ctd"
 # server is a name that does not resolve: only the balancer can answer.
 "$TAILOR" mirror-config --for containerd --server "http://$LB" example.test |
 	sed 's|server = "https://example.test"|server = "http://example.test.invalid"|' >"$work/hosts/example.test/hosts.toml"

@@ -93,22 +93,7 @@ done
 
 echo "== containerd: ctr image pull + ctr run through a hosts.toml mirror"
 ctd=$work/ctd
-mkdir -p "$ctd/root" "$ctd/state"
-cat >"$ctd/config.toml" <<TOML
-version = 2
-root = "$ctd/root"
-state = "$ctd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$ctd/containerd.sock"
-[ttrpc]
-  address = "$ctd/containerd.sock.ttrpc"
-[debug]
-  address = ""
-TOML
-containerd --config "$ctd/config.toml" >"$ctd/log" 2>&1 &
-CTR_PID=$!
-for _ in $(seq 1 100); do [ -S "$ctd/containerd.sock" ] && break; sleep 0.1; done
+start_containerd "$ctd"
 ctr() { command ctr --address "$ctd/containerd.sock" "$@"; }
 snap=overlayfs
 ctr plugins ls 2>/dev/null | grep -q 'overlayfs.*ok' || snap=native

@@ -50,3 +50,26 @@ stop_all() {
 		wait "$pid" 2>/dev/null || true
 	done
 }
+
+# start_containerd DIR: a private containerd (its CRI plugin off) with its
+# root, state and socket (DIR/containerd.sock) under DIR, in the
+# background; sets CTR_PID and waits for the socket.
+start_containerd() {
+	local ctd=$1
+	mkdir -p "$ctd/root" "$ctd/state"
+	cat >"$ctd/config.toml" <<TOML
+version = 2
+root = "$ctd/root"
+state = "$ctd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$ctd/containerd.sock"
+[ttrpc]
+  address = "$ctd/containerd.sock.ttrpc"
+[debug]
+  address = ""
+TOML
+	containerd --config "$ctd/config.toml" >"$ctd/log" 2>&1 &
+	CTR_PID=$!
+	for _ in $(seq 1 100); do [ -S "$ctd/containerd.sock" ] && break; sleep 0.1; done
+}
