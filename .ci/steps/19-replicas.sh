@@ -162,21 +162,6 @@ else
 	fail "haswell and icelake get the same answer"
 fi
 
-# run_from_layout DIR: the /hello of the image in an OCI layout, run
-# (an index is followed to its linux/amd64 entry).
-run_from_layout() {
-	local layout=$1 rootfs=$1.rootfs manifest
-	mkdir -p "$rootfs"
-	manifest=$(jq -r '.manifests[0].digest' "$layout/index.json" | sed 's/sha256://')
-	while jq -e '.manifests' "$layout/blobs/sha256/$manifest" >/dev/null 2>&1; do
-		manifest=$(jq -r '[.manifests[] | select(.platform.os == "linux" and .platform.architecture == "amd64")][0].digest' \
-			"$layout/blobs/sha256/$manifest" | sed 's/sha256://')
-	done
-	for l in $(jq -r '.layers[].digest' "$layout/blobs/sha256/$manifest" | sed 's/sha256://'); do
-		tar -xzf "$layout/blobs/sha256/$l" -C "$rootfs" 2>/dev/null || tar -xf "$layout/blobs/sha256/$l" -C "$rootfs"
-	done
-	"$rootfs/hello"
-}
 
 "$TAILOR" mirror-config --for skopeo --server "http://$LB" example.test >"$work/registries.conf"
 skopeo_pull() { # DEST

@@ -66,22 +66,6 @@ check() { # check WHO CLIENT OUTPUT
 	fi
 }
 
-# run_from_layout DIR: unpack the image's layers from an OCI layout and
-# run /hello. An index (ctr image export keeps the tailored one) is
-# followed to its linux/amd64 entry.
-run_from_layout() {
-	local layout=$1 rootfs=$1.rootfs manifest
-	mkdir -p "$rootfs"
-	manifest=$(jq -r '.manifests[0].digest' "$layout/index.json" | sed 's/sha256://')
-	while jq -e '.manifests' "$layout/blobs/sha256/$manifest" >/dev/null 2>&1; do
-		manifest=$(jq -r '[.manifests[] | select(.platform.os == "linux" and .platform.architecture == "amd64")][0].digest' \
-			"$layout/blobs/sha256/$manifest" | sed 's/sha256://')
-	done
-	for l in $(jq -r '.layers[].digest' "$layout/blobs/sha256/$manifest" | sed 's/sha256://'); do
-		tar -xzf "$layout/blobs/sha256/$l" -C "$rootfs" 2>/dev/null || tar -xf "$layout/blobs/sha256/$l" -C "$rootfs"
-	done
-	"$rootfs/hello"
-}
 
 echo "== skopeo copy through a registries.conf mirror"
 for who in a b; do
